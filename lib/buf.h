@@ -1,0 +1,42 @@
+/* buf.h: a growable byte buffer, JSON string escaping, UTF-8 checks. */
+#ifndef TP_BUF_H
+#define TP_BUF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reserve(struct buf *b, size_t extra);
+static inline void buf_reset(struct buf *b) { b->len = 0; }
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* NUL-terminate without counting the NUL; returns b->p. */
+char *buf_cstr(struct buf *b);
+
+/*
+ * Append s as a quoted JSON string. Bytes that are not valid UTF-8 are
+ * written as U+FFFD, so check with utf8_valid first where that matters.
+ */
+void buf_json_str(struct buf *b, const char *s, size_t n);
+
+/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int utf8_valid(const char *s, size_t n);
+/* Offset of the first invalid byte, or n when valid. */
+size_t utf8_check(const char *s, size_t n);
+
+/* Standard base64 (RFC 4648) of n bytes, appended. */
+void buf_base64(struct buf *b, const unsigned char *p, size_t n);
+
+/* Write the whole buffer to fp; returns 0 or -1 (errno set). */
+int buf_write(const struct buf *b, FILE *fp);
+
+#endif

@@ -1,0 +1,243 @@
+/* util.c: diagnostics, allocation and checked output. */
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *progname = "telco-pipes";
+
+void
+setprogname(const char *argv0)
+{
+	const char *p = strrchr(argv0, '/');
+
+	progname = p ? p + 1 : argv0;
+}
+
+static void
+vwarn(const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(saved));
+	fputc('\n', stderr);
+}
+
+void
+weprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		die(EX_OSERR, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+
+	if (p == NULL)
+		die(EX_OSERR, "out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		die(EX_OSERR, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die(EX_OSERR, "out of memory");
+	return s;
+}
+
+void
+out_check(FILE *fp)
+{
+	if (!ferror(fp))
+		return;
+	if (errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	die(EX_IOERR, "write error on standard output:");
+}
+
+int
+fshut(FILE *fp, const char *name)
+{
+	int ret = 0;
+
+	if (fflush(fp) == EOF || ferror(fp)) {
+		if (errno == EPIPE) {
+			signal(SIGPIPE, SIG_DFL);
+			raise(SIGPIPE);
+		}
+		weprintf("write error on %s:", name);
+		ret = EX_IOERR;
+	}
+	return ret;
+}
+
+static long long
+parse_num(const char *s, char **end)
+{
+	long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, end, 10);
+	if (errno != 0 || v < 0)
+		return -1;
+	return v;
+}
+
+long long
+parse_count(const char *s)
+{
+	char *end;
+	long long v = parse_num(s, &end);
+
+	if (v < 0 || *end != '\0')
+		return -1;
+	return v;
+}
+
+long long
+parse_size(const char *s)
+{
+	char *end;
+	long long v = parse_num(s, &end), m = 1;
+
+	if (v < 0)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': m = 1LL << 10; end++; break;
+	case 'm': case 'M': m = 1LL << 20; end++; break;
+	case 'g': case 'G': m = 1LL << 30; end++; break;
+	default: return -1;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > (1LL << 62) / m)
+		return -1;
+	return v * m;
+}
+
+long long
+parse_duration_ms(const char *s)
+{
+	char *end;
+	long long v = parse_num(s, &end), m;
+
+	if (v < 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "ms") == 0)
+		m = 1;
+	else if (strcmp(end, "s") == 0)
+		m = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		m = 60000;
+	else if (strcmp(end, "h") == 0)
+		m = 3600000;
+	else if (strcmp(end, "d") == 0)
+		m = 86400000;
+	else
+		return -1;
+	if (v > (1LL << 62) / m)
+		return -1;
+	return v * m;
+}
+
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+iso8601_ms(long long ms, char out[32])
+{
+	time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	int frac = (int)(ms - (long long)t * 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+
+	snprintf(out + n, 32 - n, ".%03dZ", frac % 1000);
+}

@@ -1,0 +1,51 @@
+/* util.h: diagnostics, exit statuses and checked output shared by every program. */
+#ifndef TP_UTIL_H
+#define TP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sysexits.h>
+
+#define TP_VERSION "0.1.0"
+
+extern const char *progname;
+
+void setprogname(const char *argv0);
+
+/* Print "prog: message" on stderr; when fmt ends with ':' append strerror(errno). */
+void weprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, then exit with status. */
+void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Check a write to stdout: on EPIPE restore the default SIGPIPE action and
+ * raise it, so that "prog | head" ends quietly; on any other error die 74.
+ */
+void out_check(FILE *fp);
+/* Flush and check fp at exit; returns 0 or EX_IOERR after a message. */
+int fshut(FILE *fp, const char *name);
+
+/* Parse a size with an optional k/M/G suffix (powers of 1024). -1 if bad. */
+long long parse_size(const char *s);
+/* Parse a non-negative integer; -1 if bad. */
+long long parse_count(const char *s);
+/* Parse a duration: N (ms unless unit), Nms, Ns, Nm, Nh, Nd. -1 if bad. */
+long long parse_duration_ms(const char *s);
+
+/* Milliseconds since the epoch (wall) and a monotonic clock. */
+long long now_ms(void);
+long long mono_ms(void);
+
+/* Format epoch milliseconds as ISO 8601 UTC with millisecond precision. */
+void iso8601_ms(long long ms, char out[32]);
+
+#endif
