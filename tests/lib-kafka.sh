@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib-kafka.sh: real Apache Kafka brokers (KRaft) for the tests.
 #
 #   . "$TEST_DIR/lib-kafka.sh"
@@ -11,6 +12,7 @@
 # cache that tests/setup-deps fills from Maven Central. A cluster this script
 # started is stopped when it exits, also when a test fails.
 
+# shellcheck disable=SC2154 # _p and _c are set through eval
 KAFKA_VERSION=3.9.1
 KAFKA_JARS=${KAFKA_JARS:-${TP_CACHE:-$HOME/.cache/telco-pipes}/kafka-$KAFKA_VERSION}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
@@ -67,7 +69,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$_d/data
-num.partitions=1
+num.partitions=${KAFKA_PARTITIONS:-1}
 default.replication.factor=$_rf
 min.insync.replicas=$_isr
 offsets.topic.replication.factor=$_rf

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib.sh: the TAP test library every test script sources.
 #
 #   #!/bin/bash
@@ -25,9 +26,14 @@ export LC_ALL
 TRASH="$TOP/tests/trash.$TEST_NAME"
 export TRASH
 
+[ -z "${test_description:-}" ] || printf '# %s: %s\n' "$TEST_NAME" "$test_description"
+
 rm -rf "$TRASH"
 mkdir -p "$TRASH" || exit 1
 cd "$TRASH" || exit 1
+
+# shellcheck source=tests/lib-base.sh
+. "$TEST_DIR/lib-base.sh"
 
 test_count=0
 test_failures=0
@@ -161,7 +167,7 @@ test_grep() {
 	if [ "$1" = "-v" ]; then
 		shift
 		if grep "$@" >/dev/null; then
-			eval "_f=\${$#}"
+			for _f; do :; done
 			echo "test_grep: unexpected match for $* in:" >&2
 			cat "$_f" >&2
 			return 1
@@ -169,37 +175,11 @@ test_grep() {
 		return 0
 	fi
 	if ! grep "$@" >/dev/null; then
-		eval "_f=\${$#}"
+		for _f; do :; done
 		echo "test_grep: no match for $* in:" >&2
 		cat "$_f" >&2
 		return 1
 	fi
-}
-
-# wait_until SECONDS DESC CMD...: run CMD until it succeeds, or fail after
-# SECONDS with DESC. A condition with a deadline, never a bare sleep.
-wait_until() {
-	_secs=$1 _desc=$2
-	shift 2
-	_deadline=$(($(date +%s) + _secs))
-	while ! "$@" >/dev/null 2>&1; do
-		if [ "$(date +%s)" -ge "$_deadline" ]; then
-			echo "wait_until: timed out after ${_secs}s waiting for $_desc" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
-# free_port: a TCP port on 127.0.0.1 with nothing listening, picked at random.
-free_port() {
-	while :; do
-		_p=$(( ($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000) + 20000 ))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
-			echo "$_p"
-			return 0
-		fi
-	done
 }
 
 # unique NAME: NAME made unique to this script and run (topics, groups).

@@ -132,9 +132,15 @@ main(int argc, char **argv)
 			die(EX_UNAVAILABLE, "%s: no metadata", argv[1]);
 		for (int i = 0; i < md->topics[0].partition_cnt; i++) {
 			int64_t lo, hi;
-			if (rd_kafka_query_watermark_offsets(rk, argv[1], i, &lo,
-			    &hi, 10000) != 0)
-				die(EX_UNAVAILABLE, "%s [%d]: no offsets", argv[1], i);
+			rd_kafka_resp_err_t e;
+			/* a new partition's leader may not answer at once */
+			for (int tries = 0; (e = rd_kafka_query_watermark_offsets(
+			    rk, argv[1], i, &lo, &hi, 5000)) != 0 && tries < 100;
+			    tries++)
+				usleep(100000);
+			if (e != 0)
+				die(EX_UNAVAILABLE, "%s [%d]: no offsets: %s", argv[1],
+				    i, rd_kafka_err2str(e));
 			printf("%d\t%lld\t%lld\n", i, (long long)lo, (long long)hi);
 		}
 		rd_kafka_metadata_destroy(md);

@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# tests/lib-base.sh: what the server helpers (lib-kafka.sh, lib-mysql.sh,
+# lib-pg.sh, ...) need from whoever sources them: tests through lib.sh, and
+# the demo and benchmarks directly. A caller that is not a test defines
+# TRASH (the scratch folder), test_atexit CMD and error MSG itself.
+
+# wait_until SECONDS DESC CMD...: run CMD until it succeeds, or fail after
+# SECONDS with DESC. A condition with a deadline, never a bare sleep.
+wait_until() {
+	_secs=$1 _desc=$2
+	shift 2
+	_deadline=$(($(date +%s) + _secs))
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			echo "wait_until: timed out after ${_secs}s waiting for $_desc" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# free_port: a TCP port on 127.0.0.1 with nothing listening, picked at random.
+free_port() {
+	while :; do
+		_p=$(( ($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000) + 20000 ))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
+			echo "$_p"
+			return 0
+		fi
+	done
+}
+
