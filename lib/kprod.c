@@ -179,6 +179,7 @@ kprod_send(struct kprod *p, const char *topic, int32_t partition,
 		grow(p);
 	seq = p->next;
 	for (;;) {
+		/* a NULL headers list is allowed and means none */
 		err = rd_kafka_producev(p->rk,
 		    RD_KAFKA_V_TOPIC(topic),
 		    RD_KAFKA_V_PARTITION(partition),
@@ -186,7 +187,7 @@ kprod_send(struct kprod *p, const char *topic, int32_t partition,
 		    RD_KAFKA_V_KEY(key, key ? klen : 0),
 		    RD_KAFKA_V_VALUE((void *)value, value ? vlen : 0),
 		    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
-		    hdrs ? RD_KAFKA_V_HEADERS(hdrs) : RD_KAFKA_V_END,
+		    RD_KAFKA_V_HEADERS(hdrs),
 		    RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
