@@ -1,0 +1,381 @@
+/* jvalid.c: a one-pass, allocation-free JSON validator (RFC 8259). */
+#include "jvalid.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Bytes inside a string: 0 plain, 1 '"', 2 '\\', 3 control, 4 not ASCII. */
+static const unsigned char sclass[256] = {
+	[0x00 ... 0x1f] = 3,
+	['"'] = 1,
+	['\\'] = 2,
+	[0x80 ... 0xff] = 4,
+};
+
+/* Hexadecimal digit values plus one; 0 for what is not a digit. */
+static const unsigned char hex1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+/* Nonzero when one of the 8 bytes of w needs a look inside a string. */
+static inline uint64_t
+special8(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+
+	return (w | ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
+	    ((b - ONES) & ~b)) & HIGHS;
+}
+
+/* Four hex digits at p (p + 4 <= e checked by the caller); -1 if bad. */
+static inline long
+hex4(const unsigned char *p)
+{
+	unsigned a = hex1[p[0]], b = hex1[p[1]], c = hex1[p[2]], d = hex1[p[3]];
+
+	if (a == 0 || b == 0 || c == 0 || d == 0)
+		return -1;
+	return (long)((a - 1) << 12 | (b - 1) << 8 | (c - 1) << 4 | (d - 1));
+}
+
+/*
+ * Scan a string whose opening quote is just before p. Returns the byte
+ * after the closing quote, or NULL with *at and *why set.
+ */
+static const unsigned char *
+scan_string(const unsigned char *p, const unsigned char *e,
+    const unsigned char **at, const char **why)
+{
+	uint64_t w;
+	long u, lo;
+	unsigned c;
+
+	for (;;) {
+		while (e - p >= 8) {
+			memcpy(&w, p, 8);
+			if (special8(w))
+				break;
+			p += 8;
+		}
+		while (p < e && sclass[*p] == 0)
+			p++;
+		if (p == e) {
+			*why = "unterminated string";
+			goto bad;
+		}
+		switch (sclass[*p]) {
+		case 1:
+			return p + 1;
+		case 2:
+			if (e - p < 2) {
+				*why = "unterminated string";
+				goto bad;
+			}
+			switch (p[1]) {
+			case '"': case '\\': case '/': case 'b': case 'f':
+			case 'n': case 'r': case 't':
+				p += 2;
+				continue;
+			case 'u':
+				break;
+			default:
+				*why = "bad escape";
+				goto bad;
+			}
+			if (e - p < 6 || (u = hex4(p + 2)) < 0) {
+				*why = "bad \\u escape";
+				goto bad;
+			}
+			if (u >= 0xdc00 && u <= 0xdfff) {
+				*why = "lone low surrogate in \\u escape";
+				goto bad;
+			}
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (e - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+				    (lo = hex4(p + 8)) < 0xdc00 || lo > 0xdfff) {
+					*why = "lone high surrogate in \\u escape";
+					goto bad;
+				}
+				p += 12;
+			} else
+				p += 6;
+			continue;
+		case 3:
+			*why = "control character in string";
+			goto bad;
+		default:
+			c = *p;
+			if (c < 0xc2 || c > 0xf4) {
+				*why = "invalid UTF-8";
+				goto bad;
+			}
+			if (c <= 0xdf) {
+				if (e - p < 2 || (p[1] & 0xc0) != 0x80) {
+					*why = "invalid UTF-8";
+					goto bad;
+				}
+				p += 2;
+			} else if (c <= 0xef) {
+				if (e - p < 3 || (p[1] & 0xc0) != 0x80 ||
+				    (p[2] & 0xc0) != 0x80 ||
+				    (c == 0xe0 && p[1] < 0xa0) ||
+				    (c == 0xed && p[1] >= 0xa0)) {
+					*why = "invalid UTF-8";
+					goto bad;
+				}
+				p += 3;
+			} else {
+				if (e - p < 4 || (p[1] & 0xc0) != 0x80 ||
+				    (p[2] & 0xc0) != 0x80 ||
+				    (p[3] & 0xc0) != 0x80 ||
+				    (c == 0xf0 && p[1] < 0x90) ||
+				    (c == 0xf4 && p[1] >= 0x90)) {
+					*why = "invalid UTF-8";
+					goto bad;
+				}
+				p += 4;
+			}
+			continue;
+		}
+	}
+bad:
+	*at = p;
+	return NULL;
+}
+
+#define ISDIGIT(c) ((unsigned)(c) - '0' < 10)
+
+/* Scan a number starting at p; NULL with *at and *why set if bad. */
+static const unsigned char *
+scan_number(const unsigned char *p, const unsigned char *e,
+    const unsigned char **at, const char **why)
+{
+	if (*p == '-')
+		p++;
+	if (p == e || !ISDIGIT(*p))
+		goto bad;
+	if (*p == '0')
+		p++;
+	else
+		while (p < e && ISDIGIT(*p))
+			p++;
+	if (p < e && *p == '.') {
+		p++;
+		if (p == e || !ISDIGIT(*p))
+			goto bad;
+		while (p < e && ISDIGIT(*p))
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p == e || !ISDIGIT(*p))
+			goto bad;
+		while (p < e && ISDIGIT(*p))
+			p++;
+	}
+	return p;
+bad:
+	*why = "bad number";
+	*at = p;
+	return NULL;
+}
+
+/* Skip whitespace; note line breaks in *nl. */
+static inline const unsigned char *
+skip_ws(const unsigned char *p, const unsigned char *e, int *nl)
+{
+	while (p < e) {
+		if (*p == ' ' || *p == '\t')
+			p++;
+		else if (*p == '\n' || *p == '\r') {
+			*nl = 1;
+			p++;
+		} else
+			break;
+	}
+	return p;
+}
+
+enum jv_type
+jvalid(const char *s, size_t n, struct jvalid *v)
+{
+	const unsigned char *b = (const unsigned char *)s, *e = b + n, *p = b;
+	const unsigned char *q, *at = NULL;
+	const char *why = NULL;
+	unsigned char stack[JV_MAX_DEPTH / 8];
+	size_t depth = 0;
+	int nl = 0, outer = 0;	/* line breaks inside, around the value */
+
+	v->type = JV_INVALID;
+	v->start = v->end = 0;
+	v->empty = 0;
+	v->newlines = 0;
+	v->err = NULL;
+	v->err_off = 0;
+
+	p = skip_ws(p, e, &outer);
+	if (p == e) {
+		why = "no value";
+		goto bad;
+	}
+	v->start = (size_t)(p - b);
+	switch (*p) {
+	case '{': v->type = JV_OBJECT; break;
+	case '[': v->type = JV_ARRAY; break;
+	case '"': v->type = JV_STRING; break;
+	case 't': v->type = JV_TRUE; break;
+	case 'f': v->type = JV_FALSE; break;
+	case 'n': v->type = JV_NULL; break;
+	default: v->type = JV_NUMBER; break;
+	}
+
+value:
+	if (p == e) {
+		why = "unexpected end";
+		goto bad;
+	}
+	switch (*p) {
+	case '{':
+	case '[':
+		if (depth == JV_MAX_DEPTH) {
+			why = "nested too deep";
+			goto bad;
+		}
+		if (*p == '{')
+			stack[depth >> 3] |= (unsigned char)(1u << (depth & 7));
+		else
+			stack[depth >> 3] &= (unsigned char)~(1u << (depth & 7));
+		depth++;
+		q = p++;
+		p = skip_ws(p, e, &nl);
+		if (p < e && *p == (*q == '{' ? '}' : ']')) {
+			p++;
+			if (--depth == 0)
+				v->empty = 1;
+			goto after;
+		}
+		if (*q == '[')
+			goto value;
+		goto key;
+	case '"':
+		if ((p = scan_string(p + 1, e, &at, &why)) == NULL)
+			goto bad_at;
+		goto after;
+	case 't':
+		if (e - p < 4 || memcmp(p, "true", 4) != 0)
+			goto bad_literal;
+		p += 4;
+		goto after;
+	case 'f':
+		if (e - p < 5 || memcmp(p, "false", 5) != 0)
+			goto bad_literal;
+		p += 5;
+		goto after;
+	case 'n':
+		if (e - p < 4 || memcmp(p, "null", 4) != 0)
+			goto bad_literal;
+		p += 4;
+		goto after;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		if ((p = scan_number(p, e, &at, &why)) == NULL)
+			goto bad_at;
+		goto after;
+	default:
+		why = "unexpected character";
+		goto bad;
+	}
+
+key:
+	if (p == e || *p != '"') {
+		why = "expected a string as member name";
+		goto bad;
+	}
+	if ((p = scan_string(p + 1, e, &at, &why)) == NULL)
+		goto bad_at;
+	p = skip_ws(p, e, &nl);
+	if (p == e || *p != ':') {
+		why = "expected ':'";
+		goto bad;
+	}
+	p++;
+	p = skip_ws(p, e, &nl);
+	goto value;
+
+after:
+	if (depth == 0)
+		goto done;
+	p = skip_ws(p, e, &nl);
+	if (p == e) {
+		why = "unexpected end";
+		goto bad;
+	}
+	if (stack[(depth - 1) >> 3] & (1u << ((depth - 1) & 7))) {
+		if (*p == ',') {
+			p++;
+			p = skip_ws(p, e, &nl);
+			goto key;
+		}
+		if (*p == '}') {
+			p++;
+			depth--;
+			goto after;
+		}
+		why = "expected ',' or '}'";
+		goto bad;
+	}
+	if (*p == ',') {
+		p++;
+		p = skip_ws(p, e, &nl);
+		goto value;
+	}
+	if (*p == ']') {
+		p++;
+		depth--;
+		goto after;
+	}
+	why = "expected ',' or ']'";
+	goto bad;
+
+done:
+	v->end = (size_t)(p - b);
+	v->newlines = nl;
+	p = skip_ws(p, e, &outer);
+	if (p != e) {
+		why = "garbage after the value";
+		goto bad;
+	}
+	return v->type;
+
+bad_literal:
+	why = "bad literal";
+	goto bad;
+bad_at:
+	p = at;
+bad:
+	v->type = JV_INVALID;
+	v->err = why;
+	v->err_off = (size_t)(p - b);
+	v->empty = 0;
+	return JV_INVALID;
+}
+
+const char *
+jv_type_name(enum jv_type t)
+{
+	static const char *const names[] = {
+		"invalid", "object", "array", "string", "number", "true",
+		"false", "null"
+	};
+
+	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] :
+	    "invalid";
+}

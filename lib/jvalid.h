@@ -1,0 +1,49 @@
+/*
+ * jvalid.h: check that bytes are one JSON value (RFC 8259) in one pass,
+ * without allocating, and say what kind of value it is.
+ *
+ * The grammar is checked strictly: UTF-8 inside strings (no overlongs, no
+ * surrogates, nothing past U+10FFFF), no unescaped control characters, only
+ * the escapes of the RFC, \u surrogates in pairs, numbers as the RFC writes
+ * them, nothing after the value but whitespace. Whitespace may surround the
+ * value. Nesting deeper than JV_MAX_DEPTH is refused.
+ */
+#ifndef TP_JVALID_H
+#define TP_JVALID_H
+
+#include <stddef.h>
+
+#define JV_MAX_DEPTH 4096
+
+enum jv_type {
+	JV_INVALID = 0,
+	JV_OBJECT,
+	JV_ARRAY,
+	JV_STRING,
+	JV_NUMBER,
+	JV_TRUE,
+	JV_FALSE,
+	JV_NULL
+};
+
+struct jvalid {
+	enum jv_type type;	/* of the top-level value */
+	size_t start, end;	/* the value without surrounding whitespace */
+	int empty;		/* an object or array without members */
+	int newlines;		/* '\n' or '\r' between tokens inside the value */
+	size_t err_off;		/* when invalid: offset of the offending byte */
+	const char *err;	/* when invalid: what is wrong */
+};
+
+/*
+ * Check s[0..n). Returns the type of the value (JV_INVALID when the bytes
+ * are not one JSON value) and fills *v. For an object, the closing brace
+ * is s[v->end - 1]: a member can be added just before it, after a ','
+ * unless v->empty.
+ */
+enum jv_type jvalid(const char *s, size_t n, struct jvalid *v);
+
+/* The name of a type: "object", "array", ... or "invalid". */
+const char *jv_type_name(enum jv_type t);
+
+#endif
