@@ -1,0 +1,1113 @@
+/* rules_run.c: run compiled rules over events, with windows and alerts. */
+#include "rules_run.h"
+#include "util.h"
+#include "window.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_IDS 32
+
+/* An alert held while repeats are counted. */
+struct pend {
+	char *k;		/* rule name, '\x1f', key */
+	size_t kl;
+	uint64_t h;
+	char *rule;
+	double first_t, close_t, last_t;
+	unsigned long long count, seq;
+	char *text;		/* the alert without its closing fields */
+	struct pend *next;
+	size_t hi;		/* index in the heap */
+};
+
+struct engine {
+	struct rules *rs;
+	struct engine_opts o;
+	struct wtable *wt;	/* per rule */
+	struct jval *vals;
+	char *scratch;
+	size_t scap;
+	struct arena ar;
+	struct jval *tmp;	/* values of one kept event */
+	int ntmp;
+	uint64_t *dset;
+	size_t dcap;
+	double clock;
+	int have_clock;
+	unsigned long long events, late, fired, alerts, seq, nsweep;
+	/* pending alerts: hash + heap by (close_t, seq) */
+	struct pend **pb;
+	size_t pnb, pn;
+	struct pend **heap;
+	size_t hn, hcap;
+	/* per event */
+	const char **firednames;
+	int nfired;
+	struct buf tmpb;
+};
+
+static void
+fmt_num(struct buf *b, double x)
+{
+	if (!isfinite(x))
+		buf_puts(b, "null");
+	else if (x == (double)(long long)x && fabs(x) < 1e15)
+		buf_printf(b, "%lld", (long long)x);
+	else
+		buf_printf(b, "%.15g", x);
+}
+
+static void
+put_val(struct buf *b, struct jval v)
+{
+	switch (v.t) {
+	case J_NULL: buf_puts(b, "null"); break;
+	case J_BOOL: buf_puts(b, v.b ? "true" : "false"); break;
+	case J_NUM: fmt_num(b, v.n); break;
+	case J_STR: buf_json_str(b, v.s, v.len); break;
+	case J_RAW: buf_add(b, v.s, v.len); break;
+	}
+}
+
+static void
+put_time(struct buf *b, double t)
+{
+	char s[32];
+
+	iso8601_ms((long long)llround(t * 1000), s);
+	buf_json_str(b, s, strlen(s));
+}
+
+static void
+alloc_rules(struct engine *en)
+{
+	struct rules *rs = en->rs;
+	int mx = 0;
+
+	en->wt = xcalloc(rs->n ? rs->n : 1, sizeof(*en->wt));
+	for (int i = 0; i < rs->n; i++) {
+		wt_init(&en->wt[i]);
+		if (rs->r[i].naggs * 3 > mx)
+			mx = rs->r[i].naggs * 3;
+	}
+	free(en->vals);
+	en->vals = xcalloc(jf_count(rs->jf) + 1, sizeof(*en->vals));
+	free(en->tmp);
+	en->tmp = xcalloc(mx + 1, sizeof(*en->tmp));
+	en->ntmp = mx;
+	free(en->firednames);
+	en->firednames = xcalloc(rs->n + 1, sizeof(char *));
+}
+
+struct engine *
+engine_new(struct rules *rs, const struct engine_opts *o)
+{
+	struct engine *en = xcalloc(1, sizeof(*en));
+
+	en->rs = rs;
+	en->o = *o;
+	if (en->o.max_per_key == 0)
+		en->o.max_per_key = 100000;
+	alloc_rules(en);
+	en->pnb = 64;
+	en->pb = xcalloc(en->pnb, sizeof(*en->pb));
+	buf_init(&en->tmpb);
+	return en;
+}
+
+static void
+pend_free(struct pend *p)
+{
+	free(p->k);
+	free(p->rule);
+	free(p->text);
+	free(p);
+}
+
+void
+engine_free(struct engine *en)
+{
+	if (en == NULL)
+		return;
+	for (int i = 0; i < en->rs->n; i++)
+		wt_free(&en->wt[i]);
+	free(en->wt);
+	rules_free(en->rs);
+	for (size_t i = 0; i < en->hn; i++)
+		pend_free(en->heap[i]);
+	free(en->heap);
+	free(en->pb);
+	free(en->vals);
+	free(en->scratch);
+	free(en->tmp);
+	free(en->dset);
+	free(en->firednames);
+	arena_free(&en->ar);
+	buf_free(&en->tmpb);
+	free(en);
+}
+
+/* ---- pending alerts ---- */
+
+static int
+hless(const struct pend *a, const struct pend *b)
+{
+	return a->close_t < b->close_t ||
+	    (a->close_t == b->close_t && a->seq < b->seq);
+}
+
+static void
+hswap(struct engine *en, size_t i, size_t j)
+{
+	struct pend *t = en->heap[i];
+
+	en->heap[i] = en->heap[j];
+	en->heap[j] = t;
+	en->heap[i]->hi = i;
+	en->heap[j]->hi = j;
+}
+
+static void
+hpush(struct engine *en, struct pend *p)
+{
+	size_t i;
+
+	if (en->hn == en->hcap) {
+		en->hcap = en->hcap ? en->hcap * 2 : 64;
+		en->heap = xrealloc(en->heap, en->hcap * sizeof(*en->heap));
+	}
+	i = en->hn++;
+	en->heap[i] = p;
+	p->hi = i;
+	while (i > 0 && hless(en->heap[i], en->heap[(i - 1) / 2])) {
+		hswap(en, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static struct pend *
+hpop(struct engine *en)
+{
+	struct pend *top = en->heap[0];
+	size_t i = 0;
+
+	en->hn--;
+	if (en->hn > 0) {
+		en->heap[0] = en->heap[en->hn];
+		en->heap[0]->hi = 0;
+		for (;;) {
+			size_t l = 2 * i + 1, r = l + 1, m = i;
+			if (l < en->hn && hless(en->heap[l], en->heap[m]))
+				m = l;
+			if (r < en->hn && hless(en->heap[r], en->heap[m]))
+				m = r;
+			if (m == i)
+				break;
+			hswap(en, i, m);
+			i = m;
+		}
+	}
+	return top;
+}
+
+static struct pend *
+pfind(struct engine *en, const char *k, size_t kl, uint64_t h)
+{
+	for (struct pend *p = en->pb[h & (en->pnb - 1)]; p; p = p->next)
+		if (p->h == h && p->kl == kl && memcmp(p->k, k, kl) == 0)
+			return p;
+	return NULL;
+}
+
+static void
+padd(struct engine *en, struct pend *p)
+{
+	if (en->pn >= en->pnb) {
+		size_t nb = en->pnb * 2;
+		struct pend **b = xcalloc(nb, sizeof(*b));
+		for (size_t i = 0; i < en->pnb; i++) {
+			struct pend *q = en->pb[i], *nx;
+			for (; q; q = nx) {
+				nx = q->next;
+				q->next = b[q->h & (nb - 1)];
+				b[q->h & (nb - 1)] = q;
+			}
+		}
+		free(en->pb);
+		en->pb = b;
+		en->pnb = nb;
+	}
+	p->next = en->pb[p->h & (en->pnb - 1)];
+	en->pb[p->h & (en->pnb - 1)] = p;
+	en->pn++;
+	hpush(en, p);
+}
+
+static void
+pdel(struct engine *en, struct pend *p)
+{
+	struct pend **pp = &en->pb[p->h & (en->pnb - 1)];
+
+	while (*pp != p)
+		pp = &(*pp)->next;
+	*pp = p->next;
+	en->pn--;
+}
+
+static void
+emit(struct engine *en, struct buf *out, const char *text,
+    unsigned long long count, double last_t)
+{
+	buf_puts(out, text);
+	buf_printf(out, ",\"count\":%llu,\"last_event_time\":", count);
+	put_time(out, last_t);
+	buf_puts(out, ",\"detected_at\":");
+	put_time(out, en->clock);
+	buf_puts(out, "}\n");
+	en->alerts++;
+}
+
+static void
+close_due(struct engine *en, struct buf *out, double upto, int all)
+{
+	while (en->hn > 0 && (all || en->heap[0]->close_t <= upto)) {
+		struct pend *p = hpop(en);
+		pdel(en, p);
+		emit(en, out, p->text, p->count, p->last_t);
+		pend_free(p);
+	}
+}
+
+void
+engine_flush(struct engine *en, struct buf *out)
+{
+	close_due(en, out, 0, 1);
+}
+
+/* ---- firing ---- */
+
+struct fire {
+	const struct rule *r;
+	struct jval key;
+	double t;		/* time of the triggering event */
+	double wstart;		/* window start, or NAN */
+	const struct jval *aggv;
+	struct wkey *wk;	/* window events, or NULL */
+	double lo, hi;		/* window range kept in wk */
+	const struct wentry *seq_a, *seq_b;
+	struct evctx *c;
+};
+
+static void
+key_text(struct jval k, struct buf *b)
+{
+	if (k.t == J_STR)
+		buf_add(b, k.s, k.len);
+	else if (k.t == J_NUM)
+		fmt_num(b, k.n);
+	else if (k.t == J_BOOL)
+		buf_puts(b, k.b ? "true" : "false");
+}
+
+static void
+fire(struct engine *en, struct fire *f, struct buf *out)
+{
+	const struct rule *r = f->r;
+	struct rules *rs = en->rs;
+	struct evctx *c = f->c;
+	struct buf *b = &en->tmpb;
+	char idhex[24];
+	size_t kstart;
+	uint64_t h;
+
+	en->fired++;
+	if (en->o.tag) {
+		en->firednames[en->nfired++] = r->name;
+		return;
+	}
+	/* the suppression key: rule name, unit separator, key */
+	buf_reset(b);
+	buf_puts(b, r->name);
+	buf_putc(b, '\x1f');
+	kstart = b->len;
+	key_text(f->key, b);
+	h = hash64(b->p, b->len, 3);
+	if (r->suppress > 0) {
+		struct pend *p = pfind(en, b->p, b->len, h);
+		if (p) {
+			p->count++;
+			if (f->t > p->last_t)
+				p->last_t = f->t;
+			return;
+		}
+	}
+	/* alert_id: rule, key and the triggering event's id */
+	uint64_t aid = hash64(c->id.s, c->id.len, h);
+	if (!isnan(f->wstart))
+		aid ^= hash64(&f->wstart, sizeof(f->wstart), 5);
+	snprintf(idhex, sizeof(idhex), "%016llx", (unsigned long long)aid);
+	struct buf t;
+	buf_init(&t);
+	buf_puts(&t, "{\"alert_id\":\"");
+	buf_puts(&t, idhex);
+	buf_puts(&t, "\",\"rule\":");
+	buf_json_str(&t, r->name, strlen(r->name));
+	buf_puts(&t, ",\"severity\":");
+	buf_json_str(&t, r->severity, strlen(r->severity));
+	buf_puts(&t, ",\"key\":");
+	buf_json_str(&t, b->p + kstart, b->len - kstart);
+	buf_puts(&t, ",\"customer_id\":");
+	put_val(&t, c->f[rs->customer_slot]);
+	buf_puts(&t, ",\"msisdn\":");
+	put_val(&t, c->f[rs->msisdn_slot]);
+	buf_puts(&t, ",\"stream\":");
+	put_val(&t, c->stream);
+	buf_puts(&t, ",\"event_time\":");
+	put_time(&t, f->t);
+	if (!isnan(f->wstart)) {
+		buf_puts(&t, ",\"window_start\":");
+		put_time(&t, f->wstart);
+	}
+	if (r->score) {
+		struct jval s = rules_eval(r->score, c);
+		buf_puts(&t, ",\"score\":");
+		put_val(&t, s.t == J_NUM ? s : (struct jval){ 0 });
+	}
+	if (r->desc) {
+		buf_puts(&t, ",\"description\":");
+		buf_json_str(&t, r->desc, strlen(r->desc));
+	}
+	buf_puts(&t, ",\"evidence\":{");
+	int first = 1;
+	for (int i = 0; i < r->nev; i++) {
+		const char *name = jf_path(rs->jf, r->ev_slots[i]);
+		if (!first)
+			buf_putc(&t, ',');
+		first = 0;
+		buf_json_str(&t, name, strlen(name));
+		buf_putc(&t, ':');
+		put_val(&t, c->f[r->ev_slots[i]]);
+	}
+	for (int i = 0; i < r->naggs; i++) {
+		if (!first)
+			buf_putc(&t, ',');
+		first = 0;
+		buf_json_str(&t, r->aggs[i].src, strlen(r->aggs[i].src));
+		buf_putc(&t, ':');
+		put_val(&t, f->aggv[i]);
+	}
+	if (f->seq_a) {
+		if (!first)
+			buf_putc(&t, ',');
+		buf_puts(&t, "\"first_id\":");
+		buf_json_str(&t, f->seq_a->id, strlen(f->seq_a->id));
+		buf_puts(&t, ",\"first_time\":");
+		put_time(&t, f->seq_a->t);
+		buf_puts(&t, ",\"then_id\":");
+		buf_json_str(&t, f->seq_b->id, strlen(f->seq_b->id));
+		buf_puts(&t, ",\"then_time\":");
+		put_time(&t, f->seq_b->t);
+		buf_puts(&t, ",\"gap_s\":");
+		fmt_num(&t, f->seq_b->t - f->seq_a->t);
+	}
+	buf_puts(&t, "},\"event_ids\":[");
+	if (f->seq_a) {
+		buf_json_str(&t, f->seq_a->id, strlen(f->seq_a->id));
+		buf_putc(&t, ',');
+		buf_json_str(&t, f->seq_b->id, strlen(f->seq_b->id));
+	} else if (f->wk) {
+		size_t n = wk_len(f->wk), k = 0, tot = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct wentry *e = wk_at(f->wk, i);
+			if (e->t < f->lo || e->t > f->hi)
+				continue;
+			tot++;
+			if (k < MAX_IDS) {
+				if (k++)
+					buf_putc(&t, ',');
+				buf_json_str(&t, e->id, strlen(e->id));
+			}
+		}
+		buf_puts(&t, "],\"event_count\":");
+		buf_printf(&t, "%zu", tot);
+		goto ids_done;
+	} else {
+		buf_json_str(&t, c->id.s, c->id.len);
+	}
+	buf_putc(&t, ']');
+ids_done:
+	if (r->suppress <= 0) {
+		emit(en, out, buf_cstr(&t), 1, f->t);
+		buf_free(&t);
+		return;
+	}
+	struct pend *p = xcalloc(1, sizeof(*p));
+	p->k = xstrndup(b->p, b->len);
+	p->kl = b->len;
+	p->h = h;
+	p->rule = xstrdup(r->name);
+	p->first_t = p->last_t = f->t;
+	p->close_t = f->t + r->suppress;
+	p->count = 1;
+	p->seq = en->seq++;
+	p->text = xstrdup(buf_cstr(&t));
+	buf_free(&t);
+	padd(en, p);
+}
+
+/* ---- aggregates ---- */
+
+static uint64_t
+vhash(struct jval v)
+{
+	switch (v.t) {
+	case J_STR: case J_RAW: return hash64(v.s, v.len, 11);
+	case J_NUM: {
+		double d = v.n == 0 ? 0 : v.n;
+		return hash64(&d, sizeof(d), 13);
+	}
+	case J_BOOL: return v.b ? 0x1234567 : 0x7654321;
+	default: return 0;
+	}
+}
+
+/* count distinct by a small open-addressing set of 64-bit hashes */
+static int
+dset_add(struct engine *en, size_t cap, uint64_t h)
+{
+	if (h == 0)
+		h = 1;
+	for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+		if (en->dset[i] == h)
+			return 0;
+		if (en->dset[i] == 0) {
+			en->dset[i] = h;
+			return 1;
+		}
+	}
+}
+
+static void
+aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
+    size_t cur, double lo, double hi, struct jval *out)
+{
+	size_t n = wk_len(wk);
+
+	for (int a = 0; a < r->naggs; a++) {
+		const struct agg *g = &r->aggs[a];
+		double sum = 0, cnt = 0, cnt2 = 0;
+		struct jval best = { 0 }, firstv = { 0 }, lastv = { 0 };
+		int have_first = 0;
+		size_t dcap = 0;
+
+		if (g->kind == A_PREV) {
+			out[a] = (struct jval){ 0 };
+			if (cur > 0 && wk_at(wk, cur - 1)->t >= lo)
+				out[a] = wk_at(wk, cur - 1)->v[3 * a];
+			continue;
+		}
+		if (g->kind == A_COUNT_DISTINCT) {
+			dcap = 16;
+			while (dcap < 2 * n)
+				dcap *= 2;
+			if (dcap > en->dcap) {
+				free(en->dset);
+				en->dset = xmalloc(dcap * sizeof(*en->dset));
+				en->dcap = dcap;
+			}
+			memset(en->dset, 0, dcap * sizeof(*en->dset));
+		}
+		for (size_t i = 0; i < n; i++) {
+			const struct wentry *e = wk_at(wk, i);
+			struct jval v = e->v[3 * a];
+			int c1 = e->v[3 * a + 1].b, c2 = e->v[3 * a + 2].b;
+
+			if (e->t < lo || e->t > hi)
+				continue;
+			if (g->kind == A_RATIO) {
+				cnt += c1;
+				cnt2 += c2;
+				continue;
+			}
+			if (!c1)
+				continue;
+			switch (g->kind) {
+			case A_COUNT:
+				cnt++;
+				break;
+			case A_COUNT_DISTINCT:
+				if (v.t != J_NULL)
+					cnt += dset_add(en, dcap, vhash(v));
+				break;
+			case A_SUM: case A_AVG:
+				if (v.t == J_NUM) {
+					sum += v.n;
+					cnt++;
+				}
+				break;
+			case A_MIN: case A_MAX:
+				if (v.t == J_NULL)
+					break;
+				if (best.t == J_NULL) {
+					best = v;
+				} else if (best.t == v.t) {
+					int lt = v.t == J_NUM ? v.n < best.n :
+					    v.t == J_STR ? strcmp(v.s, best.s) < 0 : 0;
+					int gt = v.t == J_NUM ? v.n > best.n :
+					    v.t == J_STR ? strcmp(v.s, best.s) > 0 : 0;
+					if ((g->kind == A_MIN && lt) ||
+					    (g->kind == A_MAX && gt))
+						best = v;
+				}
+				break;
+			case A_FIRST: case A_LAST:
+				if (!have_first) {
+					firstv = v;
+					have_first = 1;
+				}
+				lastv = v;
+				break;
+			default:
+				break;
+			}
+		}
+		switch (g->kind) {
+		case A_COUNT: case A_COUNT_DISTINCT:
+			out[a] = (struct jval){ J_NUM, 0, cnt, NULL, 0 };
+			break;
+		case A_SUM:
+			out[a] = (struct jval){ J_NUM, 0, sum, NULL, 0 };
+			break;
+		case A_AVG:
+			out[a] = cnt > 0 ? (struct jval){ J_NUM, 0, sum / cnt, NULL, 0 }
+			    : (struct jval){ 0 };
+			break;
+		case A_RATIO:
+			out[a] = cnt2 > 0 ? (struct jval){ J_NUM, 0, cnt / cnt2, NULL, 0 }
+			    : (struct jval){ 0 };
+			break;
+		case A_MIN: case A_MAX:
+			out[a] = best;
+			break;
+		case A_FIRST:
+			out[a] = firstv;
+			break;
+		case A_LAST:
+			out[a] = lastv;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---- events ---- */
+
+static int
+stream_match(const struct rule *r, struct jval s)
+{
+	if (r->nstreams == 0)
+		return 1;
+	if (s.t != J_STR)
+		return 0;
+	for (int i = 0; i < r->nstreams; i++)
+		if (strlen(r->streams[i]) == s.len &&
+		    memcmp(r->streams[i], s.s, s.len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
+    double wm, struct buf *out)
+{
+	const struct rule *r = &en->rs->r[ri];
+	struct wtable *wt = &en->wt[ri];
+	struct buf *kb = &en->tmpb;
+	struct jval *tv = en->tmp;
+	struct jval aggv[64];
+	struct wkey *wk;
+	struct wentry *e;
+	size_t cur;
+	double lo, hi = c->time, wstart = NAN;
+
+	buf_reset(kb);
+	key_text(key, kb);
+	wk = wt_get(wt, kb->p, kb->len, 1);
+	for (int a = 0; a < r->naggs; a++) {
+		const struct agg *g = &r->aggs[a];
+		struct jval v = g->arg ? rules_eval(g->arg, c) : (struct jval){ 0 };
+		tv[3 * a] = v;
+		tv[3 * a + 1] = (struct jval){ J_BOOL,
+		    g->cond ? jv_true(rules_eval(g->cond, c)) : 1, 0, NULL, 0 };
+		tv[3 * a + 2] = (struct jval){ J_BOOL,
+		    g->cond2 ? jv_true(rules_eval(g->cond2, c)) : 1, 0, NULL, 0 };
+	}
+	e = went_new(c->time, 0, c->id.s, c->id.len, tv, 3 * r->naggs);
+	wk_evict(wt, wk, wm - r->window, en->o.max_per_key - 1);
+	cur = wk_insert(wt, wk, e);
+	if (r->tumbling) {
+		lo = floor(c->time / r->window) * r->window;
+		wstart = lo;
+	} else {
+		lo = nextafter(c->time - r->window, INFINITY);
+		wstart = c->time - r->window;
+	}
+	aggregate(en, r, wk, cur, lo, hi, aggv);
+	c->aggv = aggv;
+	if (jv_true(rules_eval(r->having, c))) {
+		struct fire f = { r, key, c->time, r->tumbling ? wstart : NAN,
+			aggv, wk, lo, hi, NULL, NULL, c };
+		fire(en, &f, out);
+	}
+	c->aggv = NULL;
+}
+
+static void
+run_sequence(struct engine *en, int ri, struct evctx *c, struct jval key,
+    double wm, struct buf *out)
+{
+	const struct rule *r = &en->rs->r[ri];
+	struct wtable *wt = &en->wt[ri];
+	struct buf *kb = &en->tmpb;
+	int a = jv_true(rules_eval(r->seq_a, c));
+	int b = jv_true(rules_eval(r->seq_b, c));
+	struct wkey *wk;
+	struct wentry *e;
+	size_t cur, n;
+	struct jval none[1];
+
+	if (!a && !b)
+		return;
+	buf_reset(kb);
+	key_text(key, kb);
+	wk = wt_get(wt, kb->p, kb->len, 1);
+	e = went_new(c->time, (a ? 1 : 0) | (b ? 2 : 0), c->id.s, c->id.len,
+	    none, 0);
+	wk_evict(wt, wk, wm - r->within, en->o.max_per_key - 1);
+	cur = wk_insert(wt, wk, e);
+	n = wk_len(wk);
+	if (b) {
+		for (size_t i = cur; i-- > 0;) {
+			const struct wentry *x = wk_at(wk, i);
+			if (x->t < c->time - r->within)
+				break;
+			if (x->flags & 1) {
+				struct fire f = { r, key, c->time, NAN, NULL, NULL,
+					0, 0, x, e, c };
+				fire(en, &f, out);
+				return;
+			}
+		}
+	}
+	if (a) {
+		for (size_t i = cur + 1; i < n; i++) {
+			const struct wentry *x = wk_at(wk, i);
+			if (x->t > c->time + r->within)
+				break;
+			if (x->flags & 2) {
+				struct fire f = { r, key, x->t, NAN, NULL, NULL,
+					0, 0, e, x, c };
+				fire(en, &f, out);
+				return;
+			}
+		}
+	}
+}
+
+static void
+tag_line(struct engine *en, const char *line, size_t len, struct buf *out)
+{
+	size_t end = len;
+
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	if (end == 0) {
+		buf_add(out, line, len);
+		buf_putc(out, '\n');
+		return;
+	}
+	end--;	/* at the closing brace */
+	buf_add(out, line, end);
+	/* an empty object gets no comma */
+	size_t q = end;
+	while (q > 0 && (line[q - 1] == ' ' || line[q - 1] == '\t'))
+		q--;
+	if (!(q > 0 && line[q - 1] == '{'))
+		buf_putc(out, ',');
+	buf_puts(out, "\"rules\":[");
+	for (int i = 0; i < en->nfired; i++) {
+		if (i)
+			buf_putc(out, ',');
+		buf_json_str(out, en->firednames[i], strlen(en->firednames[i]));
+	}
+	buf_puts(out, "]}\n");
+}
+
+int
+engine_event(struct engine *en, const char *line, size_t len,
+    struct buf *out, const char **err)
+{
+	struct rules *rs = en->rs;
+	struct jval *f = en->vals;
+	struct evctx c;
+	int tslot = -1;
+	double t, wm;
+	int late;
+	char idb[96];
+
+	if (len + 1 > en->scap) {
+		en->scap = len + 1 > 4096 ? len + 1 : 4096;
+		free(en->scratch);
+		en->scratch = xmalloc(en->scap);
+	}
+	if (jf_extract(rs->jf, line, len, f, en->scratch, err) < 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	c.ar = &en->ar;
+	c.stream = f[rs->topic_slot];
+	if (c.stream.t != J_STR && en->o.default_stream) {
+		c.stream.t = J_STR;
+		c.stream.s = en->o.default_stream;
+		c.stream.len = strlen(en->o.default_stream);
+	}
+	for (int i = 0; i < rs->ntf; i++) {
+		const char *s = rs->tf[i].stream;
+		if (s == NULL) {
+			if (tslot < 0)
+				tslot = rs->tf[i].slot;
+		} else if (c.stream.t == J_STR && strlen(s) == c.stream.len &&
+		    memcmp(s, c.stream.s, c.stream.len) == 0) {
+			tslot = rs->tf[i].slot;
+			break;
+		}
+	}
+	if (tslot < 0 || f[tslot].t != J_STR ||
+	    parse_time(f[tslot].s, f[tslot].len, &t) < 0) {
+		static char msg[160];
+		snprintf(msg, sizeof(msg), "%s event time in field %s",
+		    tslot >= 0 && f[tslot].t != J_NULL ? "bad" : "no",
+		    tslot >= 0 ? jf_path(rs->jf, tslot) : "?");
+		*err = msg;
+		return -1;
+	}
+	c.time = t;
+	c.id.t = J_NULL;
+	for (int i = 0; i < rs->nid; i++) {
+		struct jval v = f[rs->id_slots[i]];
+		if (v.t == J_STR || v.t == J_NUM) {
+			c.id = v;
+			break;
+		}
+	}
+	if (c.id.t == J_NUM) {
+		snprintf(idb, sizeof(idb), "%.15g", c.id.n);
+		c.id.t = J_STR;
+		c.id.s = idb;
+		c.id.len = strlen(idb);
+	} else if (c.id.t != J_STR) {
+		/* no id field: the stream, the time and the customer */
+		char ts[32];
+		struct jval cu = f[rs->customer_slot];
+		iso8601_ms((long long)llround(t * 1000), ts);
+		snprintf(idb, sizeof(idb), "%.*s@%s#%.*s",
+		    c.stream.t == J_STR ? (int)(c.stream.len > 30 ? 30 : c.stream.len) : 0,
+		    c.stream.s, ts,
+		    cu.t == J_STR ? (int)(cu.len > 30 ? 30 : cu.len) : 0, cu.s);
+		c.id.t = J_STR;
+		c.id.s = idb;
+		c.id.len = strlen(idb);
+	}
+	en->events++;
+	if (!en->have_clock || t > en->clock) {
+		en->clock = t;
+		en->have_clock = 1;
+	}
+	wm = en->clock - rs->lateness;
+	late = t < wm;
+	if (late)
+		en->late++;
+	en->nfired = 0;
+	for (int i = 0; i < rs->n; i++) {
+		const struct rule *r = &rs->r[i];
+
+		if (!stream_match(r, c.stream))
+			continue;
+		if (r->where && !jv_true(rules_eval(r->where, &c)))
+			continue;
+		struct jval key = f[r->key_slot];
+		if (key.t != J_STR && key.t != J_NUM && key.t != J_BOOL)
+			continue;
+		if (!r->stateful) {
+			struct fire fi = { r, key, t, NAN, NULL, NULL, 0, 0,
+				NULL, NULL, &c };
+			fire(en, &fi, out);
+		} else if (late) {
+			continue;
+		} else if (r->seq_a) {
+			run_sequence(en, i, &c, key, wm, out);
+		} else {
+			run_window(en, i, &c, key, wm, out);
+		}
+	}
+	if (en->o.tag)
+		tag_line(en, line, len, out);
+	close_due(en, out, wm, 0);
+	arena_reset(&en->ar);
+	if (++en->nsweep >= 65536) {
+		en->nsweep = 0;
+		engine_sweep(en);
+	}
+	return 0;
+}
+
+void
+engine_sweep(struct engine *en)
+{
+	double wm = en->clock - en->rs->lateness;
+
+	for (int i = 0; i < en->rs->n; i++) {
+		const struct rule *r = &en->rs->r[i];
+		if (!r->stateful)
+			continue;
+		wt_sweep(&en->wt[i], wm - (r->seq_a ? r->within : r->window),
+		    en->o.max_per_key);
+	}
+}
+
+void
+engine_stats(const struct engine *en, struct engine_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->events = en->events;
+	st->late = en->late;
+	st->fired = en->fired;
+	st->alerts = en->alerts;
+	st->pending = en->pn;
+	st->clock = en->clock;
+	for (int i = 0; i < en->rs->n; i++) {
+		st->keys += en->wt[i].nkeys;
+		st->entries += en->wt[i].nentries;
+	}
+}
+
+void
+engine_reload(struct engine *en, struct rules *rs, struct buf *out)
+{
+	struct rules *old = en->rs;
+	struct wtable *owt = en->wt;
+
+	engine_flush(en, out);
+	en->rs = rs;
+	en->wt = NULL;
+	alloc_rules(en);
+	for (int i = 0; i < rs->n; i++) {
+		for (int j = 0; j < old->n; j++) {
+			if (owt[j].b == NULL || rs->r[i].hash != old->r[j].hash ||
+			    strcmp(rs->r[i].name, old->r[j].name) != 0)
+				continue;
+			wt_free(&en->wt[i]);
+			en->wt[i] = owt[j];
+			owt[j].b = NULL;
+			break;
+		}
+	}
+	for (int j = 0; j < old->n; j++)
+		wt_free(&owt[j]);
+	free(owt);
+	rules_free(old);
+}
+
+/* ---- state ---- */
+
+static json_t *
+jv_json(struct jval v)
+{
+	switch (v.t) {
+	case J_BOOL: return json_boolean(v.b);
+	case J_NUM: return json_real(v.n);
+	case J_STR: case J_RAW: return json_stringn(v.s, v.len);
+	default: return json_null();
+	}
+}
+
+static struct jval
+json_jv(json_t *j)
+{
+	struct jval v = { 0 };
+
+	if (json_is_boolean(j)) {
+		v.t = J_BOOL;
+		v.b = json_is_true(j);
+	} else if (json_is_number(j)) {
+		v.t = J_NUM;
+		v.n = json_number_value(j);
+	} else if (json_is_string(j)) {
+		v.t = J_STR;
+		v.s = json_string_value(j);
+		v.len = json_string_length(j);
+	}
+	return v;
+}
+
+int
+engine_save(struct engine *en, const char *path, char *err, size_t errlen)
+{
+	json_t *root = json_object(), *rules = json_object(), *pend = json_array();
+	char hx[24];
+	char *tmp;
+	int fd, rc = 0;
+
+	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "clock", en->have_clock ?
+	    json_real(en->clock) : json_null());
+	json_object_set_new(root, "seq", json_integer((json_int_t)en->seq));
+	for (int i = 0; i < en->rs->n; i++) {
+		const struct rule *r = &en->rs->r[i];
+		struct wtable *wt = &en->wt[i];
+		json_t *jr, *keys;
+
+		if (!r->stateful)
+			continue;
+		jr = json_object();
+		keys = json_object();
+		snprintf(hx, sizeof(hx), "%016llx", (unsigned long long)r->hash);
+		json_object_set_new(jr, "hash", json_string(hx));
+		for (size_t b = 0; b < wt->nb; b++) {
+			for (struct wkey *k = wt->b[b]; k; k = k->next) {
+				json_t *ev = json_array();
+				for (size_t x = 0; x < wk_len(k); x++) {
+					const struct wentry *e = wk_at(k, x);
+					json_t *vs = json_array();
+					for (int v = 0; v < e->nv; v++)
+						json_array_append_new(vs, jv_json(e->v[v]));
+					json_array_append_new(ev, json_pack("[f,s,i,o]",
+					    e->t, e->id, (int)e->flags, vs));
+				}
+				if (json_array_size(ev) > 0)
+					json_object_setn_new(keys, k->key, k->klen, ev);
+				else
+					json_decref(ev);
+			}
+		}
+		json_object_set_new(jr, "keys", keys);
+		json_object_set_new(rules, r->name, jr);
+	}
+	json_object_set_new(root, "rules", rules);
+	for (size_t i = 0; i < en->hn; i++) {
+		const struct pend *p = en->heap[i];
+		json_array_append_new(pend, json_pack("{s:s%,s:s,s:f,s:f,s:f,s:I,s:I,s:s}",
+		    "k", p->k, p->kl, "rule", p->rule, "first_t", p->first_t,
+		    "close_t", p->close_t, "last_t", p->last_t,
+		    "count", (json_int_t)p->count, "seq", (json_int_t)p->seq,
+		    "text", p->text));
+	}
+	json_object_set_new(root, "pending", pend);
+	tmp = xasprintf("%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || json_dumpfd(root, fd, JSON_COMPACT | JSON_SORT_KEYS) < 0 ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		rc = -1;
+	}
+	free(tmp);
+	json_decref(root);
+	return rc;
+}
+
+int
+engine_load(struct engine *en, const char *path, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_load_file(path, 0, &je), *rules, *pend;
+	char hx[24];
+
+	if (root == NULL) {
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			return 0;	/* a first run */
+		snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column,
+		    je.text);
+		return -1;
+	}
+	if (!json_is_object(root) || json_integer_value(json_object_get(root,
+	    "version")) != 1) {
+		snprintf(err, errlen, "%s: not a detect state file", path);
+		json_decref(root);
+		return -1;
+	}
+	json_t *ck = json_object_get(root, "clock");
+	if (json_is_number(ck)) {
+		en->clock = json_number_value(ck);
+		en->have_clock = 1;
+	}
+	en->seq = json_integer_value(json_object_get(root, "seq"));
+	rules = json_object_get(root, "rules");
+	for (int i = 0; i < en->rs->n; i++) {
+		const struct rule *r = &en->rs->r[i];
+		json_t *jr = json_object_get(rules, r->name), *keys, *ev;
+		const char *kname;
+		size_t klen;
+
+		snprintf(hx, sizeof(hx), "%016llx", (unsigned long long)r->hash);
+		if (!json_is_object(jr) || !json_is_string(json_object_get(jr, "hash"))
+		    || strcmp(json_string_value(json_object_get(jr, "hash")), hx))
+			continue;	/* a changed rule starts afresh */
+		keys = json_object_get(jr, "keys");
+		json_object_keylen_foreach(keys, kname, klen, ev) {
+			struct wkey *k = wt_get(&en->wt[i], kname, klen, 1);
+			size_t x;
+			json_t *je2;
+			json_array_foreach(ev, x, je2) {
+				json_t *vs = json_array_get(je2, 3);
+				int nv = json_array_size(vs);
+				struct jval *v = xcalloc(nv + 1, sizeof(*v));
+				const char *id = json_string_value(json_array_get(je2, 1));
+				for (int q = 0; q < nv; q++)
+					v[q] = json_jv(json_array_get(vs, q));
+				if (id == NULL)
+					id = "";
+				wk_insert(&en->wt[i], k, went_new(
+				    json_number_value(json_array_get(je2, 0)),
+				    json_integer_value(json_array_get(je2, 2)),
+				    id, strlen(id), v, nv));
+				free(v);
+			}
+		}
+	}
+	pend = json_object_get(root, "pending");
+	size_t x;
+	json_t *jp;
+	json_array_foreach(pend, x, jp) {
+		json_t *k = json_object_get(jp, "k");
+		const char *text = json_string_value(json_object_get(jp, "text"));
+		const char *rule = json_string_value(json_object_get(jp, "rule"));
+		if (!json_is_string(k) || text == NULL || rule == NULL)
+			continue;
+		struct pend *p = xcalloc(1, sizeof(*p));
+		p->k = xstrndup(json_string_value(k), json_string_length(k));
+		p->kl = json_string_length(k);
+		p->h = hash64(p->k, p->kl, 3);
+		p->rule = xstrdup(rule);
+		p->first_t = json_number_value(json_object_get(jp, "first_t"));
+		p->close_t = json_number_value(json_object_get(jp, "close_t"));
+		p->last_t = json_number_value(json_object_get(jp, "last_t"));
+		p->count = json_integer_value(json_object_get(jp, "count"));
+		p->seq = json_integer_value(json_object_get(jp, "seq"));
+		p->text = xstrdup(text);
+		padd(en, p);
+	}
+	json_decref(root);
+	return 0;
+}

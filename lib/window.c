@@ -1,0 +1,199 @@
+/* window.c: keyed window state with eviction of old events and idle keys. */
+#include "window.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t
+hash64(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL ^ seed;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+struct wentry *
+went_new(double t, unsigned flags, const char *id, size_t idlen,
+    const struct jval *v, int nv)
+{
+	size_t sz = sizeof(struct wentry) + nv * sizeof(struct jval) + idlen + 1;
+	struct wentry *e;
+	char *p;
+
+	for (int i = 0; i < nv; i++)
+		if (v[i].t == J_STR || v[i].t == J_RAW)
+			sz += v[i].len + 1;
+	e = xmalloc(sz);
+	e->t = t;
+	e->flags = flags;
+	e->nv = nv;
+	p = (char *)&e->v[nv];
+	memcpy(p, id, idlen);
+	p[idlen] = '\0';
+	e->id = p;
+	p += idlen + 1;
+	for (int i = 0; i < nv; i++) {
+		e->v[i] = v[i];
+		if (v[i].t == J_STR || v[i].t == J_RAW) {
+			memcpy(p, v[i].s, v[i].len);
+			p[v[i].len] = '\0';
+			e->v[i].s = p;
+			e->v[i].t = J_STR;
+			p += v[i].len + 1;
+		}
+	}
+	return e;
+}
+
+void
+wt_init(struct wtable *t)
+{
+	t->nb = 64;
+	t->b = xcalloc(t->nb, sizeof(*t->b));
+	t->nkeys = 0;
+	t->nentries = 0;
+}
+
+static void
+key_free(struct wkey *k)
+{
+	for (size_t i = k->off; i < k->n; i++)
+		free(k->e[i]);
+	free(k->e);
+	free(k->key);
+	free(k);
+}
+
+void
+wt_free(struct wtable *t)
+{
+	if (t->b == NULL)
+		return;
+	for (size_t i = 0; i < t->nb; i++) {
+		struct wkey *k = t->b[i], *nx;
+		for (; k; k = nx) {
+			nx = k->next;
+			key_free(k);
+		}
+	}
+	free(t->b);
+	t->b = NULL;
+	t->nkeys = t->nentries = 0;
+}
+
+static void
+grow(struct wtable *t)
+{
+	size_t nb = t->nb * 2;
+	struct wkey **b = xcalloc(nb, sizeof(*b));
+
+	for (size_t i = 0; i < t->nb; i++) {
+		struct wkey *k = t->b[i], *nx;
+		for (; k; k = nx) {
+			nx = k->next;
+			k->next = b[k->h & (nb - 1)];
+			b[k->h & (nb - 1)] = k;
+		}
+	}
+	free(t->b);
+	t->b = b;
+	t->nb = nb;
+}
+
+struct wkey *
+wt_get(struct wtable *t, const char *s, size_t l, int create)
+{
+	uint64_t h = hash64(s, l, 0);
+	struct wkey *k;
+
+	for (k = t->b[h & (t->nb - 1)]; k; k = k->next)
+		if (k->h == h && k->klen == l && memcmp(k->key, s, l) == 0)
+			return k;
+	if (!create)
+		return NULL;
+	if (t->nkeys >= t->nb)
+		grow(t);
+	k = xcalloc(1, sizeof(*k));
+	k->key = xstrndup(s, l);
+	k->klen = l;
+	k->h = h;
+	k->next = t->b[h & (t->nb - 1)];
+	t->b[h & (t->nb - 1)] = k;
+	t->nkeys++;
+	return k;
+}
+
+void
+wt_del(struct wtable *t, struct wkey *k)
+{
+	struct wkey **pp = &t->b[k->h & (t->nb - 1)];
+
+	while (*pp && *pp != k)
+		pp = &(*pp)->next;
+	if (*pp == NULL)
+		return;
+	*pp = k->next;
+	t->nkeys--;
+	t->nentries -= k->n - k->off;
+	key_free(k);
+}
+
+size_t
+wk_insert(struct wtable *t, struct wkey *k, struct wentry *e)
+{
+	size_t i;
+
+	if (k->off > 0 && (k->n == k->cap || k->off * 2 >= k->n)) {
+		memmove(k->e, k->e + k->off, (k->n - k->off) * sizeof(*k->e));
+		k->n -= k->off;
+		k->off = 0;
+	}
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 4;
+		k->e = xrealloc(k->e, k->cap * sizeof(*k->e));
+	}
+	i = k->n;
+	while (i > k->off && k->e[i - 1]->t > e->t)
+		i--;
+	memmove(k->e + i + 1, k->e + i, (k->n - i) * sizeof(*k->e));
+	k->e[i] = e;
+	k->n++;
+	t->nentries++;
+	return i - k->off;
+}
+
+void
+wk_evict(struct wtable *t, struct wkey *k, double before, size_t max)
+{
+	while (k->off < k->n &&
+	    (k->e[k->off]->t < before || k->n - k->off > max)) {
+		free(k->e[k->off]);
+		k->off++;
+		t->nentries--;
+	}
+	if (k->off == k->n)
+		k->off = k->n = 0;
+}
+
+void
+wt_sweep(struct wtable *t, double before, size_t max)
+{
+	for (size_t i = 0; i < t->nb; i++) {
+		struct wkey *k = t->b[i], *nx;
+		for (; k; k = nx) {
+			nx = k->next;
+			wk_evict(t, k, before, max);
+			if (k->n == k->off)
+				wt_del(t, k);
+		}
+	}
+}

@@ -1,0 +1,61 @@
+/*
+ * window.h: keyed window state. A table maps a key (a string) to the
+ * events of that key kept in event-time order; each kept event holds its
+ * time, its id, flags and the values a rule's aggregates need, in one
+ * allocation. Memory is bounded by active keys and window lengths: old
+ * events are evicted and empty keys removed.
+ */
+#ifndef TP_WINDOW_H
+#define TP_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jfields.h"
+
+struct wentry {
+	double t;
+	unsigned flags;
+	int nv;
+	char *id;
+	struct jval v[];	/* J_RAW values are kept as J_STR */
+};
+
+struct wkey {
+	char *key;
+	size_t klen;
+	uint64_t h;
+	struct wentry **e;	/* live events are e[off..n) */
+	size_t off, n, cap;
+	struct wkey *next;
+};
+
+struct wtable {
+	struct wkey **b;
+	size_t nb, nkeys;
+	size_t nentries;
+};
+
+uint64_t hash64(const void *p, size_t n, uint64_t seed);
+
+/* A new entry copying the strings of v[0..nv) and id. */
+struct wentry *went_new(double t, unsigned flags, const char *id,
+    size_t idlen, const struct jval *v, int nv);
+
+void wt_init(struct wtable *t);
+void wt_free(struct wtable *t);
+struct wkey *wt_get(struct wtable *t, const char *k, size_t l, int create);
+void wt_del(struct wtable *t, struct wkey *k);
+/* Insert in time order after equal times; returns its index (from off). */
+size_t wk_insert(struct wtable *t, struct wkey *k, struct wentry *e);
+/* Drop the oldest entries while more than max are kept or t < before. */
+void wk_evict(struct wtable *t, struct wkey *k, double before, size_t max);
+static inline size_t wk_len(const struct wkey *k) { return k->n - k->off; }
+static inline struct wentry *wk_at(const struct wkey *k, size_t i)
+{
+	return k->e[k->off + i];
+}
+/* Evict every key; remove keys left empty. */
+void wt_sweep(struct wtable *t, double before, size_t max);
+
+#endif

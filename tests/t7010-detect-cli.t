@@ -1,0 +1,150 @@
+#!/bin/bash
+test_description='detect: options, exit statuses, bad input, alert format, --tag'
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIR/data/detect/events.sh"
+
+R=$TOP/rules/telecom.rules
+
+test_expect_success 'setup: events' '
+	cdr c1 C1 M1 O1 MO voice 100 60 true 0.5 ",\"imei\":\"I1\",\"device\":{\"imei\":\"I2\"}" >mismatch.jsonl &&
+	cdr c2 C2 M2 O2 MO voice 200 60 true 0.5 ",\"imei\":\"I3\",\"device\":{\"imei\":\"I3\"}" >match.jsonl &&
+	cat mismatch.jsonl match.jsonl >two.jsonl
+'
+
+test_expect_success 'the shipped rules check clean and list 12 rules' '
+	detect -c -r "$R" &&
+	detect -p -r "$R" >list &&
+	test_line_count = 12 list
+'
+
+test_expect_success 'no rules file is a usage error' '
+	test_must_fail --status=64 detect two.jsonl 2>err &&
+	test_grep -i usage err
+'
+
+test_expect_success 'a missing rules file exits 78' '
+	test_must_fail --status=78 detect -r nosuch.rules two.jsonl 2>err &&
+	test_grep "nosuch.rules: No such file" err
+'
+
+test_expect_success 'a rules file with an error: FILE:LINE:COL and 78' '
+	printf "rule a {\n  where x = 1\n}\n" >bad.rules &&
+	test_must_fail --status=78 detect -r bad.rules two.jsonl 2>err &&
+	echo "detect: bad.rules:2:11: '\''='\'' is not a comparison: use '\''=='\''" >want &&
+	test_cmp want err &&
+	test_must_fail --status=78 detect -c -r bad.rules
+'
+
+test_expect_success 'a missing input file exits 66' '
+	test_must_fail --status=66 detect -r "$R" nosuch.jsonl 2>err &&
+	test_grep "nosuch.jsonl" err
+'
+
+test_expect_success 'bad options are usage errors' '
+	test_must_fail --status=64 detect -r "$R" -e x 2>err &&
+	test_must_fail --status=64 detect -r "$R" --lateness soon 2>err &&
+	test_must_fail --status=64 detect -r "$R" --bogus 2>err &&
+	test_grep usage err
+'
+
+test_expect_success 'imei_mismatch fires; the alert has every field' '
+	detect -r "$R" two.jsonl >alerts &&
+	test_line_count = 1 alerts &&
+	jq -e "
+		.rule == \"imei_mismatch\" and .severity == \"medium\" and
+		.customer_id == \"C1\" and .msisdn == \"M1\" and .key == \"C1\" and
+		.stream == \"telecom-cdr\" and
+		.event_time == \"2026-11-01T00:01:40.000Z\" and
+		.detected_at == \"2026-11-01T00:03:20.000Z\" and
+		(.alert_id | test(\"^[0-9a-f]{16}$\")) and
+		.evidence.imei == \"I1\" and .evidence[\"device.imei\"] == \"I2\" and
+		.event_ids == [\"c1\"] and .count == 1" alerts
+'
+
+test_expect_success 'output is identical across runs (alert_id stable)' '
+	detect -r "$R" two.jsonl >again &&
+	test_cmp alerts again
+'
+
+test_expect_success '--tag passes every event with the rules it fired' '
+	detect -t -r "$R" two.jsonl >tagged &&
+	test_line_count = 2 tagged &&
+	head -1 tagged | jq -e ".rules == [\"imei_mismatch\"] and .cdr_id == \"c1\"" &&
+	tail -1 tagged | jq -e ".rules == []" &&
+	sed "s/,\"rules\":\[[^]]*\]}$/}/" tagged >untagged &&
+	test_cmp two.jsonl untagged
+'
+
+test_expect_success '--tag on an empty object and with blanks before the brace' '
+	printf "{\"start_time\":\"2026-11-01T00:00:00Z\",\"_kafka\":{\"topic\":\"telecom-cdr\"} }\n" >blank.jsonl &&
+	detect -t -r "$R" blank.jsonl >out &&
+	jq -e ".rules == []" out
+'
+
+test_expect_success 'bad lines: FILE:LINE: reason, counted, skipped, dead-lettered' '
+	{ cat mismatch.jsonl; echo "not json"; echo "{\"start_time\":\"soon\",\"_kafka\":{\"topic\":\"telecom-cdr\"}}";
+	  echo "{\"a\":1}"; cat match.jsonl; } >mixed.jsonl &&
+	detect -r "$R" -d dead.jsonl mixed.jsonl >out 2>err &&
+	test_line_count = 1 out &&
+	cat >want <<-\EOF &&
+	detect: mixed.jsonl:2: not a JSON object
+	detect: mixed.jsonl:3: bad event time in field start_time
+	detect: mixed.jsonl:4: no event time in field event_time
+	EOF
+	test_cmp want err &&
+	sed -n 2,4p mixed.jsonl >want &&
+	test_cmp want dead.jsonl
+'
+
+test_expect_success 'more bad lines than --max-errors exits 65' '
+	test_must_fail --status=65 detect -r "$R" -e 1 mixed.jsonl >out 2>err &&
+	test_grep "more than 1 bad lines" err &&
+	detect -r "$R" -e 3 mixed.jsonl >out 2>err
+'
+
+test_expect_success 'a line over --max-line is rejected' '
+	detect -r "$R" --max-line 100 two.jsonl >out 2>err &&
+	test_grep "two.jsonl:1: line too long" err
+'
+
+test_expect_success 'events from stdin, and -S names their stream' '
+	sed "s/,\"_kafka\":{\"topic\":\"telecom-cdr\"}//" two.jsonl >notopic.jsonl &&
+	detect -r "$R" <notopic.jsonl >out 2>err &&
+	test_line_count = 0 out &&
+	detect -r "$R" -S telecom-cdr - <notopic.jsonl >out &&
+	test_line_count = 1 out
+'
+
+test_expect_success 'a full output exits 74' '
+	test_must_fail --status=74 detect -t -r "$R" two.jsonl >/dev/full 2>err &&
+	test_grep "write error" err
+'
+
+test_expect_success '| head -1 ends quietly' '
+	for i in $(seq 1 3000); do cat match.jsonl; done >many.jsonl &&
+	detect -t -r "$R" many.jsonl 2>err | head -1 >out &&
+	test_line_count = 1 out &&
+	test_must_fail test -s err
+'
+
+test_expect_success 'SIGUSR1 prints statistics; SIGTERM exits 0' '
+	mkfifo in.fifo &&
+	{ detect -r "$R" in.fifo >out 2>err & pid=$!; } &&
+	exec 3>in.fifo &&
+	cat two.jsonl >&3 &&
+	wait_until 5 "detect reads" test -e /proc/$pid &&
+	sleep 0.3 && kill -USR1 $pid &&
+	cat match.jsonl >&3 &&
+	wait_until 5 "stats" grep -q "\"stats\":\"detect\"" err &&
+	kill -TERM $pid && exec 3>&- &&
+	wait $pid &&
+	test_grep "\"events_in\":2" err &&
+	jq -e "select(.rule == \"imei_mismatch\") | .count == 1" out
+'
+
+test_expect_success '--stats-file writes Prometheus text' '
+	detect -r "$R" --stats-file m.prom two.jsonl >out 2>err &&
+	test_grep "^telco_detect_events_in 2" m.prom
+'
+
+test_done

@@ -1,0 +1,397 @@
+/*
+ * rules: unit tests of lib/rules (lexer, parser and its error positions,
+ * every operator and function, null handling), lib/jfields and
+ * lib/window; failures on stderr, exit 1 if any.
+ */
+#include "jfields.h"
+#include "rules.h"
+#include "util.h"
+#include "window.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures, checks;
+
+#define CHECK(cond) do { \
+	checks++; \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #cond); \
+		failures++; \
+	} \
+} while (0)
+
+#define CHECK_STR(got, want) do { \
+	const char *g_ = (got), *w_ = (want); \
+	checks++; \
+	if (strcmp(g_, w_) != 0) { \
+		fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, \
+		    __LINE__, g_, w_); \
+		failures++; \
+	} \
+} while (0)
+
+static char res[512];
+
+static const char *
+show(struct jval v)
+{
+	switch (v.t) {
+	case J_NULL: return "null";
+	case J_BOOL: return v.b ? "true" : "false";
+	case J_NUM:
+		snprintf(res, sizeof(res), "%.15g", v.n);
+		return res;
+	case J_STR: case J_RAW:
+		snprintf(res, sizeof(res), "'%.*s'", (int)v.len, v.s);
+		return res;
+	}
+	return "?";
+}
+
+/* Evaluate expression text against an event (a JSON object). */
+static const char *
+ev(const char *expr, const char *event)
+{
+	char text[2048], err[256], scratch[2048];
+	struct rules *rs;
+	struct jval f[64];
+	struct arena ar = { 0 };
+	struct evctx c;
+	const char *jerr;
+
+	snprintf(text, sizeof(text),
+	    "list hr = [\"CU\", \"SO\"]\nrule t {\n where %s\n}\n", expr);
+	if ((rs = rules_parse("t.rules", text, strlen(text), err,
+	    sizeof(err))) == NULL) {
+		snprintf(res, sizeof(res), "error: %s", err);
+		return res;
+	}
+	if (jf_extract(rs->jf, event, strlen(event), f, scratch, &jerr) < 0) {
+		snprintf(res, sizeof(res), "bad event: %s", jerr);
+		rules_free(rs);
+		return res;
+	}
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	c.time = 1793530000;
+	c.stream.t = J_STR;
+	c.stream.s = "telecom-cdr";
+	c.stream.len = 11;
+	c.id = c.stream;
+	c.ar = &ar;
+	{
+		char tmp[512];
+		snprintf(tmp, sizeof(tmp), "%s", show(rules_eval(rs->r[0].where, &c)));
+		memcpy(res, tmp, sizeof(res));
+	}
+	arena_free(&ar);
+	rules_free(rs);
+	return res;
+}
+
+static const char *
+perr(const char *text)
+{
+	struct rules *rs = rules_parse("x.rules", text, strlen(text), res,
+	    sizeof(res));
+
+	if (rs) {
+		rules_free(rs);
+		return "(parsed)";
+	}
+	return res;
+}
+
+static const char *E = "{\"a\":2,\"b\":3.5,\"s\":\"Hello\",\"t\":true,"
+    "\"n\":null,\"c\":{\"x\":10,\"y\":{\"z\":\"deep\"}},\"arr\":[1,2],"
+    "\"when\":\"2026-11-01T08:15:02Z\",\"esc\":\"a\\\"b\\u00e9\"}";
+
+static void
+test_eval(void)
+{
+	CHECK_STR(ev("a + b * 2", E), "9");
+	CHECK_STR(ev("(a + b) * 2", E), "11");
+	CHECK_STR(ev("a - 5", E), "-3");
+	CHECK_STR(ev("-a", E), "-2");
+	CHECK_STR(ev("7 % 4", E), "3");
+	CHECK_STR(ev("a / 0", E), "null");
+	CHECK_STR(ev("1 / 4", E), "0.25");
+	CHECK_STR(ev("a == 2", E), "true");
+	CHECK_STR(ev("a != 2", E), "false");
+	CHECK_STR(ev("a < b", E), "true");
+	CHECK_STR(ev("a <= 2", E), "true");
+	CHECK_STR(ev("a > 2", E), "false");
+	CHECK_STR(ev("a >= 3", E), "false");
+	CHECK_STR(ev("s == \"Hello\"", E), "true");
+	CHECK_STR(ev("s < \"Help\"", E), "true");
+	CHECK_STR(ev("s == 2", E), "false");
+	CHECK_STR(ev("s < 2", E), "null");
+	CHECK_STR(ev("t", E), "true");
+	CHECK_STR(ev("t == true", E), "true");
+	CHECK_STR(ev("c.x", E), "10");
+	CHECK_STR(ev("c.y.z", E), "'deep'");
+	CHECK_STR(ev("c.nothing", E), "null");
+	CHECK_STR(ev("nothing.at.all", E), "null");
+	CHECK_STR(ev("esc", E), "'a\"b\xc3\xa9'");
+	CHECK_STR(ev("arr", E), "'[1,2]'");
+	/* three-valued logic */
+	CHECK_STR(ev("n == 1", E), "null");
+	CHECK_STR(ev("n != 1", E), "null");
+	CHECK_STR(ev("n + 1", E), "null");
+	CHECK_STR(ev("not n", E), "null");
+	CHECK_STR(ev("n == 1 and false", E), "false");
+	CHECK_STR(ev("n == 1 and true", E), "null");
+	CHECK_STR(ev("n == 1 or true", E), "true");
+	CHECK_STR(ev("n == 1 or false", E), "null");
+	CHECK_STR(ev("true and true", E), "true");
+	CHECK_STR(ev("false or false", E), "false");
+	CHECK_STR(ev("not t", E), "false");
+	CHECK_STR(ev("not not t", E), "true");
+	CHECK_STR(ev("n is null", E), "true");
+	CHECK_STR(ev("missing is null", E), "true");
+	CHECK_STR(ev("a is not null", E), "true");
+	CHECK_STR(ev("a is null", E), "false");
+	CHECK_STR(ev("null", E), "null");
+	/* in */
+	CHECK_STR(ev("\"CU\" in hr", E), "true");
+	CHECK_STR(ev("\"FR\" in hr", E), "false");
+	CHECK_STR(ev("\"FR\" not in hr", E), "true");
+	CHECK_STR(ev("a in [1, 2, 3]", E), "true");
+	CHECK_STR(ev("a in [-2, 5]", E), "false");
+	CHECK_STR(ev("n in [1]", E), "null");
+	CHECK_STR(ev("s in [\"Hello\", \"x\"]", E), "true");
+	CHECK_STR(ev("a in []", E), "false");
+	/* durations are seconds */
+	CHECK_STR(ev("10m", E), "600");
+	CHECK_STR(ev("24h + 1s", E), "86401");
+	CHECK_STR(ev("7d == 1w", E), "true");
+	CHECK_STR(ev("500ms", E), "0.5");
+	/* variables */
+	CHECK_STR(ev("$time", E), "1793530000");
+	CHECK_STR(ev("$stream", E), "'telecom-cdr'");
+	CHECK_STR(ev("$id", E), "'telecom-cdr'");
+	/* strings */
+	CHECK_STR(ev("lower(s)", E), "'hello'");
+	CHECK_STR(ev("upper(s)", E), "'HELLO'");
+	CHECK_STR(ev("lower(a)", E), "null");
+	CHECK_STR(ev("len(s)", E), "5");
+	CHECK_STR(ev("len(esc)", E), "4");
+	CHECK_STR(ev("substr(s, 1, 3)", E), "'ell'");
+	CHECK_STR(ev("substr(s, 3)", E), "'lo'");
+	CHECK_STR(ev("substr(s, -2)", E), "'lo'");
+	CHECK_STR(ev("substr(s, 9, 2)", E), "''");
+	CHECK_STR(ev("contains(s, \"ell\")", E), "true");
+	CHECK_STR(ev("contains(s, \"xyz\")", E), "false");
+	CHECK_STR(ev("contains(n, \"x\")", E), "null");
+	CHECK_STR(ev("starts_with(s, \"He\")", E), "true");
+	CHECK_STR(ev("starts_with(s, \"he\")", E), "false");
+	CHECK_STR(ev("ends_with(s, \"llo\")", E), "true");
+	CHECK_STR(ev("concat(s, \"-\", a, \"-\", t, n)", E), "'Hello-2-true'");
+	CHECK_STR(ev("coalesce(n, missing, a, b)", E), "2");
+	CHECK_STR(ev("coalesce(n)", E), "null");
+	CHECK_STR(ev("if(a > 1, \"big\", \"small\")", E), "'big'");
+	CHECK_STR(ev("if(n, 1, 0)", E), "0");
+	CHECK_STR(ev("num(\"12.5\")", E), "12.5");
+	CHECK_STR(ev("num(\"x\")", E), "null");
+	CHECK_STR(ev("str(b)", E), "'3.5'");
+	CHECK_STR(ev("str(a)", E), "'2'");
+	/* numbers */
+	CHECK_STR(ev("abs(-3)", E), "3");
+	CHECK_STR(ev("round(b)", E), "4");
+	CHECK_STR(ev("round(3.14159, 2)", E), "3.14");
+	CHECK_STR(ev("floor(b)", E), "3");
+	CHECK_STR(ev("ceil(b)", E), "4");
+	CHECK_STR(ev("least(a, b, n)", E), "2");
+	CHECK_STR(ev("greatest(a, b)", E), "3.5");
+	CHECK_STR(ev("least(a, s)", E), "null");
+	/* time */
+	CHECK_STR(ev("ts(when)", E), "1793520902");
+	CHECK_STR(ev("ts(\"2026-11-01\")", E), "1793491200");
+	CHECK_STR(ev("ts(\"2026-11-01T08:15:02.250Z\")", E), "1793520902.25");
+	CHECK_STR(ev("ts(\"2026-11-01T10:15:02+02:00\")", E), "1793520902");
+	CHECK_STR(ev("ts(\"yesterday\")", E), "null");
+	CHECK_STR(ev("ts(\"2026-13-01\")", E), "null");
+	CHECK_STR(ev("hour(when)", E), "8");
+	CHECK_STR(ev("weekday(when)", E), "7");	/* a Sunday */
+	CHECK_STR(ev("date(when)", E), "'2026-11-01'");
+	CHECK_STR(ev("iso(ts(when) + 1h)", E), "'2026-11-01T09:15:02.000Z'");
+	CHECK_STR(ev("$time - ts(\"2026-11-01\") < 7d", E), "true");
+	/* distance: Paris to London, about 344 km */
+	CHECK_STR(ev("round(distance_km(48.8566, 2.3522, 51.5074, -0.1278))", E),
+	    "344");
+	CHECK_STR(ev("distance_km(1, 2, 1, 2)", E), "0");
+	CHECK_STR(ev("distance_km(n, 2, 1, 2)", E), "null");
+}
+
+static void
+test_errors(void)
+{
+	CHECK_STR(perr(""), "x.rules:1:1: no rules");
+	CHECK_STR(perr("rule a {\n  where x ==\n}\n"),
+	    "x.rules:3:1: expected an expression, found '}'");
+	CHECK_STR(perr("rule a {\n  wher x\n}"),
+	    "x.rules:2:3: expected a clause (severity, description, from, "
+	    "where, key, window, having, sequence, score, suppress) or '}', "
+	    "found 'wher'");
+	CHECK_STR(perr("rule a { where x = 1 }"),
+	    "x.rules:1:18: '=' is not a comparison: use '=='");
+	CHECK_STR(perr("rule a { where foo(x) }"),
+	    "x.rules:1:16: unknown function foo");
+	CHECK_STR(perr("rule a { where lower(x, y) }"),
+	    "x.rules:1:25: lower takes at most 1 argument");
+	CHECK_STR(perr("rule a { where distance_km(1, 2) }"),
+	    "x.rules:1:16: distance_km takes at least 4 arguments");
+	CHECK_STR(perr("rule a { where count() > 1 }"),
+	    "x.rules:1:16: aggregate count outside 'having' or 'score' of a "
+	    "rule with a window");
+	CHECK_STR(perr("rule a { window 5m having sum(count()) > 1 }"),
+	    "x.rules:1:31: aggregate count inside an aggregate");
+	CHECK_STR(perr("rule a { where x in nolist }"),
+	    "x.rules:1:21: unknown list 'nolist'");
+	CHECK_STR(perr("rule a { where s == \"abc }"),
+	    "x.rules:1:21: unterminated string");
+	CHECK_STR(perr("rule a { window 10x having count() > 1 }"),
+	    "x.rules:1:19: unknown duration unit 'x' (ms, s, m, h, d, w)");
+	CHECK_STR(perr("rule a { window 10 having count() > 1 }"),
+	    "x.rules:1:17: a duration needs a unit (ms, s, m, h, d, w)");
+	CHECK_STR(perr("rule a { having count() > 1 }"),
+	    "x.rules:1:10: rule a: 'having' needs a window");
+	CHECK_STR(perr("rule a { window 1h }"),
+	    "x.rules:1:1: rule a: a window needs 'having'");
+	CHECK_STR(perr("rule a { where x }\nrule a { where y }"),
+	    "x.rules:2:6: rule a is defined twice (first on line 1)");
+	CHECK_STR(perr("rule a { where x\n"),
+	    "x.rules:1:1: rule a: missing '}'");
+	CHECK_STR(perr("rule a { where $nope }"),
+	    "x.rules:1:16: unknown variable '$nope' ($time, $stream, $id)");
+	CHECK_STR(perr("rule a { where x @ 1 }"),
+	    "x.rules:1:18: unexpected character '@'");
+	CHECK_STR(perr("list l = [1, x]\nrule a { where y }"),
+	    "x.rules:1:14: expected a string or a number in a list, found 'x'");
+	CHECK_STR(perr("# comment\n\n   bogus"),
+	    "x.rules:3:4: expected 'rule', 'list', 'time' or 'lateness', "
+	    "found 'bogus'");
+	CHECK_STR(perr("rule a { sequence x == 1 then y == 2 }"),
+	    "x.rules:1:38: expected 'within', found '}'");
+	CHECK_STR(perr("rule a { where (x > 1 }"),
+	    "x.rules:1:23: expected ')', found '}'");
+	CHECK_STR(perr("rule a { where x\xc3\xa9 }"),
+	    "x.rules:1:17: unexpected byte 0xc3");
+	CHECK_STR(perr("rule a { where x not y }"),
+	    "x.rules:1:22: expected 'in' after 'not', found 'y'");
+	CHECK_STR(perr("rule a { key 5 }"),
+	    "x.rules:1:14: expected a field for 'key', found '5'");
+	CHECK_STR(perr("rule a {\n\twhere x == 1\n\tkey msisdn\n\twindow 10m tumbling\n"
+	    "\thaving count() >= 3 and min(x) < 2 and max(x) > 0 and "
+	    "avg(x) > 0 and first(x) == 1 and last(x) == 1 and prev(x) == 1 "
+	    "and ratio(x == 1, true) > 0.5 and count_distinct(x, x > 0) > 0\n"
+	    "\tscore sum(x)\n\tsuppress 1h\n}\n"), "(parsed)");
+	CHECK_STR(perr("lateness 5m\ntime \"telecom-cdr\" start_time\n"
+	    "time * event_time\nrule b { from \"a\", \"b\" sequence x then y "
+	    "within 1h }"), "(parsed)");
+	/* the shipped rules parse */
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/rules/telecom.rules",
+	    getenv("TOP") ? getenv("TOP") : ".");
+	struct rules *rs = rules_load(path, res, sizeof(res));
+	CHECK(rs != NULL);
+	if (rs) {
+		CHECK(rs->n == 12);
+		rules_free(rs);
+	}
+}
+
+static void
+test_jfields(void)
+{
+	struct jfields *jf = jf_new();
+	struct jval v[8];
+	char scratch[256];
+	const char *err;
+	int a = jf_add(jf, "a"), b = jf_add(jf, "o.b"), c = jf_add(jf, "o.c.d");
+
+	CHECK(jf_add(jf, "a") == a);
+	CHECK(jf_count(jf) == 3);
+	CHECK_STR(jf_path(jf, b), "o.b");
+	const char *t1 = " { \"x\" : [1, {\"a\": 5}], \"a\" : -1.5e2, "
+	    "\"o\" : {\"b\":\"q\\n\", \"c\":{\"d\":false}} } ";
+	CHECK(jf_extract(jf, t1, strlen(t1), v, scratch, &err) == 0);
+	CHECK(v[a].t == J_NUM && v[a].n == -150);
+	CHECK(v[b].t == J_STR && v[b].len == 2 && memcmp(v[b].s, "q\n", 2) == 0);
+	CHECK(v[c].t == J_BOOL && v[c].b == 0);
+	const char *t2 = "{\"o\":5}";
+	CHECK(jf_extract(jf, t2, strlen(t2), v, scratch, &err) == 0);
+	CHECK(v[a].t == J_NULL && v[b].t == J_NULL);
+	static const char *bad[] = { "", "[]", "{", "{\"a\":}", "{\"a\":1,}",
+		"{\"a\":01}", "{\"a\":1} x", "{\"a\":\"\\q\"}", "{\"a\":tru}",
+		"{a:1}", "{\"a\":\"x\ty\"}", "{\"a\":[1,]}", "{\"a\":-}", NULL };
+	for (int i = 0; bad[i]; i++) {
+		err = NULL;
+		CHECK(jf_extract(jf, bad[i], strlen(bad[i]), v, scratch, &err) < 0);
+		CHECK(err != NULL);
+	}
+	jf_free(jf);
+}
+
+static void
+test_time(void)
+{
+	double t;
+
+	CHECK(parse_time("1970-01-01T00:00:00Z", 20, &t) == 0 && t == 0);
+	CHECK(parse_time("2000-03-01T00:00:00Z", 20, &t) == 0 && t == 951868800);
+	CHECK(parse_time("2026-11-01 08:15:02", 19, &t) == 0 && t == 1793520902);
+	CHECK(parse_time("2026-11-01T08:15", 16, &t) < 0);
+	CHECK(parse_time("2026-11-01T08:15:02Zx", 21, &t) < 0);
+	CHECK(fabs(distance_km(0, 0, 0, 1) - 111.195) < 0.01);
+}
+
+static void
+test_window(void)
+{
+	struct wtable wt;
+	struct jval v = { J_STR, 0, 0, "abc", 3 };
+	struct wkey *k;
+
+	wt_init(&wt);
+	k = wt_get(&wt, "K", 1, 1);
+	CHECK(wt_get(&wt, "K", 1, 0) == k);
+	CHECK(wt_get(&wt, "L", 1, 0) == NULL);
+	CHECK(wk_insert(&wt, k, went_new(10, 0, "a", 1, &v, 1)) == 0);
+	CHECK(wk_insert(&wt, k, went_new(30, 0, "c", 1, &v, 1)) == 1);
+	CHECK(wk_insert(&wt, k, went_new(20, 0, "b", 1, &v, 1)) == 1);
+	CHECK(wk_insert(&wt, k, went_new(20, 0, "b2", 2, &v, 1)) == 2);
+	CHECK(wk_len(k) == 4);
+	CHECK_STR(wk_at(k, 1)->id, "b");
+	CHECK_STR(wk_at(k, 2)->id, "b2");
+	CHECK(wk_at(k, 0)->v[0].len == 3 && strcmp(wk_at(k, 0)->v[0].s, "abc") == 0);
+	wk_evict(&wt, k, 20, 100);
+	CHECK(wk_len(k) == 3);
+	wk_evict(&wt, k, 0, 1);
+	CHECK(wk_len(k) == 1 && wk_at(k, 0)->t == 30);
+	for (int i = 0; i < 1000; i++) {
+		char s[16];
+		snprintf(s, sizeof(s), "k%d", i);
+		struct wkey *x = wt_get(&wt, s, strlen(s), 1);
+		wk_insert(&wt, x, went_new(i, 0, s, strlen(s), NULL, 0));
+	}
+	CHECK(wt.nkeys == 1001);
+	wt_sweep(&wt, 500, 100);
+	CHECK(wt.nkeys == 500);
+	CHECK(wt.nentries == 500);
+	wt_free(&wt);
+}
+
+int
+main(void)
+{
+	test_eval();
+	test_errors();
+	test_jfields();
+	test_time();
+	test_window();
+	printf("rules: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,329 @@
+/*
+ * detect: fraud rules over enriched events; alerts (or tagged events) out.
+ *
+ *   detect -r rules/telecom.rules enriched.jsonl >alerts.jsonl
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "lineio.h"
+#include "rules.h"
+#include "rules_run.h"
+#include "stats.h"
+#include "util.h"
+
+static volatile sig_atomic_t got_stop, got_hup, got_usr1;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: detect -r rules [-cptu] [-d dead-letter] [-e max-errors] "
+	    "[-S stream]\n"
+	    "              [-s state] [--lateness duration] [--max-line size]\n"
+	    "              [--max-per-key count] [--state-interval duration]\n"
+	    "              [--stats-file file] [--stats-interval duration] "
+	    "[file ...]\n");
+	exit(EX_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("usage: detect -r rules [options] [file ...]\n"
+	    "Run fraud rules over enriched JSONL events; write alerts as JSONL.\n\n"
+	    "  -r, --rules FILE            the rules file (detect.rules(5))\n"
+	    "  -c, --check                 check the rules file and exit\n"
+	    "  -t, --tag                   pass every event through with \"rules\":[...]\n"
+	    "  -S, --stream NAME           stream of events without _kafka.topic\n"
+	    "  -s, --state FILE            load window state at start, save it at exit\n"
+	    "      --state-interval DUR    also save it this often (default 60s)\n"
+	    "      --lateness DUR          accept events this late (overrides the file)\n"
+	    "      --max-per-key N         events kept per key and rule (100000)\n"
+	    "  -d, --dead-letter FILE      append rejected lines to FILE\n"
+	    "  -e, --max-errors N          exit 65 after more than N bad lines\n"
+	    "      --max-line SIZE         longest line accepted (16M)\n"
+	    "  -p, --print-rules           list the rules loaded and exit\n"
+	    "  -u, --unbuffered            flush after each output line\n"
+	    "      --stats-interval DUR    statistics on stderr this often\n"
+	    "      --stats-file FILE       statistics as a Prometheus text file\n"
+	    "  -h, --help                  this help\n"
+	    "  -V, --version               the version\n");
+	exit(0);
+}
+
+static struct engine *en;
+static struct buf out;
+static unsigned long long nbad, nlines;
+static const char *stats_file;
+
+static void
+write_out(int unbuffered)
+{
+	if (out.len == 0)
+		return;
+	if (fwrite(out.p, 1, out.len, stdout) != out.len)
+		out_check(stdout);
+	buf_reset(&out);
+	if (unbuffered && fflush(stdout) == EOF)
+		out_check(stdout);
+	out_check(stdout);
+}
+
+static void
+stats(void)
+{
+	struct engine_stats st;
+	struct metric m[8];
+
+	engine_stats(en, &st);
+	m[0] = (struct metric){ "lines_in", "lines read", STAT_COUNTER, nlines };
+	m[1] = (struct metric){ "events_in", "events evaluated", STAT_COUNTER, st.events };
+	m[2] = (struct metric){ "rejected", "bad lines", STAT_COUNTER, nbad };
+	m[3] = (struct metric){ "late", "events too late for windows", STAT_COUNTER, st.late };
+	m[4] = (struct metric){ "fired", "rule firings", STAT_COUNTER, st.fired };
+	m[5] = (struct metric){ "alerts_out", "alerts written", STAT_COUNTER, st.alerts };
+	m[6] = (struct metric){ "active_keys", "keys with window state", STAT_GAUGE, st.keys };
+	m[7] = (struct metric){ "window_events", "events kept in windows", STAT_GAUGE, st.entries };
+	stats_print("detect", m, 8);
+	if (stats_file && stats_write_prom(stats_file, "detect", m, 8) < 0)
+		weprintf("%s:", stats_file);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'c' },
+		{ "dead-letter", required_argument, NULL, 'd' },
+		{ "max-errors", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "lateness", required_argument, NULL, 'L' },
+		{ "max-line", required_argument, NULL, 'M' },
+		{ "max-per-key", required_argument, NULL, 'K' },
+		{ "print-rules", no_argument, NULL, 'p' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "stream", required_argument, NULL, 'S' },
+		{ "state", required_argument, NULL, 's' },
+		{ "state-interval", required_argument, NULL, 'I' },
+		{ "stats-file", required_argument, NULL, 'F' },
+		{ "stats-interval", required_argument, NULL, 'i' },
+		{ "tag", no_argument, NULL, 't' },
+		{ "unbuffered", no_argument, NULL, 'u' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *rules_path = NULL, *dl_path = NULL, *state_path = NULL;
+	long long max_errors = -1, max_line = LINE_MAX_DEFAULT, lateness = -1;
+	long long state_iv = 60000, stats_iv = 0, max_per_key = 100000;
+	int check = 0, print = 0, unbuffered = 0, ch, status = 0;
+	struct engine_opts eo = { 0 };
+	struct rules *rs;
+	char err[512];
+	FILE *dl = NULL;
+
+	setprogname(argv[0]);
+	while ((ch = getopt_long(argc, argv, "cd:e:hpr:S:s:tuV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c': check = 1; break;
+		case 'd': dl_path = optarg; break;
+		case 'e':
+			if ((max_errors = parse_count(optarg)) < 0)
+				die(EX_USAGE, "bad --max-errors: %s", optarg);
+			break;
+		case 'F': stats_file = optarg; break;
+		case 'h': help(); break;
+		case 'I':
+			if ((state_iv = parse_duration_ms(optarg)) < 0)
+				die(EX_USAGE, "bad --state-interval: %s", optarg);
+			break;
+		case 'i':
+			if ((stats_iv = parse_duration_ms(optarg)) < 0)
+				die(EX_USAGE, "bad --stats-interval: %s", optarg);
+			break;
+		case 'K':
+			if ((max_per_key = parse_count(optarg)) <= 0)
+				die(EX_USAGE, "bad --max-per-key: %s", optarg);
+			break;
+		case 'L':
+			if ((lateness = parse_duration_ms(optarg)) < 0)
+				die(EX_USAGE, "bad --lateness: %s", optarg);
+			break;
+		case 'M':
+			if ((max_line = parse_size(optarg)) <= 0)
+				die(EX_USAGE, "bad --max-line: %s", optarg);
+			break;
+		case 'p': print = 1; break;
+		case 'r': rules_path = optarg; break;
+		case 'S': eo.default_stream = optarg; break;
+		case 's': state_path = optarg; break;
+		case 't': eo.tag = 1; break;
+		case 'u': unbuffered = 1; break;
+		case 'V': printf("detect %s\n", TP_VERSION); return 0;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (rules_path == NULL) {
+		weprintf("no rules file (-r)");
+		usage();
+	}
+	if ((rs = rules_load(rules_path, err, sizeof(err))) == NULL)
+		die(EX_CONFIG, "%s", err);
+	if (lateness >= 0)
+		rs->lateness = lateness / 1000.0;
+	if (check)
+		return 0;
+	if (print) {
+		for (int i = 0; i < rs->n; i++)
+			printf("%s\t%s\t%s\n", rs->r[i].name, rs->r[i].severity,
+			    rs->r[i].seq_a ? "sequence" : rs->r[i].stateful ?
+			    "window" : "stateless");
+		rules_free(rs);
+		return fshut(stdout, "standard output");
+	}
+	/* open everything first */
+	struct lreader *in = xcalloc(argc ? argc : 1, sizeof(*in));
+	int nin = argc ? argc : 1;
+	for (int i = 0; i < nin; i++)
+		if (lr_open(&in[i], argc ? argv[i] : "-", max_line) < 0)
+			die(EX_NOINPUT, "%s:", argv[i]);
+	if (dl_path && (dl = fopen(dl_path, "a")) == NULL)
+		die(EX_CANTCREAT, "%s:", dl_path);
+	eo.max_per_key = max_per_key;
+	en = engine_new(rs, &eo);
+	if (state_path && engine_load(en, state_path, err, sizeof(err)) < 0)
+		die(EX_DATAERR, "%s", err);
+	buf_init(&out);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (!unbuffered && isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOLBF, 0);
+
+	long long last_state = mono_ms(), last_stats = mono_ms();
+	for (int i = 0; i < nin && !got_stop && status == 0; i++) {
+		struct lreader *r = &in[i];
+		char *line;
+		size_t len;
+		int rc;
+
+		for (;;) {
+			rc = lr_next(r, &line, &len);
+			if (got_hup) {
+				struct rules *nrs;
+				got_hup = 0;
+				if ((nrs = rules_load(rules_path, err,
+				    sizeof(err))) == NULL) {
+					weprintf("%s (keeping the rules loaded)", err);
+				} else {
+					if (lateness >= 0)
+						nrs->lateness = lateness / 1000.0;
+					engine_reload(en, nrs, &out);
+					weprintf("%s: %d rules reloaded", rules_path,
+					    nrs->n);
+				}
+			}
+			if (got_usr1) {
+				got_usr1 = 0;
+				stats();
+			}
+			if (rc == LR_EOF)
+				break;
+			if (rc == LR_ERROR) {
+				if (errno == EINTR && got_stop)
+					break;
+				if (errno == EINTR) {
+					clearerr(r->fp);
+					continue;
+				}
+				weprintf("%s:", r->name);
+				status = EX_IOERR;
+				break;
+			}
+			nlines++;
+			const char *why = NULL;
+			if (rc == LR_TOOLONG)
+				why = "line too long";
+			else if (engine_event(en, line, len, &out, &why) == 0)
+				why = NULL;
+			if (why) {
+				nbad++;
+				weprintf("%s:%llu: %s", r->name, r->lineno, why);
+				if (dl && (fwrite(line, 1, len, dl) != len ||
+				    fputc('\n', dl) == EOF)) {
+					weprintf("%s:", dl_path);
+					status = EX_IOERR;
+					break;
+				}
+				if (max_errors >= 0 &&
+				    nbad > (unsigned long long)max_errors) {
+					weprintf("more than %lld bad lines", max_errors);
+					status = EX_DATAERR;
+					break;
+				}
+			}
+			if (out.len >= 65536 || unbuffered)
+				write_out(unbuffered);
+			if ((nlines & 1023) == 0) {
+				if (state_path && stats_due(&last_state, state_iv) &&
+				    engine_save(en, state_path, err, sizeof(err)) < 0)
+					weprintf("%s", err);
+				if (stats_iv > 0 && stats_due(&last_stats, stats_iv))
+					stats();
+			}
+			if (got_stop)
+				break;
+		}
+	}
+	/* at the end of input alerts held for suppression come out, unless
+	 * the state file carries them to the next run */
+	if (!state_path)
+		engine_flush(en, &out);
+	write_out(0);
+	if (state_path && engine_save(en, state_path, err, sizeof(err)) < 0) {
+		weprintf("%s", err);
+		if (status == 0)
+			status = EX_IOERR;
+	}
+	if (stats_iv > 0 || stats_file)
+		stats();
+	for (int i = 0; i < nin; i++)
+		lr_close(&in[i]);
+	free(in);
+	engine_free(en);
+	buf_free(&out);
+	if (dl && fclose(dl) == EOF && status == 0) {
+		weprintf("%s:", dl_path);
+		status = EX_IOERR;
+	}
+	if (fshut(stdout, "standard output") && status == 0)
+		status = EX_IOERR;
+	return status;
+}
