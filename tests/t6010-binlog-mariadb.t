@@ -190,7 +190,7 @@ INSERT INTO t.ty VALUES (1,-128,255,-32768,65535,-8388608,16777215,-2147483648,4
  '2038-01-19 03:14:07', '1970-01-01 00:00:01.01', '2000-02-29 12:34:56.000001',
  'abc', REPEAT('z', 255), 'héllo 😀 "q" \\ \n\t\r\0 end', '', 'Ångström ×', 'ÿ€',
  't', 'text 中文', 'medium', REPEAT('long ', 1000), 0x00ff0102, 0x0001, 0x00, 0xdeadbeef,
- REPEAT(0xab, 70000), 0x, 'b', 'x,z', '{"a":[1,2.5,null,true],"b":"s","n":{"k":-1}}',
+ REPEAT(0xab, 70000), X'', 'b', 'x,z', '{"a":[1,2.5,null,true],"b":"s","n":{"k":-1}}',
  ST_GeomFromText('LINESTRING(0 0,1 1.5,-2 3)'), ST_GeomFromText('POINT(1 2)'));
 INSERT INTO t.ty (id) VALUES (2), (3);
 INSERT INTO t.ty (id, ti, tu, bi, bu, d, d2, d0, f, db, b1, b12, b64, y, dt, tm, tm6, dtm, dtm6, ts, ts6, c, vc, e, s)
@@ -199,7 +199,7 @@ INSERT INTO t.ty (id, ti, tu, bi, bu, d, d2, d0, f, db, b1, b12, b64, y, dt, tm,
  '1970-01-01 00:00:01', '2038-01-19 03:14:07.999999', '', 'x', 'a', ''),
  (5, 0, 1, -1, 1, '0.000000000000000000000000000001', -0.01, 0, 1.17549e-38, 2.2250738585072014e-308, 1, 2048, 9223372036854775808, 1970,
  '0000-00-00', '-00:00:00.5', '-12:00:00.5', '0000-00-00 00:00:00', '1970-01-01 00:00:00.5', NULL, NULL, 'a b', 'ÿ', 'c', 'x,y,z');
-UPDATE t.ty SET ti = ti - 1, vc = CONCAT(vc, '+'), j = '[]', d = -d WHERE id IN (1, 4);
+UPDATE t.ty SET ti = -ti - 1, vc = CONCAT(vc, '+'), j = '[]', d = -d WHERE id IN (1, 4);
 UPDATE t.ty SET lt = 'short now', mb = 0x01, g = ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))') WHERE id = 1;
 DELETE FROM t.ty WHERE id = 2;
 UPDATE t.ty SET id = 30 WHERE id = 3;
@@ -214,8 +214,7 @@ test_expect_success 'every type: decoded values equal what SELECT returns' '
 '
 
 test_expect_success 'edge values come out exactly as expected' '
-	head -1 ty.jsonl | jq -c .after >row1 &&
-	jq -e ".bu == 18446744073709551615" row1 >/dev/null &&
+	head -1 ty.jsonl >row1 &&
 	test_grep "\"bu\":18446744073709551615," row1 &&
 	test_grep "\"d\":\"-12345678901234567890123456789012345.123456789012345678901234567890\"" row1 &&
 	test_grep "\"tm\":\"-838:59:59\"" row1 &&
@@ -226,7 +225,7 @@ test_expect_success 'edge values come out exactly as expected' '
 	test_grep "\"l1\":\"Ångström ×\"" row1 &&
 	test_grep "\"bn\":\"AP8BAg==\"" row1 &&
 	test_grep "\"e\":\"b\",\"s\":\"x,z\"" row1 &&
-	sed -n 4p ty.jsonl | jq -c .after >row5 &&
+	sed -n 5p ty.jsonl >row5 &&
 	test_grep "\"dt\":\"0000-00-00\"" row5 &&
 	test_grep "\"dtm\":\"0000-00-00T00:00:00\"" row5
 '
@@ -278,7 +277,7 @@ test_expect_success 'snapshot with concurrent writers: no gap, no duplicate' '
 		i=$((i + 1))
 	  done ) &
 	writer=$! &&
-	$B2J -t t.w --unbuffered --heartbeat=1s >conc.jsonl 2>conc.err &
+	{ $B2J -t t.w --unbuffered --heartbeat=1s >conc.jsonl 2>conc.err & } &&
 	b2j=$! &&
 	wait $writer &&
 	my t -e "INSERT INTO w VALUES (99999, \"marker\", 0, NOW())" &&
@@ -290,8 +289,8 @@ test_expect_success 'snapshot with concurrent writers: no gap, no duplicate' '
 
 test_expect_success 'kill -9, then --resume from the last record: nothing lost or repeated' '
 	python3 workload.py 7 200 20000 >work2.sql &&
-	start=$(my -N -e "SHOW MASTER STATUS" | awk "{print \$1\":\"\$2}") &&
 	my t -e "DELETE FROM w" &&
+	start=$(my -N -e "SHOW MASTER STATUS" | awk "{print \$1\":\"\$2}") &&
 	my --force <work2.sql 2>/dev/null &&
 	my t -e "INSERT INTO w VALUES (99998, \"marker2\", 0, NOW())" &&
 	$B2J -e --start="$start" -t t.w >all.jsonl &&
@@ -313,8 +312,8 @@ test_expect_success 'kill -9, then --resume from the last record: nothing lost o
 test_expect_success 'server restart and binlog rotation while streaming' '
 	my t -e "DELETE FROM w" &&
 	start=$(my -N -e "SHOW MASTER STATUS" | awk "{print \$1\":\"\$2}") &&
-	$B2J --start="$start" -t t.w --unbuffered --heartbeat=1s --retry-time=60s -v \
-		>restart.jsonl 2>restart.err &
+	{ $B2J --start="$start" -t t.w --unbuffered --heartbeat=1s --retry-time=60s -v \
+		>restart.jsonl 2>restart.err & } &&
 	b2j=$! &&
 	my t -e "INSERT INTO w VALUES (1, \"a\", 1, NOW()), (2, \"b\", 2, NOW())" &&
 	my -e "FLUSH LOGS" &&
@@ -343,11 +342,12 @@ test_expect_success 'a purged binlog is a clear error (69)' '
 test_expect_success '--compat=debezium and --unwrap' '
 	$B2J -e -t t.ty --snapshot=initial_only --compat=debezium >dbz.jsonl &&
 	jq -c "select(.after.id == 4) | .after" dbz.jsonl >r4 &&
-	jq -e ".dt == -365243 and .b1 == false and .tm == 0 and .dtm == 1767225600000 and
+	jq -e ".dt == -354285 and .b1 == false and .tm == 0 and .dtm == 1767225600000 and
 		.dtm6 == 1767225600000000 and .ts == \"1970-01-01T00:00:01Z\" and
 		.bi == 9223372036854775807" r4 &&
 	$B2J -e -t t.ty --snapshot=initial_only --unwrap >unw.jsonl &&
-	jq -e "select(.id == 4) | .__op == \"r\" and .__deleted == \"false\"" unw.jsonl
+	jq -s -e "map(select(.id == 4)) | length == 1 and .[0].__op == \"r\" and
+		.[0].__deleted == \"false\"" unw.jsonl
 '
 
 test_expect_success 'output errors: /dev/full is 74, a closed pipe is quiet' '
