@@ -32,13 +32,19 @@ static const char *const stream_headers[NSTREAM] = {
 };
 
 static void
-usage(void)
+usage_to(FILE *fp)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: telco-gen [--seed N] [--customers N] [--days D] [--start TIME]\n"
 	    "                 [--fraud-rate F] [--near-miss-rate F] [--scenarios LIST]\n"
 	    "                 [--changes FILE] -o DIR\n"
 	    "       telco-gen -h | --help | --version\n");
+}
+
+static void
+usage(void)
+{
+	usage_to(stderr);
 	exit(EX_USAGE);
 }
 
@@ -195,8 +201,8 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage();
-			break;
+			usage_to(stdout);
+			exit(fshut(stdout, "standard output"));
 		case 'o':
 			dir = optarg;
 			break;
@@ -255,6 +261,8 @@ main(int argc, char *argv[])
 	g.changes = changes != NULL;
 
 	/* open everything first */
+	if (changes != NULL)
+		gout_open(&g.changes_out, NULL, changes);
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		die(EX_CANTCREAT, "%s:", dir);
 	if (stat(dir, &st) != 0)
@@ -269,8 +277,6 @@ main(int argc, char *argv[])
 	gout_s(&g.net, "cell_id,event_time,cpu_load,call_drop_rate,latency_ms,"
 	    "throughput_mbps,active_subscribers\n");
 	gout_open(&g.truth, dir, "ground-truth.jsonl");
-	if (changes != NULL)
-		gout_open(&g.changes_out, NULL, changes);
 
 	gen_world_init(&g);
 	gen_customers_init(&g);
