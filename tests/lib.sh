@@ -87,10 +87,16 @@ _test_not_ok() {
 }
 
 # test_expect_success DESC BODY: BODY is evaluated in this shell (set
-# variables persist); the test passes when it exits 0.
+# variables persist); the test passes when it exits 0. BODY runs inside a
+# function, so that `|| return 1` in a loop fails the test (and does not
+# return from test_expect_success without a verdict).
+_test_eval() {
+	eval "$1"
+}
+
 test_expect_success() {
 	[ $# -eq 2 ] || error "test_expect_success takes 2 arguments"
-	if eval "$2" >"$_test_log" 2>&1 </dev/null; then
+	if _test_eval "$2" >"$_test_log" 2>&1 </dev/null; then
 		_test_ok "$1"
 		[ -z "${TEST_VERBOSE:-}" ] || sed -e 's/^/#   /' "$_test_log"
 	else
