@@ -143,7 +143,7 @@ help(void)
 	    "      --timeout DUR       longest time for one request (5m)\n"
 	    "      --version           print the version\n"
 	    "User and password: CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, or -C FILE.\n");
-	exit(0);
+	exit(fshut(stdout, "standard output"));
 }
 
 static void
@@ -966,7 +966,7 @@ main(int argc, char *argv[])
 			break;
 		case 5:
 			printf("ch-insert %s\n", TP_VERSION);
-			return 0;
+			return fshut(stdout, "standard output");
 		default:
 			usage();
 		}

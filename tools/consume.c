@@ -77,7 +77,7 @@ usage(FILE *fp, int code)
 	    "               [--stats interval] [--timeout duration]\n"
 	    "               -t topic [-t topic ...]\n"
 	    "       consume -h | --help | --version\n");
-	exit(code);
+	exit(code == 0 ? fshut(stdout, "standard output") : code);
 }
 
 static void
@@ -1125,7 +1125,7 @@ main(int argc, char **argv)
 		case 'V':
 			printf("consume %s (librdkafka %s)\n", TP_VERSION,
 			    rd_kafka_version_str());
-			return 0;
+			return fshut(stdout, "standard output");
 		case 'v':
 			verbose++;
 			log_level = verbose > 1 ? LOG_DEBUG : LOG_INFO;

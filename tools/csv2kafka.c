@@ -126,9 +126,9 @@ static const char *phase;	/* progress: what is being done */
 static volatile sig_atomic_t got_stop, got_usr1;
 
 static void
-usage(void)
+usage_to(FILE *fp)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: csv2kafka [-b brokers] [-F file] [-k column] [-s schema] "
 	    "[-t topic]\n"
 	    "                 [-X prop=val] [--checkpoint file] "
@@ -146,6 +146,12 @@ usage(void)
 	    "[--stats-file path]\n"
 	    "                 file ...\n"
 	    "       csv2kafka --version\n");
+}
+
+static void
+usage(void)
+{
+	usage_to(stderr);
 	exit(EX_USAGE);
 }
 
@@ -1311,8 +1317,8 @@ main(int argc, char *argv[])
 				exit(EX_CONFIG);
 			break;
 		case 'h':
-			usage();
-			break;
+			usage_to(stdout);
+			exit(fshut(stdout, "standard output"));
 		case 'k':
 			key_opt = optarg;
 			break;
