@@ -1,0 +1,93 @@
+# shellcheck shell=bash
+# tests/lib-mysql.sh: a MariaDB server of our own, in the scratch folder, on
+# a free port, with the row-based binlog CDC needs. For tests (through
+# lib.sh), the demo and benchmarks (which define TRASH, test_atexit and
+# error themselves, and source lib-base.sh first).
+#
+#   . "$TEST_DIR/lib-mysql.sh"
+#   my_start || error "MariaDB did not start"
+#   my -e 'CREATE DATABASE crm'            # the client, as root
+#   my_q crm 'SELECT COUNT(*) FROM t'      # one query, tab-separated, no header
+#   my_stop                                # also done at exit
+#
+# After my_start these are set and exported:
+#   MYSQL_DEFAULTS_FILE  a client option file ([client]: socket, port, user root)
+#   MYSQL_SOCKET         the server's socket
+#   MYSQL_PORT           its TCP port on 127.0.0.1
+#   MYSQL_HOST           127.0.0.1
+#   MY_DIR               its folder ($TRASH/mysql): data/, server.log, pid
+# MY_DIR and MYSQL_PORT may be set before my_start to choose them.
+# MY_EXTRA_ARGS: more mariadbd options (a string, split on blanks).
+
+MY_DIR=${MY_DIR:-$TRASH/mysql}
+MYSQLD=${MYSQLD:-mariadbd}
+MYSQL_CLIENT=${MYSQL_CLIENT:-mariadb}
+
+# my_start: initialise the data folder when it is new, start the server,
+# wait until it answers (60 s), register its stop at exit. On failure,
+# print the server's log on stderr and return 1.
+my_start() {
+	command -v "$MYSQLD" >/dev/null 2>&1 || {
+		echo "lib-mysql: $MYSQLD is not installed (tests/setup-deps)" >&2
+		return 1
+	}
+	mkdir -p "$MY_DIR" || return 1
+	MYSQL_SOCKET=$MY_DIR/sock
+	MYSQL_PORT=${MYSQL_PORT:-$(free_port)}
+	MYSQL_HOST=127.0.0.1
+	MYSQL_DEFAULTS_FILE=$MY_DIR/client.cnf
+	export MYSQL_SOCKET MYSQL_PORT MYSQL_HOST MYSQL_DEFAULTS_FILE
+	cat >"$MYSQL_DEFAULTS_FILE" <<EOF
+[client]
+socket=$MYSQL_SOCKET
+port=$MYSQL_PORT
+user=root
+default-character-set=utf8mb4
+EOF
+	if [ ! -d "$MY_DIR/data/mysql" ]; then
+		mariadb-install-db --no-defaults --datadir="$MY_DIR/data" --user=root \
+			--auth-root-authentication-method=normal \
+			>"$MY_DIR/install.log" 2>&1 || {
+			cat "$MY_DIR/install.log" >&2
+			echo "lib-mysql: mariadb-install-db failed" >&2
+			return 1
+		}
+	fi
+	# shellcheck disable=SC2086 # MY_EXTRA_ARGS is a list of options
+	"$MYSQLD" --no-defaults --datadir="$MY_DIR/data" --user=root \
+		--socket="$MYSQL_SOCKET" --port="$MYSQL_PORT" --bind-address=127.0.0.1 \
+		--log-bin="$MY_DIR/data/binlog" --server-id=1 --binlog-format=ROW \
+		--binlog-row-image=FULL --binlog-row-metadata=FULL \
+		--local-infile=1 --innodb-buffer-pool-size=64M --skip-name-resolve \
+		--pid-file="$MY_DIR/server.pid" ${MY_EXTRA_ARGS:-} \
+		>>"$MY_DIR/server.log" 2>&1 &
+	echo $! >"$MY_DIR/pid"
+	test_atexit "kill \$(cat '$MY_DIR/pid' 2>/dev/null) 2>/dev/null"
+	if ! wait_until 60 "MariaDB on $MYSQL_SOCKET" my -e 'SELECT 1'; then
+		echo "lib-mysql: MariaDB did not start; its log:" >&2
+		cat "$MY_DIR/server.log" >&2
+		return 1
+	fi
+}
+
+# my_stop: stop the server and wait (60 s) until it has gone.
+my_stop() {
+	[ -f "$MY_DIR/pid" ] || return 0
+	_my_pid=$(cat "$MY_DIR/pid")
+	kill "$_my_pid" 2>/dev/null || { rm -f "$MY_DIR/pid"; return 0; }
+	if ! wait_until 60 "MariaDB to stop" sh -c "! kill -0 $_my_pid"; then
+		cat "$MY_DIR/server.log" >&2
+		return 1
+	fi
+	rm -f "$MY_DIR/pid"
+}
+
+# my ARGS...: the client, as root, with the option file.
+my() {
+	"$MYSQL_CLIENT" --defaults-file="$MYSQL_DEFAULTS_FILE" "$@"
+}
+
+# my_q DB SQL: one statement's result, tab-separated, no header, in UTC.
+my_q() {
+	my -B -N -D "$1" -e "SET time_zone = '+00:00'; $2"
+}
