@@ -1,0 +1,328 @@
+/* table.c: keyed rows as compact JSON text, with optional versions. */
+#include "table.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct table {
+	struct tentry *slot;	/* open addressing, linear probing */
+	size_t cap, n;		/* cap a power of two; n entries */
+	size_t nrows, nversions;
+	int history, max_versions;
+	long long span_ms;
+};
+
+static uint32_t
+hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h ? h : 1;	/* 0 marks an empty slot */
+}
+
+struct table *
+table_new(int history, int max_versions, long long span_ms)
+{
+	struct table *t = xcalloc(1, sizeof(*t));
+
+	t->cap = 1024;
+	t->slot = xcalloc(t->cap, sizeof(*t->slot));
+	t->history = history;
+	t->max_versions = max_versions > 0 ? max_versions : 1;
+	t->span_ms = span_ms;
+	return t;
+}
+
+static struct tversion *
+vers(struct trow *r)
+{
+	return r->capv ? r->v : &r->one;
+}
+
+static void
+row_free(struct trow *r)
+{
+	struct tversion *v = vers(r);
+
+	for (uint32_t i = 0; i < r->nv; i++)
+		free(v[i].text);
+	if (r->capv)
+		free(r->v);
+	free(r->rkey);
+}
+
+static void
+entry_free(struct tentry *e)
+{
+	for (uint32_t i = 0; i < e->nrows; i++)
+		row_free(&e->rows[i]);
+	free(e->rows);
+	free(e->key);
+}
+
+void
+table_free(struct table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i].hash)
+			entry_free(&t->slot[i]);
+	free(t->slot);
+	free(t);
+}
+
+static size_t
+find(const struct table *t, const char *key, size_t kn, uint32_t h)
+{
+	size_t m = t->cap - 1, i = h & m;
+
+	while (t->slot[i].hash) {
+		if (t->slot[i].hash == h && strncmp(t->slot[i].key, key, kn) == 0 &&
+		    t->slot[i].key[kn] == '\0')
+			return i;
+		i = (i + 1) & m;
+	}
+	return i;
+}
+
+static void
+grow(struct table *t)
+{
+	struct tentry *old = t->slot;
+	size_t ocap = t->cap;
+
+	t->cap *= 2;
+	t->slot = xcalloc(t->cap, sizeof(*t->slot));
+	for (size_t i = 0; i < ocap; i++) {
+		if (!old[i].hash)
+			continue;
+		size_t m = t->cap - 1, j = old[i].hash & m;
+		while (t->slot[j].hash)
+			j = (j + 1) & m;
+		t->slot[j] = old[i];
+	}
+	free(old);
+}
+
+/* Remove slot i, moving later entries of its cluster back (no tombstones). */
+static void
+remove_slot(struct table *t, size_t i)
+{
+	size_t m = t->cap - 1, j = i;
+
+	entry_free(&t->slot[i]);
+	memset(&t->slot[i], 0, sizeof(t->slot[i]));
+	t->n--;
+	for (;;) {
+		j = (j + 1) & m;
+		if (!t->slot[j].hash)
+			return;
+		size_t k = t->slot[j].hash & m;
+		/* move j to i unless its home k lies cyclically in (i, j] */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		t->slot[i] = t->slot[j];
+		memset(&t->slot[j], 0, sizeof(t->slot[j]));
+		i = j;
+	}
+}
+
+static int
+rkey_eq(const char *a, const char *b, size_t bn)
+{
+	if (a == NULL || b == NULL)
+		return a == NULL && b == NULL;
+	return strncmp(a, b, bn) == 0 && a[bn] == '\0';
+}
+
+static struct trow *
+row_find(struct tentry *e, const char *rkey, size_t rn)
+{
+	for (uint32_t i = 0; i < e->nrows; i++)
+		if (rkey_eq(e->rows[i].rkey, rkey, rn))
+			return &e->rows[i];
+	return NULL;
+}
+
+static void
+row_remove(struct table *t, struct tentry *e, struct trow *r)
+{
+	size_t i = (size_t)(r - e->rows);
+
+	t->nversions -= r->nv;
+	t->nrows--;
+	row_free(r);
+	memmove(&e->rows[i], &e->rows[i + 1],
+	    (e->nrows - i - 1) * sizeof(*e->rows));
+	e->nrows--;
+}
+
+/* Drop versions past the history bound. */
+static void
+prune(struct table *t, struct trow *r)
+{
+	struct tversion *v = vers(r);
+	uint32_t drop = 0;
+
+	if (r->nv > (uint32_t)t->max_versions)
+		drop = r->nv - (uint32_t)t->max_versions;
+	if (t->span_ms > 0 && v[r->nv - 1].ts != TABLE_ALWAYS) {
+		long long horizon = v[r->nv - 1].ts - t->span_ms;
+		while (drop + 1 < r->nv && v[drop + 1].ts <= horizon)
+			drop++;
+	}
+	if (drop == 0)
+		return;
+	for (uint32_t i = 0; i < drop; i++)
+		free(v[i].text);
+	memmove(v, v + drop, (r->nv - drop) * sizeof(*v));
+	r->nv -= drop;
+	t->nversions -= drop;
+}
+
+/* Add a version to row r, in time order. */
+static void
+add_version(struct table *t, struct trow *r, long long ts, char *text,
+    uint32_t len)
+{
+	struct tversion *v;
+	uint32_t i;
+
+	if (!t->history) {
+		v = vers(r);
+		if (r->nv) {
+			free(v[0].text);
+		} else {
+			r->nv = 1;
+			t->nversions++;
+		}
+		v[0] = (struct tversion){ ts, text, len };
+		return;
+	}
+	if (r->nv + 1 > (r->capv ? r->capv : 1)) {
+		uint32_t ncap = r->capv ? r->capv * 2 : 4;
+		struct tversion *nv = xcalloc(ncap, sizeof(*nv));
+		memcpy(nv, vers(r), r->nv * sizeof(*nv));
+		if (r->capv)
+			free(r->v);
+		r->v = nv;
+		r->capv = ncap;
+	}
+	v = vers(r);
+	/* after every version at or before ts: arrival order breaks ties */
+	for (i = r->nv; i > 0 && v[i - 1].ts > ts; i--)
+		;
+	memmove(v + i + 1, v + i, (r->nv - i) * sizeof(*v));
+	v[i] = (struct tversion){ ts, text, len };
+	r->nv++;
+	t->nversions++;
+	prune(t, r);
+}
+
+/* The row (key, rkey), made when missing. */
+static struct trow *
+row_get(struct table *t, const char *key, size_t kn, const char *rkey,
+    size_t rn)
+{
+	uint32_t h = hash(key, kn);
+	size_t i;
+	struct tentry *e;
+	struct trow *r;
+
+	if ((t->n + 1) * 4 > t->cap * 3)
+		grow(t);
+	i = find(t, key, kn, h);
+	e = &t->slot[i];
+	if (!e->hash) {
+		e->hash = h;
+		e->key = xstrndup(key, kn);
+		t->n++;
+	}
+	if ((r = row_find(e, rkey, rn)) == NULL) {
+		e->rows = xrealloc(e->rows, (e->nrows + 1) * sizeof(*e->rows));
+		r = &e->rows[e->nrows++];
+		memset(r, 0, sizeof(*r));
+		r->rkey = rkey ? xstrndup(rkey, rn) : NULL;
+		t->nrows++;
+	}
+	return r;
+}
+
+void
+table_put(struct table *t, const char *key, size_t kn, const char *rkey,
+    size_t rn, long long ts, const char *text, size_t n)
+{
+	add_version(t, row_get(t, key, kn, rkey, rn), ts, xstrndup(text, n),
+	    (uint32_t)n);
+}
+
+int
+table_del(struct table *t, const char *key, size_t kn, const char *rkey,
+    size_t rn, long long ts)
+{
+	uint32_t h = hash(key, kn);
+	size_t i = find(t, key, kn, h);
+	struct tentry *e = &t->slot[i];
+	struct trow *r = e->hash ? row_find(e, rkey, rn) : NULL;
+
+	if (t->history) {
+		/* a delete that arrives before the row is kept too */
+		add_version(t, r ? r : row_get(t, key, kn, rkey, rn), ts, NULL, 0);
+		return r != NULL;
+	}
+	if (r == NULL)
+		return 0;
+	row_remove(t, e, r);
+	if (e->nrows == 0)
+		remove_slot(t, i);
+	return 1;
+}
+
+void
+table_truncate(struct table *t, long long ts)
+{
+	if (t->history) {
+		for (size_t i = 0; i < t->cap; i++)
+			for (uint32_t j = 0; t->slot[i].hash &&
+			    j < t->slot[i].nrows; j++)
+				add_version(t, &t->slot[i].rows[j], ts, NULL, 0);
+		return;
+	}
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i].hash)
+			entry_free(&t->slot[i]);
+	memset(t->slot, 0, t->cap * sizeof(*t->slot));
+	t->n = t->nrows = t->nversions = 0;
+}
+
+const struct tentry *
+table_get(const struct table *t, const char *key, size_t kn)
+{
+	size_t i = find(t, key, kn, hash(key, kn));
+
+	return t->slot[i].hash ? &t->slot[i] : NULL;
+}
+
+const char *
+trow_at(const struct trow *r, long long asof, size_t *len)
+{
+	const struct tversion *v = r->capv ? r->v : &r->one;
+	uint32_t i = r->nv;
+
+	while (i > 0 && v[i - 1].ts > asof)
+		i--;
+	if (i == 0 || v[i - 1].text == NULL)
+		return NULL;
+	*len = v[i - 1].len;
+	return v[i - 1].text;
+}
+
+size_t table_keys(const struct table *t) { return t->n; }
+size_t table_rows(const struct table *t) { return t->nrows; }
+size_t table_versions(const struct table *t) { return t->nversions; }

@@ -1,0 +1,1185 @@
+/*
+ * enrich: join events (JSON lines on stdin) with tables kept up to date
+ * from change records or rows, keyed by customer.
+ *
+ *   consume -b B -t telecom-cdr -m | enrich \
+ *       --table customer=<(consume -b B -t cdc.crm.customer_profiles) | detect ...
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "enrich_io.h"
+#include "jpath.h"
+#include "jvalid.h"
+#include "lineio.h"
+#include "stats.h"
+#include "summary.h"
+#include "table.h"
+#include "util.h"
+
+static volatile sig_atomic_t got_stop, got_hup, got_usr1;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: enrich -T name=path [-T name=path ...] [-u] [-a fields] "
+	    "[-C file]\n"
+	    "              [-d dead-letter] [-e max-errors] [-k name=field] "
+	    "[-q duration]\n"
+	    "              [-s name.out=summary] [-t fields] [--derive name.out=expr]\n"
+	    "              [--end-marker line] [--event-key name=field] "
+	    "[--history duration]\n"
+	    "              [--max-held count] [--max-line size] "
+	    "[--max-versions count]\n"
+	    "              [--miss null|omit] [--pick name=how] "
+	    "[--row-key name=field]\n"
+	    "              [--start-timeout duration] [--stats duration] "
+	    "[--stats-file file]\n"
+	    "              [--where name=condition] [file]\n");
+	exit(EX_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("usage: enrich -T name=path [options] [file]\n"
+	    "Join events (JSON lines) with tables kept current from change records.\n\n"
+	    "  -T, --table NAME=PATH       a table, from a file, FIFO or <(command)\n"
+	    "  -k, --key NAME=FIELD        the table's join key in its rows (customer_id)\n"
+	    "      --event-key NAME=FIELD  the event's join field (the same as --key)\n"
+	    "      --row-key NAME=FIELD    the identity of a row: many rows per key\n"
+	    "      --pick NAME=HOW         the row that is NAME: latest:FIELD, earliest:FIELD,\n"
+	    "                              last or first\n"
+	    "      --where NAME=COND       rows --pick may choose\n"
+	    "  -s, --summary NAME.OUT=EXPR a summary of the key's rows, e.g.\n"
+	    "                              'payments.failed_30d=count(status in [\"failed\"])\n"
+	    "                              within 30d by transaction_date'\n"
+	    "      --derive NAME.OUT=EXPR  days_since(FIELD) or eq(FIELD, EVENT_FIELD)\n"
+	    "  -t, --time FIELDS           the event's time (start_time,event_time)\n"
+	    "  -a, --as-of FIELDS          join each event with the versions valid at\n"
+	    "                              this time of the event\n"
+	    "      --history DURATION      versions kept behind a row's newest (7d)\n"
+	    "      --max-versions N        versions kept per row (64)\n"
+	    "      --max-held N            events held waiting for tables (100000)\n"
+	    "  -q, --quiet DURATION        a stream table is caught up after this long\n"
+	    "                              without input (2s)\n"
+	    "      --end-marker LINE       a table line that says it is caught up\n"
+	    "      --start-timeout DUR     start without caught-up tables after DUR\n"
+	    "      --miss null|omit        a table without a row: null (default) or absent\n"
+	    "  -C, --config FILE           options from FILE, one \"option value\" a line\n"
+	    "  -d, --dead-letter FILE      append rejected lines to FILE\n"
+	    "  -e, --max-errors N          exit 65 after more than N bad lines\n"
+	    "      --max-line SIZE         longest line accepted (16M)\n"
+	    "  -u, --unbuffered            flush after each event\n"
+	    "      --stats DURATION        statistics on stderr this often\n"
+	    "      --stats-file FILE       statistics as a Prometheus text file\n"
+	    "  -h, --help                  this help\n"
+	    "  -V, --version               the version\n");
+	exit(0);
+}
+
+/* ---- tables ---- */
+
+struct tdef {
+	char *name, *path;
+	char *key_spec, *evkey_spec, *rowkey_spec, *pick_spec, *where_spec;
+	struct jpath *key, *evkey, *rowkey;
+	int multi, has_pick;
+	struct pick pick;
+	struct cond *where;
+	struct summary **sums, **ders;
+	int nsums, nders;
+	struct table *t;
+	struct fdlines in;
+	int closed, caught_up;
+	long long last_input;	/* mono ms of the last bytes read */
+	long long watermark;	/* greatest source time applied, ms */
+	unsigned long long lines, changes, bad;
+	char *m_keys, *m_changes;	/* metric names */
+};
+
+static struct tdef *tabs;
+static int ntabs;
+
+/* options given as NAME=VALUE, resolved once every table is known */
+struct nv {
+	int opt;
+	char *arg;
+};
+static struct nv *nvs;
+static int nnv;
+
+static long long history_ms = 7 * 86400000LL, quiet_ms = 2000;
+static long long start_timeout_ms, max_errors = -1, max_line = LINE_MAX_DEFAULT;
+static long long max_versions = 64, max_held = 100000, stats_ms;
+static const char *dl_path, *stats_file, *end_marker, *time_spec, *asof_spec;
+static int unbuffered, miss_omit;
+static struct jpath *time_path, *asof_path;
+static FILE *dl;
+
+static unsigned long long nevents, nout, nbad, nmiss, nforced;
+static int status;
+static struct buf out, row, tmp, kb;
+
+static void
+count_bad(const char *name, unsigned long long lineno, const char *why,
+    const char *line, size_t len)
+{
+	nbad++;
+	weprintf("%s:%llu: %s", name, lineno, why);
+	if (dl && (fwrite(line, 1, len, dl) != len || fputc('\n', dl) == EOF ||
+	    fflush(dl) == EOF))
+		die(EX_IOERR, "%s:", dl_path);
+	if (max_errors >= 0 && nbad > (unsigned long long)max_errors) {
+		weprintf("more than %lld bad lines", max_errors);
+		status = EX_DATAERR;
+		got_stop = 1;
+	}
+}
+
+static struct tdef *
+tab_find(const char *name, size_t n)
+{
+	for (int i = 0; i < ntabs; i++)
+		if (strlen(tabs[i].name) == n && memcmp(tabs[i].name, name, n) == 0)
+			return &tabs[i];
+	return NULL;
+}
+
+/* The text of the key at path p in the row text r[0..n), in b. */
+static int
+key_of(struct jpath *p, const char *r, size_t n, struct buf *b)
+{
+	const char *v;
+	size_t vn;
+
+	buf_reset(b);
+	if (!jpath_find(p, r, n, &v, &vn) || v[0] == '{' || v[0] == '[')
+		return -1;
+	jpath_value_text(b, v, vn);
+	buf_cstr(b);
+	return 0;
+}
+
+/* A member's integer value (a number or a numeric string), or TABLE_ALWAYS. */
+static long long
+ts_member(struct jpath *p, const char *s, size_t n)
+{
+	const char *v;
+	size_t vn;
+	double d;
+
+	if (!jpath_find(p, s, n, &v, &vn) || json_number(v, vn, &d) < 0)
+		return TABLE_ALWAYS;
+	return (long long)d;
+}
+
+/* The identity of a row (its text r[0..n)); -1 with *why without a key. */
+static int
+row_ident(struct tdef *td, const char *r, size_t n, struct buf *key,
+    struct buf *rkey, const char **why)
+{
+	if (key_of(td->key, r, n, key) < 0) {
+		*why = "no join key in the row";
+		return -1;
+	}
+	buf_reset(rkey);
+	if (td->multi) {
+		if (td->rowkey == NULL) {
+			buf_add(rkey, r, n);
+		} else if (key_of(td->rowkey, r, n, rkey) < 0) {
+			*why = "no row key in the row";
+			return -1;
+		}
+	}
+	buf_cstr(rkey);
+	return 0;
+}
+
+static struct jpath *p_op, *p_uop, *p_after, *p_before, *p_src_ts,
+    *p_deleted, *p_usrc_ts;
+
+static void
+paths_init(void)
+{
+	char e[128];
+
+	p_op = jpath_parse("op", e, sizeof e);
+	p_uop = jpath_parse("__op", e, sizeof e);
+	p_after = jpath_parse("after", e, sizeof e);
+	p_before = jpath_parse("before", e, sizeof e);
+	p_src_ts = jpath_parse("source.ts_ms,ts_ms", e, sizeof e);
+	p_deleted = jpath_parse("__deleted", e, sizeof e);
+	p_usrc_ts = jpath_parse("__source_ts_ms", e, sizeof e);
+}
+
+/* One letter op of a JSON string's text, or '?'. */
+static char
+op_of(const char *v, size_t n)
+{
+	return n == 3 && v[0] == '"' ? v[1] : '?';
+}
+
+/*
+ * Apply one table line: a change record (envelope or unwrapped) or a
+ * plain row. Returns NULL, or the reason it is refused. Rows are kept as
+ * the text they have in the line.
+ */
+static const char *
+apply_line(struct tdef *td, const char *line, size_t len)
+{
+	static struct buf k1, r1, k2, r2, urow;
+	struct jvalid jv;
+	const char *v, *after = NULL, *before = NULL, *why = NULL;
+	size_t vn, an = 0, bn = 0, from, to;
+	char op;
+	long long ts = TABLE_ALWAYS;
+	int unwrapped = 0;
+
+	if (jvalid(line, len, &jv) != JV_OBJECT)
+		return jv.type == JV_INVALID ? "not JSON" : "not a JSON object";
+	if (jpath_find(p_op, line, len, &v, &vn) && v[0] == '"' &&
+	    (jtext_member_span(line, len, "after", &from, &to) ||
+	    jtext_member_span(line, len, "before", &from, &to))) {
+		op = op_of(v, vn);
+		if (jpath_find(p_after, line, len, &v, &vn) && v[0] == '{')
+			after = v, an = vn;
+		if (jpath_find(p_before, line, len, &v, &vn) && v[0] == '{')
+			before = v, bn = vn;
+		ts = ts_member(p_src_ts, line, len);
+	} else if (jpath_find(p_uop, line, len, &v, &vn) && v[0] == '"') {
+		op = op_of(v, vn);
+		ts = ts_member(p_usrc_ts, line, len);
+		if (jpath_find(p_deleted, line, len, &v, &vn) &&
+		    ((vn == 6 && memcmp(v, "\"true\"", 6) == 0) ||
+		    (vn == 4 && memcmp(v, "true", 4) == 0)))
+			op = 'd';
+		buf_reset(&urow);
+		buf_add(&urow, line + jv.start, jv.end - jv.start);
+		static const char *meta[] = { "__op", "__deleted", "__source_ts_ms" };
+		for (int i = 0; i < 3; i++)
+			while (jtext_member_span(urow.p, urow.len, meta[i], &from,
+			    &to)) {
+				memmove(urow.p + from, urow.p + to, urow.len - to);
+				urow.len -= to - from;
+			}
+		after = before = urow.p;
+		an = bn = urow.len;
+		unwrapped = 1;
+	} else {
+		op = 'c';
+		after = line + jv.start;
+		an = jv.end - jv.start;
+	}
+	if (op == 'r')
+		ts = TABLE_ALWAYS;	/* a snapshot row: valid from the start */
+	switch (op) {
+	case 'c': case 'r': case 'u':
+		if (after == NULL) {
+			why = "change record without \"after\"";
+			break;
+		}
+		if (row_ident(td, after, an, &k1, &r1, &why) < 0)
+			break;
+		if (op == 'u' && before && !unwrapped &&
+		    row_ident(td, before, bn, &k2, &r2, &why) == 0 &&
+		    (strcmp(k1.p, k2.p) || (td->multi && strcmp(r1.p, r2.p))))
+			table_del(td->t, k2.p, k2.len, td->multi ? r2.p : NULL,
+			    r2.len, ts);
+		why = NULL;
+		table_put(td->t, k1.p, k1.len, td->multi ? r1.p : NULL, r1.len,
+		    ts, after, an);
+		break;
+	case 'd':
+		if (before == NULL) {
+			why = "delete without \"before\"";
+			break;
+		}
+		if (row_ident(td, before, bn, &k1, &r1, &why) < 0)
+			break;
+		table_del(td->t, k1.p, k1.len, td->multi ? r1.p : NULL, r1.len, ts);
+		break;
+	case 't':
+		table_truncate(td->t, ts);
+		break;
+	default:
+		why = "unknown op";
+	}
+	if (why == NULL) {
+		td->changes++;
+		if (ts != TABLE_ALWAYS && ts > td->watermark)
+			td->watermark = ts;
+	}
+	return why;
+}
+
+/* Apply the complete lines buffered for a table. */
+static void
+table_lines(struct tdef *td)
+{
+	char *line;
+	size_t len;
+	int rc;
+	const char *why;
+
+	while ((rc = fdl_next(&td->in, &line, &len)) == FDL_OK ||
+	    rc == FDL_TOOLONG) {
+		td->lines++;
+		if (rc == FDL_OK && end_marker && strcmp(line, end_marker) == 0) {
+			td->caught_up = 1;
+			continue;
+		}
+		if (rc == FDL_OK && len == 0)
+			continue;
+		why = rc == FDL_TOOLONG ? "line too long" : apply_line(td, line, len);
+		if (why) {
+			td->bad++;
+			count_bad(td->in.name, td->in.lineno, why, line, len);
+		}
+	}
+	if (rc == FDL_EOF && !td->closed) {
+		td->closed = 1;
+		td->caught_up = 1;
+		fdl_close(&td->in);
+	}
+}
+
+/* Read and apply all a table has to give now. */
+static void
+table_drain(struct tdef *td)
+{
+	long n;
+
+	while (!td->closed) {
+		n = fdl_fill(&td->in);
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			die(EX_IOERR, "%s:", td->in.name);
+		td->last_input = mono_ms();
+		table_lines(td);
+		if (n == 0)
+			break;
+	}
+}
+
+static void
+drain_all(void)
+{
+	for (int i = 0; i < ntabs; i++)
+		table_drain(&tabs[i]);
+}
+
+/* Load a table file again (SIGHUP), replacing its rows once all are read. */
+static void
+table_reload(struct tdef *td)
+{
+	struct table *old = td->t;
+	unsigned long long bad0 = nbad;
+
+	if (fdl_open(&td->in, td->path, td->path, (size_t)max_line) < 0) {
+		weprintf("%s: (keeping table %s as it is)", td->path, td->name);
+		return;
+	}
+	td->closed = 0;
+	td->t = table_new(asof_path != NULL, (int)max_versions, history_ms);
+	while (!td->closed) {
+		long n = fdl_fill(&td->in);
+		if (n < 0 && errno != EAGAIN) {
+			weprintf("%s: (keeping table %s as it was)", td->path,
+			    td->name);
+			table_free(td->t);
+			td->t = old;
+			fdl_close(&td->in);
+			td->closed = 1;
+			return;
+		}
+		table_lines(td);
+	}
+	table_free(old);
+	weprintf("%s: table %s reloaded: %zu keys, %llu bad lines", td->path,
+	    td->name, table_keys(td->t), nbad - bad0);
+}
+
+/* ---- events ---- */
+
+static double
+field_time(struct jpath *p, const char *s, size_t n)
+{
+	const char *v;
+	size_t vn;
+	double t;
+
+	if (p && jpath_find(p, s, n, &v, &vn) && json_time(v, vn, &t) == 0)
+		return t;
+	return NAN;
+}
+
+/* Append the members of a row's object text (without braces) to out. */
+static void
+add_row_members(struct buf *b, const char *text, size_t n, int *first)
+{
+	struct jvalid jv;
+
+	if (jvalid(text, n, &jv) != JV_OBJECT || jv.empty)
+		return;
+	/* between the braces */
+	size_t s = jv.start + 1, e = jv.end - 1;
+	buf_add(b, text + s, e - s);
+	*first = 0;
+}
+
+/* The value of table td for the event, appended to out; 0 on a miss. */
+static int
+table_value(struct tdef *td, const char *ev, size_t evn, double evtime,
+    long long asof, struct buf *b)
+{
+	const char *v, *text = NULL, *rt;
+	size_t vn, tlen = 0, rl;
+	const struct tentry *e;
+	double best = 0, t;
+	int first = 1, nvalid = 0;
+
+	if (!jpath_find(td->evkey, ev, evn, &v, &vn))
+		return 0;
+	buf_reset(&kb);
+	jpath_value_text(&kb, v, vn);
+	if ((e = table_get(td->t, kb.p ? kb.p : "", kb.len)) == NULL)
+		return 0;
+	if (!td->multi) {
+		if ((text = trow_at(&e->rows[0], asof, &tlen)) == NULL)
+			return 0;
+	} else {
+		for (uint32_t i = 0; i < e->nrows; i++) {
+			if ((rt = trow_at(&e->rows[i], asof, &rl)) == NULL)
+				continue;
+			nvalid++;
+			if (!td->has_pick || (td->where &&
+			    !cond_eval(td->where, rt, rl)))
+				continue;
+			switch (td->pick.mode) {
+			case PICK_FIRST:
+				if (text == NULL)
+					text = rt, tlen = rl;
+				break;
+			case PICK_LAST:
+				text = rt, tlen = rl;
+				break;
+			default:
+				if (!jpath_find(td->pick.by, rt, rl, &v, &vn) ||
+				    json_time(v, vn, &t) < 0)
+					break;
+				if (text == NULL || (td->pick.mode == PICK_LATEST ?
+				    t >= best : t < best))
+					text = rt, tlen = rl, best = t;
+			}
+		}
+		if (nvalid == 0 || (td->has_pick && text == NULL))
+			return 0;
+	}
+	buf_putc(b, '{');
+	if (text)
+		add_row_members(b, text, tlen, &first);
+	for (int i = 0; i < td->nders; i++) {
+		struct summary *s = td->ders[i];
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		buf_json_str(b, s->name, strlen(s->name));
+		buf_putc(b, ':');
+		if (text)
+			derive_eval(s, text, tlen, ev, evn, evtime, b);
+		else
+			buf_puts(b, "null");
+	}
+	for (int i = 0; i < td->nsums; i++) {
+		struct summary *s = td->sums[i];
+		struct sacc a;
+		summary_start(&a);
+		for (uint32_t j = 0; j < e->nrows; j++)
+			if ((rt = trow_at(&e->rows[j], asof, &rl)) != NULL)
+				summary_row(s, &a, rt, rl, evtime);
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		buf_json_str(b, s->name, strlen(s->name));
+		buf_putc(b, ':');
+		summary_end(s, &a, evtime, b);
+	}
+	buf_putc(b, '}');
+	return 1;
+}
+
+static void
+write_out(int force)
+{
+	if (out.len == 0 || (!force && out.len < 65536))
+		return;
+	if (fwrite(out.p, 1, out.len, stdout) != out.len)
+		out_check(stdout);
+	buf_reset(&out);
+	if (force && fflush(stdout) == EOF)
+		out_check(stdout);
+	out_check(stdout);
+}
+
+/* Enrich one event line (already checked to be an object). */
+static void
+enrich(const char *line, size_t len, long long asof)
+{
+	struct jvalid jv;
+	double evtime = field_time(time_path, line, len);
+	size_t from, to, end;
+
+	buf_reset(&tmp);
+	buf_add(&tmp, line, len);
+	/* members named like a table are replaced */
+	for (int i = 0; i < ntabs; i++)
+		while (jtext_member_span(tmp.p, tmp.len, tabs[i].name, &from, &to)) {
+			memmove(tmp.p + from, tmp.p + to, tmp.len - to);
+			tmp.len -= to - from;
+		}
+	if (jvalid(tmp.p, tmp.len, &jv) != JV_OBJECT)
+		die(EX_SOFTWARE, "an event is no longer an object");
+	end = jv.end - 1;	/* the closing brace */
+	buf_add(&out, tmp.p + jv.start, end - jv.start);
+	int empty = jv.empty;
+	for (int i = 0; i < ntabs; i++) {
+		struct tdef *td = &tabs[i];
+		buf_reset(&row);
+		if (!table_value(td, line, len, evtime, asof, &row)) {
+			nmiss++;
+			if (miss_omit)
+				continue;
+			buf_puts(&row, "null");
+		}
+		if (!empty)
+			buf_putc(&out, ',');
+		empty = 0;
+		buf_json_str(&out, td->name, strlen(td->name));
+		buf_putc(&out, ':');
+		buf_add(&out, row.p, row.len);
+	}
+	buf_puts(&out, "}\n");
+	nout++;
+	write_out(unbuffered);
+}
+
+/* events held in --as-of mode until the tables have caught up with them */
+struct held {
+	char *line;
+	size_t len;
+	long long asof;
+};
+static struct held *hq;
+static size_t hq_head, hq_n, hq_cap;
+
+static long long
+event_asof(const char *line, size_t len)
+{
+	double t = field_time(asof_path, line, len);
+
+	if (isnan(t))
+		return TABLE_LATEST;
+	return (long long)llround(t * 1000.0);
+}
+
+/* The time up to which every table is known: its greatest source time, or
+ * no bound once it is quiet or ended. */
+static long long
+tables_known(void)
+{
+	long long m = TABLE_LATEST, now = mono_ms();
+
+	for (int i = 0; i < ntabs; i++) {
+		struct tdef *td = &tabs[i];
+		if (td->closed || now - td->last_input >= quiet_ms)
+			continue;
+		if (td->watermark < m)
+			m = td->watermark;
+	}
+	return m;
+}
+
+static void
+release(int all)
+{
+	long long known = hq_n ? tables_known() : 0;
+
+	while (hq_n) {
+		struct held *h = &hq[hq_head];
+		if (!all && h->asof != TABLE_LATEST && h->asof > known &&
+		    hq_n <= (size_t)max_held)
+			break;
+		if (!all && hq_n > (size_t)max_held)
+			nforced++;
+		enrich(h->line, h->len, h->asof);
+		free(h->line);
+		hq_head = (hq_head + 1) % hq_cap;
+		hq_n--;
+	}
+}
+
+static void
+hold(const char *line, size_t len, long long asof)
+{
+	if (hq_n == hq_cap) {
+		size_t ncap = hq_cap ? hq_cap * 2 : 1024;
+		struct held *n = xcalloc(ncap, sizeof(*n));
+		for (size_t i = 0; i < hq_n; i++)
+			n[i] = hq[(hq_head + i) % hq_cap];
+		free(hq);
+		hq = n;
+		hq_cap = ncap;
+		hq_head = 0;
+	}
+	hq[(hq_head + hq_n) % hq_cap] = (struct held){ xstrndup(line, len), len,
+	    asof };
+	hq_n++;
+}
+
+static void
+event_line(struct fdlines *in, char *line, size_t len, int rc)
+{
+	struct jvalid jv;
+
+	nevents++;
+	if (rc == FDL_TOOLONG) {
+		count_bad(in->name, in->lineno, "line too long", line, len);
+		return;
+	}
+	if (len == 0)
+		return;
+	if (jvalid(line, len, &jv) != JV_OBJECT) {
+		char why[160];
+		if (jv.type == JV_INVALID)
+			snprintf(why, sizeof why, "not JSON: %s at byte %zu",
+			    jv.err ? jv.err : "invalid", jv.err_off + 1);
+		else
+			snprintf(why, sizeof why, "not a JSON object (%s)",
+			    jv_type_name(jv.type));
+		count_bad(in->name, in->lineno, why, line, len);
+		return;
+	}
+	if (asof_path) {
+		long long t = event_asof(line, len);
+		if (hq_n || (t != TABLE_LATEST && t > tables_known())) {
+			hold(line, len, t);
+			release(0);
+			return;
+		}
+		enrich(line, len, t);
+	} else {
+		enrich(line, len, TABLE_LATEST);
+	}
+}
+
+/* ---- statistics ---- */
+
+static void
+stats(void)
+{
+	int n = 0, cap = 10 + 2 * ntabs;
+	struct metric *m = xcalloc((size_t)cap, sizeof(*m));
+	unsigned long long tl = 0, tc = 0;
+	size_t keys = 0, versions = 0;
+
+	for (int i = 0; i < ntabs; i++) {
+		tl += tabs[i].lines;
+		tc += tabs[i].changes;
+		keys += table_keys(tabs[i].t);
+		versions += table_versions(tabs[i].t);
+	}
+	m[n++] = (struct metric){ "events_in", "event lines read", STAT_COUNTER, nevents };
+	m[n++] = (struct metric){ "events_out", "events written", STAT_COUNTER, nout };
+	m[n++] = (struct metric){ "rejected", "bad lines (events and tables)", STAT_COUNTER, nbad };
+	m[n++] = (struct metric){ "misses", "tables without a row for an event", STAT_COUNTER, nmiss };
+	m[n++] = (struct metric){ "table_lines", "table lines read", STAT_COUNTER, tl };
+	m[n++] = (struct metric){ "table_changes", "table changes applied", STAT_COUNTER, tc };
+	m[n++] = (struct metric){ "keys", "keys stored in all tables", STAT_GAUGE, keys };
+	m[n++] = (struct metric){ "versions", "row versions stored", STAT_GAUGE, versions };
+	m[n++] = (struct metric){ "held", "events waiting for tables (--as-of)", STAT_GAUGE, hq_n };
+	m[n++] = (struct metric){ "forced", "events released past --max-held", STAT_COUNTER, nforced };
+	for (int i = 0; i < ntabs; i++) {
+		m[n++] = (struct metric){ tabs[i].m_keys, "keys stored in the table",
+		    STAT_GAUGE, table_keys(tabs[i].t) };
+		m[n++] = (struct metric){ tabs[i].m_changes, "changes applied to the table",
+		    STAT_COUNTER, tabs[i].changes };
+	}
+	stats_print("enrich", m, n);
+	if (stats_file && stats_write_prom(stats_file, "enrich", m, n) < 0)
+		weprintf("%s:", stats_file);
+	free(m);
+}
+
+/* ---- options ---- */
+
+enum {
+	O_DERIVE = 256, O_END_MARKER, O_EVENT_KEY, O_HISTORY, O_MAX_HELD,
+	O_MAX_LINE, O_MAX_VERSIONS, O_MISS, O_PICK, O_ROW_KEY,
+	O_START_TIMEOUT, O_STATS, O_STATS_FILE, O_WHERE
+};
+
+static const struct option longopts[] = {
+	{ "as-of", required_argument, NULL, 'a' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "dead-letter", required_argument, NULL, 'd' },
+	{ "derive", required_argument, NULL, O_DERIVE },
+	{ "end-marker", required_argument, NULL, O_END_MARKER },
+	{ "event-key", required_argument, NULL, O_EVENT_KEY },
+	{ "help", no_argument, NULL, 'h' },
+	{ "history", required_argument, NULL, O_HISTORY },
+	{ "key", required_argument, NULL, 'k' },
+	{ "max-errors", required_argument, NULL, 'e' },
+	{ "max-held", required_argument, NULL, O_MAX_HELD },
+	{ "max-line", required_argument, NULL, O_MAX_LINE },
+	{ "max-versions", required_argument, NULL, O_MAX_VERSIONS },
+	{ "miss", required_argument, NULL, O_MISS },
+	{ "pick", required_argument, NULL, O_PICK },
+	{ "quiet", required_argument, NULL, 'q' },
+	{ "row-key", required_argument, NULL, O_ROW_KEY },
+	{ "start-timeout", required_argument, NULL, O_START_TIMEOUT },
+	{ "stats", required_argument, NULL, O_STATS },
+	{ "stats-file", required_argument, NULL, O_STATS_FILE },
+	{ "summary", required_argument, NULL, 's' },
+	{ "table", required_argument, NULL, 'T' },
+	{ "time", required_argument, NULL, 't' },
+	{ "unbuffered", no_argument, NULL, 'u' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "where", required_argument, NULL, O_WHERE },
+	{ NULL, 0, NULL, 0 }
+};
+
+static long long
+dur_arg(const char *opt, const char *arg)
+{
+	long long v = parse_duration_ms(arg);
+
+	if (v < 0)
+		die(EX_USAGE, "bad --%s: %s", opt, arg);
+	return v;
+}
+
+static long long
+count_arg(const char *opt, const char *arg)
+{
+	long long v = parse_count(arg);
+
+	if (v < 0)
+		die(EX_USAGE, "bad --%s: %s", opt, arg);
+	return v;
+}
+
+static void read_config(const char *path);
+
+static void
+option(int c, const char *arg)
+{
+	switch (c) {
+	case 'a': asof_spec = xstrdup(arg); break;
+	case 'C': read_config(arg); break;
+	case 'd': dl_path = xstrdup(arg); break;
+	case 'e': max_errors = count_arg("max-errors", arg); break;
+	case 'h': help(); break;
+	case 'q': quiet_ms = dur_arg("quiet", arg); break;
+	case 't': time_spec = xstrdup(arg); break;
+	case 'u': unbuffered = 1; break;
+	case 'V': printf("enrich %s\n", TP_VERSION); exit(0);
+	case O_END_MARKER: end_marker = xstrdup(arg); break;
+	case O_HISTORY: history_ms = dur_arg("history", arg); break;
+	case O_MAX_HELD: max_held = count_arg("max-held", arg); break;
+	case O_MAX_LINE:
+		if ((max_line = parse_size(arg)) <= 0)
+			die(EX_USAGE, "bad --max-line: %s", arg);
+		break;
+	case O_MAX_VERSIONS:
+		if ((max_versions = count_arg("max-versions", arg)) == 0)
+			die(EX_USAGE, "bad --max-versions: %s", arg);
+		break;
+	case O_MISS:
+		if (strcmp(arg, "null") == 0)
+			miss_omit = 0;
+		else if (strcmp(arg, "omit") == 0)
+			miss_omit = 1;
+		else
+			die(EX_USAGE, "bad --miss: %s (null or omit)", arg);
+		break;
+	case O_START_TIMEOUT: start_timeout_ms = dur_arg("start-timeout", arg); break;
+	case O_STATS: stats_ms = dur_arg("stats", arg); break;
+	case O_STATS_FILE: stats_file = xstrdup(arg); break;
+	case 'T': case 'k': case 's': case O_DERIVE: case O_EVENT_KEY:
+	case O_PICK: case O_ROW_KEY: case O_WHERE:
+		nvs = xrealloc(nvs, (size_t)(nnv + 1) * sizeof(*nvs));
+		nvs[nnv].opt = c;
+		nvs[nnv].arg = xstrdup(arg);
+		nnv++;
+		break;
+	default:
+		usage();
+	}
+}
+
+/* A config file: "option value" a line (long option names), # comments. */
+static void
+read_config(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+	static int depth;
+
+	if (fp == NULL)
+		die(EX_NOINPUT, "%s:", path);
+	if (++depth > 8)
+		die(EX_CONFIG, "%s: config files include each other", path);
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		char *s = line, *name, *val;
+		const struct option *o;
+
+		lineno++;
+		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
+		    s[n - 1] == ' ' || s[n - 1] == '\t'))
+			s[--n] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		name = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+		if (*s)
+			*s++ = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		val = s;
+		for (o = longopts; o->name; o++)
+			if (strcmp(o->name, name) == 0)
+				break;
+		if (o->name == NULL || strcmp(name, "help") == 0 || strcmp(name, "version") == 0)
+			die(EX_CONFIG, "%s:%u: unknown option %s", path, lineno, name);
+		if (o->has_arg == required_argument && *val == '\0')
+			die(EX_CONFIG, "%s:%u: %s needs a value", path, lineno, name);
+		if (o->has_arg == no_argument && *val != '\0')
+			die(EX_CONFIG, "%s:%u: %s takes no value", path, lineno, name);
+		option(o->val, val);
+	}
+	if (ferror(fp))
+		die(EX_IOERR, "%s:", path);
+	depth--;
+	free(line);
+	fclose(fp);
+}
+
+static struct jpath *
+path_arg(const char *what, const char *spec)
+{
+	char err[256];
+	struct jpath *p = jpath_parse(spec, err, sizeof err);
+
+	if (p == NULL)
+		die(EX_USAGE, "bad %s %s: %s", what, spec, err);
+	return p;
+}
+
+/* Build the tables from the options. */
+static void
+setup(void)
+{
+	char err[512];
+
+	for (int i = 0; i < nnv; i++) {
+		char *a = nvs[i].arg, *eq = strchr(a, '=');
+		struct tdef *td;
+
+		if (nvs[i].opt != 'T')
+			continue;
+		if (eq == NULL || eq == a || eq[1] == '\0')
+			die(EX_USAGE, "bad --table %s: expected NAME=PATH", a);
+		if (tab_find(a, (size_t)(eq - a)))
+			die(EX_USAGE, "table %.*s given twice", (int)(eq - a), a);
+		tabs = xrealloc(tabs, (size_t)(ntabs + 1) * sizeof(*tabs));
+		td = &tabs[ntabs++];
+		memset(td, 0, sizeof(*td));
+		td->name = xstrndup(a, (size_t)(eq - a));
+		td->path = xstrdup(eq + 1);
+		td->key_spec = "customer_id";
+	}
+	if (ntabs == 0) {
+		weprintf("no table (--table NAME=PATH)");
+		usage();
+	}
+	for (int i = 0; i < nnv; i++) {
+		char *a = nvs[i].arg, *eq = strchr(a, '=');
+		struct tdef *td;
+		struct summary *s;
+		int derive = nvs[i].opt == O_DERIVE;
+
+		if (nvs[i].opt == 'T')
+			continue;
+		if (nvs[i].opt == 's' || derive) {
+			if ((s = summary_parse(a, derive, err, sizeof err)) == NULL)
+				die(EX_USAGE, "bad --%s %s", derive ? "derive" :
+				    "summary", err);
+			if ((td = tab_find(s->table, strlen(s->table))) == NULL)
+				die(EX_USAGE, "--%s %s: no --table %s",
+				    derive ? "derive" : "summary", a, s->table);
+			if (derive) {
+				td->ders = xrealloc(td->ders, (size_t)(td->nders + 1) *
+				    sizeof(*td->ders));
+				td->ders[td->nders++] = s;
+			} else {
+				td->sums = xrealloc(td->sums, (size_t)(td->nsums + 1) *
+				    sizeof(*td->sums));
+				td->sums[td->nsums++] = s;
+			}
+			continue;
+		}
+		if (eq == NULL || eq == a || eq[1] == '\0')
+			die(EX_USAGE, "bad option %s: expected NAME=VALUE", a);
+		if ((td = tab_find(a, (size_t)(eq - a))) == NULL)
+			die(EX_USAGE, "%s: no --table %.*s", a, (int)(eq - a), a);
+		switch (nvs[i].opt) {
+		case 'k': td->key_spec = eq + 1; break;
+		case O_EVENT_KEY: td->evkey_spec = eq + 1; break;
+		case O_ROW_KEY: td->rowkey_spec = eq + 1; break;
+		case O_PICK: td->pick_spec = eq + 1; break;
+		case O_WHERE: td->where_spec = eq + 1; break;
+		}
+	}
+	time_path = path_arg("--time", time_spec ? time_spec :
+	    "start_time,event_time");
+	if (asof_spec)
+		asof_path = path_arg("--as-of", asof_spec);
+	for (int i = 0; i < ntabs; i++) {
+		struct tdef *td = &tabs[i];
+		td->key = path_arg("--key", td->key_spec);
+		td->evkey = path_arg("--event-key", td->evkey_spec ?
+		    td->evkey_spec : td->key_spec);
+		if (td->rowkey_spec)
+			td->rowkey = path_arg("--row-key", td->rowkey_spec);
+		if (td->pick_spec) {
+			if (pick_parse(&td->pick, td->pick_spec, err, sizeof err) < 0)
+				die(EX_USAGE, "bad --pick %s=%s", td->name, err);
+			td->has_pick = 1;
+		}
+		if (td->where_spec) {
+			if ((td->where = cond_parse(td->where_spec, err,
+			    sizeof err)) == NULL)
+				die(EX_USAGE, "bad --where %s=%s: %s", td->name,
+				    td->where_spec, err);
+			if (!td->has_pick)
+				die(EX_USAGE, "--where %s needs --pick %s", td->name,
+				    td->name);
+		}
+		td->multi = td->rowkey || td->has_pick || td->nsums > 0;
+		if (td->multi && !td->has_pick && td->nders > 0)
+			die(EX_USAGE, "--derive %s.%s: table %s has many rows per "
+			    "key and no --pick", td->name, td->ders[0]->name, td->name);
+		td->t = table_new(asof_path != NULL, (int)max_versions, history_ms);
+		td->watermark = TABLE_ALWAYS;
+		td->m_keys = xasprintf("table_%s_keys", td->name);
+		td->m_changes = xasprintf("table_%s_changes", td->name);
+	}
+}
+
+/* ---- main loop ---- */
+
+static void
+handle_signals(void)
+{
+	if (got_usr1) {
+		got_usr1 = 0;
+		stats();
+	}
+	if (got_hup) {
+		got_hup = 0;
+		for (int i = 0; i < ntabs; i++)
+			if (tabs[i].in.regular)
+				table_reload(&tabs[i]);
+	}
+}
+
+static int
+all_caught_up(void)
+{
+	long long now = mono_ms();
+	int all = 1;
+
+	for (int i = 0; i < ntabs; i++) {
+		struct tdef *td = &tabs[i];
+		if (!td->caught_up && !td->in.regular &&
+		    now - td->last_input >= quiet_ms)
+			td->caught_up = 1;
+		if (!td->caught_up)
+			all = 0;
+	}
+	return all;
+}
+
+/* Poll the open tables (and stdin when in); returns poll's result. */
+static int
+wait_input(struct fdlines *in, int want_in, int timeout)
+{
+	struct pollfd *pf = xcalloc((size_t)ntabs + 1, sizeof(*pf));
+	int n = 0, rc;
+
+	if (want_in)
+		pf[n++] = (struct pollfd){ .fd = in->fd, .events = POLLIN };
+	for (int i = 0; i < ntabs; i++)
+		if (!tabs[i].closed && !tabs[i].in.regular)
+			pf[n++] = (struct pollfd){ .fd = tabs[i].in.fd,
+			    .events = POLLIN };
+	if (n == 0 && timeout < 0)
+		timeout = 1000;
+	rc = poll(pf, (nfds_t)n, timeout);
+	if (rc < 0 && errno != EINTR)
+		die(EX_OSERR, "poll:");
+	free(pf);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fdlines in;
+	const char *inpath = "-";
+	int c;
+
+	setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, "a:C:d:e:hk:q:s:T:t:uV", longopts,
+	    NULL)) != -1)
+		option(c, optarg);
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage();
+	if (argc == 1)
+		inpath = argv[0];
+	setup();
+	paths_init();
+
+	/* open everything first */
+	for (int i = 0; i < ntabs; i++)
+		if (fdl_open(&tabs[i].in, tabs[i].path, NULL, (size_t)max_line) < 0)
+			die(EX_NOINPUT, "%s:", tabs[i].path);
+	if (dl_path && (dl = fopen(dl_path, "a")) == NULL)
+		die(EX_CANTCREAT, "%s:", dl_path);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (!unbuffered && isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	buf_init(&out);
+
+	/* start-up: every table caught up before the first event */
+	long long t0 = mono_ms(), last_stats = t0;
+	for (int i = 0; i < ntabs; i++)
+		tabs[i].last_input = t0;
+	while (!got_stop) {
+		drain_all();
+		handle_signals();
+		if (all_caught_up())
+			break;
+		if (start_timeout_ms > 0 && mono_ms() - t0 >= start_timeout_ms) {
+			for (int i = 0; i < ntabs; i++)
+				if (!tabs[i].caught_up)
+					weprintf("%s: table %s not caught up after "
+					    "--start-timeout; starting", tabs[i].path,
+					    tabs[i].name);
+			break;
+		}
+		if (stats_ms > 0 && stats_due(&last_stats, stats_ms))
+			stats();
+		wait_input(NULL, 0, 100);
+	}
+
+	if (fdl_open(&in, inpath, inpath[0] == '-' && !inpath[1] ? "<stdin>" :
+	    inpath, (size_t)max_line) < 0)
+		die(EX_NOINPUT, "%s:", inpath);
+	for (;;) {
+		char *line;
+		size_t len;
+		int rc, want_in, timeout = -1;
+		long n = 0;
+
+		handle_signals();
+		if (stats_ms > 0 && stats_due(&last_stats, stats_ms))
+			stats();
+		if (got_stop)
+			break;
+		if (hq_n)
+			release(0);
+		if (in.eof && hq_n == 0)
+			break;
+		want_in = !in.eof && hq_n <= (size_t)max_held;
+		if (hq_n)
+			timeout = 100;	/* tables may become quiet */
+		if (stats_ms > 0 && (timeout < 0 || stats_ms < timeout))
+			timeout = (int)(stats_ms < 1000 ? stats_ms : 1000);
+		write_out(1);
+		if (!in.regular || !want_in) {
+			if (wait_input(&in, want_in, timeout) < 0)
+				continue;	/* a signal */
+		}
+		/* the event input first, then the tables, then the events:
+		 * a table line written before an event was read is applied
+		 * before the event */
+		if (want_in) {
+			n = fdl_fill(&in);
+			if (n < 0 && errno != EAGAIN) {
+				weprintf("%s:", in.name);
+				status = EX_IOERR;
+				break;
+			}
+		}
+		drain_all();
+		while (!got_stop && ((rc = fdl_next(&in, &line, &len)) == FDL_OK ||
+		    rc == FDL_TOOLONG))
+			event_line(&in, line, len, rc);
+	}
+	release(1);
+	write_out(1);
+	if (stats_ms > 0 || stats_file)
+		stats();
+	fdl_close(&in);
+	for (int i = 0; i < ntabs; i++) {
+		fdl_close(&tabs[i].in);
+		table_free(tabs[i].t);
+	}
+	if (dl && fclose(dl) == EOF && status == 0) {
+		weprintf("%s:", dl_path);
+		status = EX_IOERR;
+	}
+	if (fshut(stdout, "standard output") && status == 0)
+		status = EX_IOERR;
+	return status;
+}
