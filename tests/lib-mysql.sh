@@ -14,7 +14,6 @@
 #   MYSQL_DEFAULTS_FILE  a client option file ([client]: socket, port, user root)
 #   MYSQL_SOCKET         the server's socket
 #   MYSQL_PORT           its TCP port on 127.0.0.1
-#   MYSQL_HOST           127.0.0.1
 #   MY_DIR               its folder ($TRASH/mysql): data/, server.log, pid
 # MY_DIR and MYSQL_PORT may be set before my_start to choose them.
 # MY_EXTRA_ARGS: more mariadbd options (a string, split on blanks).
@@ -34,9 +33,9 @@ my_start() {
 	mkdir -p "$MY_DIR" || return 1
 	MYSQL_SOCKET=$MY_DIR/sock
 	MYSQL_PORT=${MYSQL_PORT:-$(free_port)}
-	MYSQL_HOST=127.0.0.1
 	MYSQL_DEFAULTS_FILE=$MY_DIR/client.cnf
-	export MYSQL_SOCKET MYSQL_PORT MYSQL_HOST MYSQL_DEFAULTS_FILE
+	# (not MYSQL_HOST: the clients read it and would leave the socket)
+	export MYSQL_SOCKET MYSQL_PORT MYSQL_DEFAULTS_FILE
 	cat >"$MYSQL_DEFAULTS_FILE" <<EOF
 [client]
 socket=$MYSQL_SOCKET
@@ -44,9 +43,11 @@ port=$MYSQL_PORT
 user=root
 default-character-set=utf8mb4
 EOF
+	_my_new=0
 	if [ ! -d "$MY_DIR/data/mysql" ]; then
+		_my_new=1
 		mariadb-install-db --no-defaults --datadir="$MY_DIR/data" --user=root \
-			--auth-root-authentication-method=normal \
+			--auth-root-authentication-method=normal --skip-test-db \
 			>"$MY_DIR/install.log" 2>&1 || {
 			cat "$MY_DIR/install.log" >&2
 			echo "lib-mysql: mariadb-install-db failed" >&2
@@ -67,6 +68,11 @@ EOF
 		echo "lib-mysql: MariaDB did not start; its log:" >&2
 		cat "$MY_DIR/server.log" >&2
 		return 1
+	fi
+	# no anonymous users: they would shadow 'user'@'%' on the socket
+	if [ "$_my_new" = 1 ]; then
+		my -B -N -e "SELECT CONCAT('DROP USER ''''@', QUOTE(Host), ';')
+			FROM mysql.user WHERE User = ''" | my || return 1
 	fi
 }
 

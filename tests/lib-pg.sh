@@ -99,7 +99,7 @@ pg() {
 	psql -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
-# pg_q DB SQL: one statement's result, unaligned, tab-separated, no header.
+# pg_q DB SQL [PSQL-ARGS...]: the result, unaligned, tab-separated, no header.
 pg_q() {
-	psql -X -At -F '	' -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+	psql -X -At -F '	' -v ON_ERROR_STOP=1 -d "$1" -c "$2" "${@:3}"
 }
