@@ -1,0 +1,23 @@
+-- telco-pipes: the ClickHouse schema, run in file-name order (the
+-- clickhouse-server image runs /docker-entrypoint-initdb.d/*.sql once;
+-- tests/t8020-clickhouse-schema.t runs them over HTTP). Every statement is
+-- accepted by ClickHouse 18.16 and by current releases: no DateTime64, no
+-- LowCardinality, no TTL, no codecs, no Map or JSON types.
+--
+-- Conventions of every table that ch-insert fills:
+--   * column names are the records' field names, nested objects flattened
+--     with '_' (customer.credit_score -> customer_credit_score,
+--     _kafka.topic -> _kafka_topic, source.ts_ms -> source_ts_ms);
+--   * times are DateTime (UTC seconds: the resolution of every source of
+--     this system); times the sources give in milliseconds (ts_ms,
+--     source.ts_ms, _kafka.ts) are kept as UInt64/Int64 epoch ms;
+--   * the record's position, so that ch-insert can find what a batch it
+--     was unsure of stored (exactly-once on restart):
+--       _kafka_topic, _kafka_partition, _kafka_offset  (records from Kafka)
+--       source_name, source_file, source_pos, source_row  (MySQL changes)
+--       source_name, source_db, source_lsn  (PostgreSQL changes);
+--   * inserted_at, MATERIALIZED now(): when the row reached ClickHouse.
+--   * defaults: 18.16 fills a field missing from a JSONEachRow row with the
+--     type's zero, not with a DEFAULT expression, so no column relies on one.
+
+CREATE DATABASE IF NOT EXISTS telecom;
