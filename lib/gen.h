@@ -218,6 +218,8 @@ void gen_add_change(struct gen *g, int64_t t, uint32_t scen, uint32_t c,
 int gen_suppressed(const struct cust *cu, int64_t t, unsigned what);
 uint64_t gen_imei_at(const struct cust *cu, int64_t t);
 uint64_t gen_imsi_at(const struct cust *cu, int64_t t);
+/* Free what the run allocated. */
+void gen_free(struct gen *g);
 
 /* gen_scen.c */
 int gen_rule_index(const char *name);

@@ -734,6 +734,8 @@ write_changes(struct gen *g)
 {
 	struct gout *o = &g->changes_out;
 
+	if (g->nchg == 0)
+		return;
 	qsort(g->chg, g->nchg, sizeof *g->chg, change_cmp);
 	for (uint32_t i = 0; i < g->nchg; i++) {
 		struct change *ch = &g->chg[i];
@@ -793,4 +795,29 @@ gen_day(struct gen *g, int d)
 		write_stream(g, st);
 	write_network(g);
 	write_changes(g);
+}
+
+void
+gen_free(struct gen *g)
+{
+	for (int st = 0; st < NSTREAM; st++) {
+		free(g->evs[st]);
+		g->evs[st] = NULL;
+	}
+	free(g->sorted);
+	for (uint32_t i = 0; i < g->nchg; i++)
+		free(g->chg[i].sql);
+	free(g->chg);
+	if (g->scen != NULL)
+		for (uint32_t i = 0; i <= g->nscen; i++)
+			for (int st = 0; st < NSTREAM; st++)
+				free(g->scen[i].ids[st].v);
+	free(g->scen);
+	free(g->cust);
+	free(g->cells);
+	g->sorted = NULL;
+	g->chg = NULL;
+	g->scen = NULL;
+	g->cust = NULL;
+	g->cells = NULL;
 }

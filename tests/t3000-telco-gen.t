@@ -256,7 +256,7 @@ test_expect_success '--scenarios picks rules' '
 	test_cmp expect rules
 '
 
-test_expect_success 'more days, same memory footprint per day: --days 3 adds days' '
+test_expect_success '--days 3 writes three days of events' '
 	telco-gen --seed 7 --customers 100 --days 1 -o d1 &&
 	telco-gen --seed 7 --customers 100 --days 3 -o d3 &&
 	tail -n 1 d3/telecom-cdr.csv | cut -d, -f7 >last &&

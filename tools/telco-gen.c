@@ -298,5 +298,6 @@ main(int argc, char *argv[])
 	if (changes != NULL)
 		gout_close(&g.changes_out);
 	write_manifest(&g, dir, changes);
+	gen_free(&g);
 	return 0;
 }
