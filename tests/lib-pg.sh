@@ -53,6 +53,11 @@ pg_start() {
 	mkdir -p "$PG_DIR" || return 1
 	if [ "$(id -u)" -eq 0 ]; then
 		chown "$PG_OS_USER" "$PG_DIR" || return 1
+		_pg_as test -w "$PG_DIR" || {
+			echo "lib-pg: $PG_DIR: $PG_OS_USER cannot write there" \
+				"(a parent folder it cannot enter?)" >&2
+			return 1
+		}
 	fi
 	PGHOST=127.0.0.1
 	PGPORT=${PGPORT:-$(free_port)}

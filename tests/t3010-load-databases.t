@@ -213,6 +213,20 @@ test_expect_success 'the whole change script at a speed, in time order, then a r
 	for t in $TABLES; do test_cmp changed.$t reloaded.$t || return 1; done
 '
 
+test_expect_success 'change times are waited for, divided by --speed' '
+	cat >timed.jsonl <<-\EOF &&
+	{"id":"T1","at":"2026-11-01T00:00:00Z","db":"care","kind":"complaint_opened","customer_id":"C000001","sql":"INSERT INTO complaints_feedback (customer_id, status) VALUES ('"'"'C000001'"'"', '"'"'open'"'"')"}
+	{"id":"T2","at":"2026-11-01T02:00:00Z","db":"care","kind":"complaint_resolved","customer_id":"C000001","sql":"UPDATE complaints_feedback SET status = '"'"'resolved'"'"' WHERE customer_id = '"'"'C000001'"'"' AND status = '"'"'open'"'"'"}
+	EOF
+	t0=$(date +%s%N) &&
+	"$APPLY" --start 2026-11-01T00:00:00Z --speed 7200 timed.jsonl >timed.out &&
+	t1=$(date +%s%N) &&
+	# two hours at 7200 times: a second at least (a lower bound: a sleep)
+	test $(((t1 - t0) / 1000000)) -ge 1000 &&
+	test_grep "^2026-11-01T02:00:00Z T2 care" timed.out &&
+	test "$(pg_q care "SELECT count(*) FROM complaints_feedback WHERE customer_id = '"'"'C000001'"'"' AND status = '"'"'open'"'"'")" = 0
+'
+
 test_expect_success 'load-databases --init on servers that have the schemas already' '
 	DATA=data "$LOAD" --init --only postgres >init.out 2>&1 || { cat init.out >&2; false; } &&
 	test_grep "02-care.sql: done" init.out &&
