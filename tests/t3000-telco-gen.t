@@ -290,7 +290,10 @@ test_expect_success 'an output folder that cannot be written: a clear message, 7
 	test_must_fail --status=73 telco-gen --customers 5 -o afile 2>err &&
 	test_grep "afile: not a folder" err &&
 	test_must_fail --status=73 telco-gen --customers 5 -o ok --changes nodir/c 2>err &&
-	test_grep "nodir/c: No such file" err
+	test_grep "nodir/c: No such file" err &&
+	test_must_fail test -e ok/telecom-cdr.csv &&
+	telco-gen --customers 5 --changes new/changes.jsonl -o new &&
+	test -s new/changes.jsonl
 '
 
 test_expect_success 'a full disk is a write error (74)' '

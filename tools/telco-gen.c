@@ -260,15 +260,15 @@ main(int argc, char *argv[])
 	g.end = g.start + (int64_t)g.days * 86400;
 	g.changes = changes != NULL;
 
-	/* open everything first */
-	if (changes != NULL)
-		gout_open(&g.changes_out, NULL, changes);
+	/* open everything first (the change script may be in DIR) */
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		die(EX_CANTCREAT, "%s:", dir);
 	if (stat(dir, &st) != 0)
 		die(EX_CANTCREAT, "%s:", dir);
 	if (!S_ISDIR(st.st_mode))
 		die(EX_CANTCREAT, "%s: not a folder", dir);
+	if (changes != NULL)
+		gout_open(&g.changes_out, NULL, changes);
 	for (int i = 0; i < NSTREAM; i++) {
 		gout_open(&g.out[i], dir, stream_files[i]);
 		gout_s(&g.out[i], stream_headers[i]);
