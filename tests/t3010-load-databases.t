@@ -263,6 +263,35 @@ test_expect_success 'usage errors (64), a database that is not there (69)' '
 	test_grep "nosuchdb" err
 '
 
+test_expect_success 'the helpers work outside lib.sh (as the demo uses them), and stop at exit' '
+	cat >outside.sh <<-\EOF &&
+	TRASH=$1
+	mkdir -p "$TRASH"
+	_atexit=""
+	test_atexit() { _atexit="$1
+	$_atexit"; }
+	error() { echo "outside: $*" >&2; exit 1; }
+	trap '"'"'printf "%s\n" "$_atexit" | while IFS= read -r c; do eval "$c"; done'"'"' EXIT
+	. "$TEST_DIR/lib-base.sh"
+	. "$TEST_DIR/lib-mysql.sh"
+	. "$TEST_DIR/lib-pg.sh"
+	my_start || error "MariaDB did not start"
+	pg_start || error "PostgreSQL did not start"
+	echo "$MY_DIR $PG_DIR"
+	my_q mysql "SELECT 1 + 1" && pg_q postgres "SELECT 2 + 2"
+	cat "$MY_DIR/pid" >"$TRASH/my.pid"
+	head -1 "$PG_DIR/data/postmaster.pid" >"$TRASH/pg.pid"
+	EOF
+	env -u MYSQL_SOCKET -u MYSQL_PORT -u MYSQL_DEFAULTS_FILE -u PGPORT -u PGHOST \
+		-u MY_DIR -u PG_DIR bash outside.sh "$TRASH/outside" >out 2>&1 ||
+		{ cat out >&2; false; } &&
+	printf "%s\n" "$TRASH/outside/mysql $TRASH/outside/pg" 2 4 >expect &&
+	test_cmp expect out &&
+	mp=$(cat outside/my.pid) && pp=$(cat outside/pg.pid) &&
+	wait_until 30 "the servers of outside.sh to stop" \
+		sh -c "! kill -0 $mp 2>/dev/null && ! kill -0 $pp 2>/dev/null"
+'
+
 test_expect_success 'the helpers stop and start the servers again, keeping the data' '
 	my_stop && pg_stop &&
 	test_must_fail my -e "SELECT 1" 2>/dev/null &&
