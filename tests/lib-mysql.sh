@@ -63,8 +63,10 @@ EOF
 		--pid-file="$MY_DIR/server.pid" ${MY_EXTRA_ARGS:-} \
 		>>"$MY_DIR/server.log" 2>&1 &
 	echo $! >"$MY_DIR/pid"
+	_my_dead=0
 	test_atexit "kill \$(cat '$MY_DIR/pid' 2>/dev/null) 2>/dev/null"
-	if ! wait_until 60 "MariaDB on $MYSQL_SOCKET" my -e 'SELECT 1'; then
+	if ! wait_until 60 "MariaDB on $MYSQL_SOCKET" _my_up ||
+		[ "$_my_dead" = 1 ]; then
 		echo "lib-mysql: MariaDB did not start; its log:" >&2
 		cat "$MY_DIR/server.log" >&2
 		return 1
@@ -74,6 +76,16 @@ EOF
 		my -B -N -e "SELECT CONCAT('DROP USER ''''@', QUOTE(Host), ';')
 			FROM mysql.user WHERE User = ''" | my || return 1
 	fi
+}
+
+# _my_up: true when the server answers, or when it has died (_my_dead=1),
+# so that a server that cannot start is reported at once, not after 60 s.
+_my_up() {
+	if ! kill -0 "$(cat "$MY_DIR/pid")" 2>/dev/null; then
+		_my_dead=1
+		return 0
+	fi
+	my -e 'SELECT 1'
 }
 
 # my_stop: stop the server and wait (60 s) until it has gone.

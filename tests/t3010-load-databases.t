@@ -292,6 +292,20 @@ test_expect_success 'the helpers work outside lib.sh (as the demo uses them), an
 		sh -c "! kill -0 $mp 2>/dev/null && ! kill -0 $pp 2>/dev/null"
 '
 
+test_expect_success 'a server that cannot start: the helpers fail at once and show its log' '
+	(
+		MY_DIR=$TRASH/badmy MYSQL_PORT= MY_EXTRA_ARGS=--no-such-option &&
+		test_must_fail my_start 2>err &&
+		test_grep "did not start" err &&
+		test_grep "no-such-option" err
+	) &&
+	(
+		PG_DIR=$TRASH/badpg PGPORT= PG_EXTRA_ARGS="-c no_such_setting=1" &&
+		test_must_fail pg_start 2>err &&
+		test_grep "no_such_setting" err
+	)
+'
+
 test_expect_success 'the helpers stop and start the servers again, keeping the data' '
 	my_stop && pg_stop &&
 	test_must_fail my -e "SELECT 1" 2>/dev/null &&
