@@ -3,11 +3,12 @@
 -- SIGUSR1), with the leg of the pipeline that ran it. A line
 --   {"stats":"ch-insert","ts":"2026-11-01T08:15:02.000Z","rows_in":10,...}
 -- is stored as
---   {"time":TS,"program":"ch-insert","leg":"process","instance":HOST,
+--   {"time":TS,"program":"ch-insert","leg":"process","instance":NAME,
 --    "counters":{"rows_in":10,...}}
--- for example with
---   jq -c --arg leg process --arg host "$(hostname)" \
---     '{time: .ts, program: .stats, leg: $leg, instance: $host,
+-- where instance tells apart the processes of one program in a leg (the
+-- host, and the table or topic the process serves), for example with
+--   jq -c --arg leg process --arg instance "$(hostname)/telecom.cdr" \
+--     '{time: .ts, program: .stats, leg: $leg, instance: $instance,
 --       counters: del(.ts, .stats)}'
 -- and consume's lines (partitions with position, high and lag) as one row
 -- per partition, with topic and partition set:
