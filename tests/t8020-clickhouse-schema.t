@@ -388,4 +388,37 @@ test_expect_success 'the image installs the shared libraries the programs link' 
 	test_grep "make install" "$TOP/compose/Dockerfile"
 '
 
+# The same files on a current ClickHouse, when chDB (ClickHouse in a Python
+# module) is at hand: CHDB_PYTHON names a python3 that imports chdb.
+CHDB_PYTHON=${CHDB_PYTHON:-python3}
+if "$CHDB_PYTHON" -c "import chdb" 2>/dev/null; then
+test_expect_success 'a current ClickHouse (chDB) accepts the schema and runs the dashboard queries' '
+	cat >chdb-check.py <<-\EOF &&
+	import glob, json, re, sys
+	import chdb
+	from chdb import session
+	s = session.Session("chdb-data")
+	print("ClickHouse", str(s.query("SELECT version()", "TSV")).strip())
+	for f in sorted(glob.glob(sys.argv[1] + "/*.sql")):
+	    lines = [l for l in open(f).read().split("\n") if not re.match(r"\s*--", l)]
+	    for st in re.split(r";[ \t]*\n", "\n".join(lines) + "\n"):
+	        if st.strip():
+	            s.query(st)
+	d = json.load(open(sys.argv[2]))
+	for p in d["panels"]:
+	    for t in p["targets"]:
+	        q = re.sub(r"\$__timeFilter\(([a-z_]+)\)",
+	                   r"\1 >= toDateTime(1790000000) AND \1 <= toDateTime(1800000000)", t["rawSql"])
+	        s.query(q.replace("$__interval_s", "60"), "TSV")
+	        print("ran:", p["title"])
+	EOF
+	"$CHDB_PYTHON" chdb-check.py "$SCHEMA" "$DASH" >chdb.out &&
+	say "$(head -n 1 chdb.out)" &&
+	grep -c "^ran:" chdb.out >n &&
+	jq "[.panels[].targets[]] | length" "$DASH" >want && test_cmp want n
+'
+else
+	say "chDB is not installed: the files were not run on a current ClickHouse"
+fi
+
 test_done
