@@ -249,7 +249,17 @@ test_expect_success 'bad input: nothing inserted, file and reason named (65)' '
 	test_grep "device_information.csv: no such file" err &&
 	echo "{\"id\":\"X1\",\"at\":\"2026-11-01T00:00:00Z\",\"db\":\"nosuch\",\"sql\":\"SELECT 1\"}" >badchg &&
 	test_must_fail --status=65 env DATA=data "$APPLY" --speed 0 badchg 2>err &&
-	test_grep "badchg:1: X1: unknown database" err
+	test_grep "badchg:1: X1: unknown database" err &&
+	echo "{\"id\":\"X2\",\"at\":\"2026-11-01T00:00:00Z\",\"db\":\"care\",\"sql\":\"UPDATE complaints_feedback SET status = status WHERE complaint_id = 1\"}" >badsql &&
+	echo "{\"id\":\"X3\",\"at\":\"2026-11-01T00:00:01Z\",\"db\":\"care\",\"sql\":\"UPDATE no_such_table SET x = 1\"}" >>badsql &&
+	echo "{\"id\":\"X4\",\"at\":\"2026-11-01T00:00:02Z\",\"db\":\"crm\",\"sql\":\"UPDATE no_such_table SET x = 1\"}" >>badsql &&
+	test_must_fail --status=69 env DATA=data "$APPLY" --speed 0 badsql >out 2>err &&
+	test_grep "badsql:2: X3: .*no_such_table" err &&
+	test_grep " X2 care" out &&
+	test_must_fail grep X4 out &&
+	sed -i 2d badsql &&
+	test_must_fail --status=69 env DATA=data "$APPLY" --speed 0 badsql >out 2>err &&
+	test_grep "badsql:2: X4: .*no_such_table" err
 '
 
 test_expect_success 'usage errors (64), a database that is not there (69)' '
