@@ -1069,6 +1069,14 @@ main(int argc, char **argv)
 	int c;
 
 	setprogname(argv[0]);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	while ((c = getopt_long(argc, argv, "a:C:d:e:hk:q:s:T:t:uV", longopts,
 	    NULL)) != -1)
 		option(c, optarg);
@@ -1088,14 +1096,6 @@ main(int argc, char **argv)
 	if (dl_path && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_CANTCREAT, "%s:", dl_path);
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	if (!unbuffered && isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	buf_init(&out);
