@@ -227,6 +227,23 @@ test_expect_success 'change times are waited for, divided by --speed' '
 	test "$(pg_q care "SELECT count(*) FROM complaints_feedback WHERE customer_id = '"'"'C000001'"'"' AND status = '"'"'open'"'"'")" = 0
 '
 
+test_expect_success 'a session the server closed while waiting is opened again' '
+	cat >idle.jsonl <<-\EOF &&
+	{"id":"I1","at":"2026-11-01T00:00:00Z","db":"crm","sql":"UPDATE customer_profiles SET age = 40 WHERE customer_id = '"'"'C000003'"'"'"}
+	{"id":"I2","at":"2026-11-01T00:00:00Z","db":"care","sql":"UPDATE complaints_feedback SET severity = '"'"'low'"'"' WHERE complaint_id = 1"}
+	{"id":"I3","at":"2026-11-01T01:00:00Z","db":"crm","sql":"UPDATE customer_profiles SET age = 41 WHERE customer_id = '"'"'C000003'"'"'"}
+	{"id":"I4","at":"2026-11-01T01:00:00Z","db":"care","sql":"UPDATE complaints_feedback SET severity = '"'"'high'"'"' WHERE complaint_id = 1"}
+	EOF
+	# sessions that the servers close after 1 s idle; 3 s between changes
+	{ cat "$MYSQL_DEFAULTS_FILE" && echo "init-command=SET SESSION wait_timeout = 1"; } >idle.cnf &&
+	MYSQL_DEFAULTS_FILE=$TRASH/idle.cnf PGOPTIONS="-c idle_session_timeout=1000" \
+		"$APPLY" --start 2026-11-01T00:00:00Z --speed 1200 idle.jsonl >idle.out 2>&1 ||
+		{ cat idle.out >&2; false; } &&
+	test_grep "4 changes applied" idle.out &&
+	test "$(my_q crm "SELECT age FROM customer_profiles WHERE customer_id = '"'"'C000003'"'"'")" = 41 &&
+	test "$(pg_q care "SELECT severity FROM complaints_feedback WHERE complaint_id = 1")" = high
+'
+
 test_expect_success 'load-databases --init on servers that have the schemas already' '
 	DATA=data "$LOAD" --init --only postgres >init.out 2>&1 || { cat init.out >&2; false; } &&
 	test_grep "02-care.sql: done" init.out &&
