@@ -309,6 +309,16 @@ table_get(const struct table *t, const char *key, size_t kn)
 	return t->slot[i].hash ? &t->slot[i] : NULL;
 }
 
+const struct tentry *
+table_find_row(const struct table *t, const char *rkey, size_t rn)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		for (uint32_t j = 0; t->slot[i].hash && j < t->slot[i].nrows; j++)
+			if (rkey_eq(t->slot[i].rows[j].rkey, rkey, rn))
+				return &t->slot[i];
+	return NULL;
+}
+
 const char *
 trow_at(const struct trow *r, long long asof, size_t *len)
 {

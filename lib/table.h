@@ -59,6 +59,12 @@ void table_truncate(struct table *t, long long ts);
 /* The entry of a key, or NULL. */
 const struct tentry *table_get(const struct table *t, const char *key,
     size_t kn);
+/*
+ * The entry holding a row named rkey, or NULL: a scan of the whole table,
+ * for a delete that names the row but not its key.
+ */
+const struct tentry *table_find_row(const struct table *t, const char *rkey,
+    size_t rn);
 /* The text of row r valid at time asof (TABLE_LATEST: the newest), or NULL. */
 const char *trow_at(const struct trow *r, long long asof, size_t *len);
 

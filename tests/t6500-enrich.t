@@ -117,15 +117,17 @@ test_expect_success 'the time field is an option: first present wins' '
 	jq -c .payments.failed_30d out >got && echo null >want && test_cmp want got
 '
 
-test_expect_success 'payment rows are upserted and deleted by their row key' '
+test_expect_success 'payment rows are upserted and deleted by their row key, also by it alone' '
 	{
 		cat payments.jsonl &&
 		cr u "{\"transaction_id\":4,\"customer_id\":\"C1\"}" "{\"transaction_id\":4,\"customer_id\":\"C1\",\"status\":\"failed\",\"amount\":\"40.00\",\"transaction_date\":\"2026-10-26T00:00:00Z\"}" 5000 &&
 		cr d "{\"transaction_id\":1,\"customer_id\":\"C1\"}" null 6000 &&
-		cr d "{\"transaction_id\":2,\"customer_id\":\"C1\"}" null 6001
+		cr d "{\"transaction_id\":2}" null 6001 &&
+		cr d "{\"transaction_id\":99}" null 6002
 	} >pay2.jsonl &&
 	enrich -T payments=pay2.jsonl --row-key payments=transaction_id \
-		-s "$FAILED" -s "payments.n=count()" <events.jsonl >out &&
+		-s "$FAILED" -s "payments.n=count()" <events.jsonl >out 2>err &&
+	test_must_fail test -s err &&
 	jq -c ".payments" out | head -1 >got &&
 	echo "{\"failed_30d\":1,\"n\":3}" >want &&
 	test_cmp want got

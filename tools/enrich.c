@@ -316,8 +316,22 @@ apply_line(struct tdef *td, const char *line, size_t len)
 			why = "delete without \"before\"";
 			break;
 		}
-		if (row_ident(td, before, bn, &k1, &r1, &why) < 0)
-			break;
+		if (row_ident(td, before, bn, &k1, &r1, &why) < 0) {
+			/* a delete with the primary key only (PostgreSQL's
+			 * REPLICA IDENTITY DEFAULT): find the row by its row key */
+			const struct tentry *e;
+			if (td->rowkey == NULL || key_of(td->rowkey, before, bn,
+			    &r1) < 0)
+				break;
+			if ((e = table_find_row(td->t, r1.p, r1.len)) == NULL) {
+				why = NULL;	/* not there: nothing to delete */
+				break;
+			}
+			buf_reset(&k1);
+			buf_puts(&k1, e->key);
+			buf_cstr(&k1);
+			why = NULL;
+		}
 		table_del(td->t, k1.p, k1.len, td->multi ? r1.p : NULL, r1.len, ts);
 		break;
 	case 't':
