@@ -93,6 +93,9 @@ test_table_latest(void)
 	CHECK(table_del(t, S("M"), S("1"), 0) == 1);
 	CHECK(table_get(t, S("M"))->nrows == 1);
 	CHECK(strcmp(at(t, "M", "2", TABLE_LATEST), "{\"r\":2}") == 0);
+	/* a row found by its row key alone */
+	CHECK(table_find_row(t, S("2")) == table_get(t, S("M")));
+	CHECK(table_find_row(t, S("1")) == NULL);
 	table_truncate(t, 0);
 	CHECK(table_keys(t) == 0 && table_get(t, S("M")) == NULL);
 	table_free(t);
