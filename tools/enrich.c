@@ -1009,6 +1009,10 @@ setup(void)
 				    td->name);
 		}
 		td->multi = td->rowkey || td->has_pick || td->nsums > 0;
+		if (td->multi && td->rowkey == NULL)
+			weprintf("table %s: no --row-key: rows are named by their "
+			    "text, so an update without its before image adds a row",
+			    td->name);
 		if (td->multi && !td->has_pick && td->nders > 0)
 			die(EX_USAGE, "--derive %s.%s: table %s has many rows per "
 			    "key and no --pick", td->name, td->ders[0]->name, td->name);
