@@ -7,7 +7,7 @@
 #   . "$TEST_DIR/lib-mysql.sh"
 #   my_start || error "MariaDB did not start"
 #   my -e 'CREATE DATABASE crm'            # the client, as root
-#   my_q crm 'SELECT COUNT(*) FROM t'      # one query, tab-separated, no header
+#   my_q crm 'SELECT COUNT(*) FROM t'      # one query, tab-separated, no header, UTC
 #   my_stop                                # also done at exit
 #
 # After my_start these are set and exported:

@@ -7,7 +7,8 @@
 #   . "$TEST_DIR/lib-pg.sh"
 #   pg_start || error "PostgreSQL did not start"
 #   pg -d billing -c 'SELECT 1'            # psql, as postgres, stops on errors
-#   pg_q billing 'SELECT count(*) FROM t'  # one query, unaligned, no header
+#   pg_q billing 'SELECT count(*) FROM t'  # one query, unaligned, tab-separated,
+#                                          # no header (more psql options after)
 #   pg_stop                                # also done at exit
 #
 # PostgreSQL refuses to run as root: when we are root, initdb and the server
