@@ -5,6 +5,7 @@
  *   consume -b B -t telecom-cdr -m | enrich \
  *       --table customer=<(consume -b B -t cdc.crm.customer_profiles) | detect ...
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -1020,6 +1021,12 @@ setup(void)
 		td->watermark = TABLE_ALWAYS;
 		td->m_keys = xasprintf("table_%s_keys", td->name);
 		td->m_changes = xasprintf("table_%s_changes", td->name);
+		for (char *p = td->m_keys; *p; p++)	/* Prometheus names */
+			if (!isalnum((unsigned char)*p) && *p != '_')
+				*p = '_';
+		for (char *p = td->m_changes; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_')
+				*p = '_';
 	}
 }
 
