@@ -78,6 +78,16 @@ test_expect_success 'change records: snapshot, update, delete; a miss is null' '
 	grep -c "\"monthly_spending\":450.10," out >n && echo 1 >want && test_cmp want n
 '
 
+test_expect_success 'Kafka tombstones in a table are skipped' '
+	{ cat customers.jsonl && echo null &&
+	  echo "{\"_value\":null,\"_kafka\":{\"topic\":\"t\",\"partition\":0,\"offset\":5}}"; } >tomb.jsonl &&
+	enrich -T customer=tomb.jsonl --stats 1h <events.jsonl >out 2>err &&
+	enrich -T customer=customers.jsonl <events.jsonl >want &&
+	test_cmp want out &&
+	test_grep "\"rejected\":0," err &&
+	test_grep "\"table_customer_changes\":5}" err
+'
+
 test_expect_success '--miss omit leaves the member out' '
 	enrich --miss omit -T customer=customers.jsonl <events.jsonl >out &&
 	jq -c "has(\"customer\")" out >got &&

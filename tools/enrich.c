@@ -219,7 +219,7 @@ row_ident(struct tdef *td, const char *r, size_t n, struct buf *key,
 }
 
 static struct jpath *p_op, *p_uop, *p_after, *p_before, *p_src_ts,
-    *p_deleted, *p_usrc_ts;
+    *p_deleted, *p_usrc_ts, *p_value;
 
 static void
 paths_init(void)
@@ -233,6 +233,7 @@ paths_init(void)
 	p_src_ts = jpath_parse("source.ts_ms,ts_ms", e, sizeof e);
 	p_deleted = jpath_parse("__deleted", e, sizeof e);
 	p_usrc_ts = jpath_parse("__source_ts_ms", e, sizeof e);
+	p_value = jpath_parse("_value", e, sizeof e);
 }
 
 /* One letter op of a JSON string's text, or '?'. */
@@ -258,7 +259,11 @@ apply_line(struct tdef *td, const char *line, size_t len)
 	long long ts = TABLE_ALWAYS;
 	int unwrapped = 0;
 
-	if (jvalid(line, len, &jv) != JV_OBJECT)
+	if (jvalid(line, len, &jv) == JV_NULL ||
+	    (jv.type == JV_OBJECT && jtext_member_span(line, len, "_value", &from,
+	    &to) && !jpath_find(p_value, line, len, &v, &vn)))
+		return NULL;	/* a Kafka tombstone (consume writes null) */
+	if (jv.type != JV_OBJECT)
 		return jv.type == JV_INVALID ? "not JSON" : "not a JSON object";
 	if (jpath_find(p_op, line, len, &v, &vn) && v[0] == '"' &&
 	    (jtext_member_span(line, len, "after", &from, &to) ||
