@@ -298,6 +298,23 @@ test_expect_success '--as-of: an event waits until the table has reached its tim
 	jq -c .customer.credit_score aout >got && echo 600 >want && test_cmp want got
 '
 
+test_expect_success '--as-of: --max-held bounds the events held' '
+	rm -f h2.fifo && mkfifo h2.fifo &&
+	exec 8<>h2.fifo &&
+	{ cr r null "{\"customer_id\":\"C1\",\"credit_score\":500}" 1 && echo "#ready"; } >&8 &&
+	printf "%s\n" "{\"customer_id\":\"C1\",\"event_time\":\"2025-11-01T00:00:00Z\",\"n\":1}" \
+		"{\"customer_id\":\"C1\",\"event_time\":\"2025-11-02T00:00:00Z\",\"n\":2}" \
+		"{\"customer_id\":\"C1\",\"event_time\":\"2025-11-03T00:00:00Z\",\"n\":3}" >ev3 &&
+	{ enrich -a event_time -q 1h --end-marker "#ready" --max-held 1 -T customer=h2.fifo \
+		--stats 100ms <ev3 >hout 2>herr 8>&- & } &&
+	pid=$! && test_atexit "kill $pid" &&
+	wait_until 30 "forced events" grep -q "\"forced\":2" herr &&
+	wait_until 30 "two events out" sh -c "test \$(wc -l <hout) -eq 2" &&
+	jq -c .n hout >got && printf "1\n2\n" >want && test_cmp want got &&
+	kill -TERM $pid && wait $pid && exec 8>&- &&
+	jq -c .n hout >got && printf "1\n2\n3\n" >want && test_cmp want got
+'
+
 test_expect_success '--as-of: --history bounds the versions kept' '
 	enrich -a event_time --history 1d -T customer=v.jsonl --stats 1h <ve.jsonl >out 2>err &&
 	test_grep "\"versions\":2," err &&
