@@ -17,8 +17,11 @@ KAFKA_VERSION=3.9.1
 KAFKA_JARS=${KAFKA_JARS:-${TP_CACHE:-$HOME/.cache/telco-pipes}/kafka-$KAFKA_VERSION}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 
+# Always run in the background (`_kafka_java ... &`): exec makes $! the pid
+# of java itself, so that kafka_kill_node and kafka_stop stop the broker and
+# not only the subshell that started it.
 _kafka_java() {
-	java -Xms64m -Xmx${KAFKA_HEAP:-384m} -XX:+UseSerialGC -Djava.awt.headless=true \
+	exec java -Xms64m -Xmx${KAFKA_HEAP:-384m} -XX:+UseSerialGC -Djava.awt.headless=true \
 		-Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
 		-cp "$KAFKA_JARS/*" "$@"
 }

@@ -25,6 +25,7 @@
 
 #define DRAIN_MS	10000	/* wait for deliveries after SIGINT/SIGTERM */
 #define FP_WINDOW	65536	/* bytes of each end a checkpoint's checksum covers */
+#define RESERVE_ROWS	32768	/* rows sent past the last "sent_max" saved */
 
 struct input {
 	const char *arg;	/* as given */
@@ -41,6 +42,12 @@ struct input {
 	unsigned long long line, off, rows, bad;
 	int done, dirty;
 	unsigned long long rows0, bad0;	/* counts the checkpoint had */
+	/*
+	 * No row past sent_max is sent before a checkpoint holding that
+	 * bound is saved: after a crash, the rows between "rows" and
+	 * "sent_max" are all the ones that can reach the topic twice.
+	 */
+	unsigned long long sent_max;
 	/* this run */
 	unsigned long long rows_read, bad_read;
 	long long t0;
@@ -449,12 +456,14 @@ checkpoint(void)
 		}
 		iso8601_ms((long long)in->st.st_mtim.tv_sec * 1000 +
 		    in->st.st_mtim.tv_nsec / 1000000, when);
-		pos = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I,"
-		    " s:s, s:s}",
+		pos = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I,"
+		    " s:I, s:s, s:s}",
 		    "file", in->path,
 		    "line", (json_int_t)in->line,
 		    "offset", (json_int_t)in->off,
 		    "rows", (json_int_t)in->rows,
+		    "sent_max", (json_int_t)(in->sent_max > in->rows ?
+		    in->sent_max : in->rows),
 		    "bad", (json_int_t)in->bad,
 		    "done", in->done,
 		    "size", (json_int_t)in->st.st_size,
@@ -747,6 +756,13 @@ row(struct input *in, const struct cols *c, const struct csvrec *rec,
 	}
 	if (c->key >= 0)
 		key = &rec->f[c->key];
+	if (have_ckpt && in->path != NULL &&
+	    in->rows0 + in->rows_read >= in->sent_max) {
+		/* save the bound before the first row past it goes out */
+		in->sent_max = in->rows0 + in->rows_read + RESERVE_ROWS;
+		in->dirty = 1;
+		checkpoint();
+	}
 	if (to_stdout && meta) {
 		buf_add(&out, c->meta.p, c->meta.len);
 		if (key) {
@@ -895,7 +911,7 @@ resume_point(struct input *in, unsigned long long hdr_end,
     unsigned long long *lines)
 {
 	json_t *pos;
-	json_int_t o, l;
+	json_int_t o, l, sent_max;
 	const char *sum;
 	char hex[17];
 
@@ -931,6 +947,7 @@ resume_point(struct input *in, unsigned long long hdr_end,
 	    json_object_get(pos, "bad"));
 	in->off = (unsigned long long)o;
 	in->line = (unsigned long long)l;
+	sent_max = json_integer_value(json_object_get(pos, "sent_max"));
 	if ((unsigned long long)o >= hdr_end) {
 		*off = (unsigned long long)o;
 		*lines = (unsigned long long)l;
@@ -945,6 +962,16 @@ resume_point(struct input *in, unsigned long long hdr_end,
 		in->done = 1;
 		return 1;
 	}
+	progress_clear();
+	if (sent_max > (json_int_t)in->rows0)
+		weprintf("%s: resuming after line %llu (%llu rows acknowledged, "
+		    "%s); up to %llu rows after those were sent before the "
+		    "stop: sent again, they may be in the topic twice", in->name,
+		    in->line, in->rows0, ckpt_path,
+		    (unsigned long long)sent_max - in->rows0);
+	else
+		weprintf("%s: resuming after line %llu (%llu rows acknowledged, "
+		    "%s)", in->name, in->line, in->rows0, ckpt_path);
 	return 0;
 }
 
@@ -999,6 +1026,10 @@ process(struct input *in)
 	nbytes += rec.end;
 	if (resume_point(in, rec.end, r.line, &off, &lines))
 		goto out;
+	if (in->off == 0) {	/* a position for a checkpoint before any ack */
+		in->off = off;
+		in->line = lines;
+	}
 	for (size_t i = 0; i < c.n; i++)
 		if (c.type[i] == CT_AUTO)
 			need_infer = 1;
@@ -1451,6 +1482,14 @@ main(int argc, char *argv[])
 	}
 	if (to_stdout)
 		set_status(fshut(stdout, "standard output"));
+	/* nothing more will be sent: the rows sent are known exactly */
+	for (size_t i = 0; i < ninputs; i++) {
+		struct input *in = &inputs[i];
+		if (in->sent_max > in->rows0 + in->rows_read) {
+			in->sent_max = in->rows0 + in->rows_read;
+			in->dirty = 1;
+		}
+	}
 	checkpoint();
 	progress_clear();
 	if (kp && (kerr = kprod_error(kp, &ks)) != NULL) {

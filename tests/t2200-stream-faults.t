@@ -1,0 +1,147 @@
+#!/bin/bash
+test_description='csv2kafka and consume when a process or the broker dies half-way'
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIR/lib-kafka.sh"
+
+# A file of 300,000 rows, each with its number: U0000001 ... U0300000.
+ROWS=300000
+awk -v n=$ROWS 'BEGIN {
+	print "usage_id,customer_id,event_time,units"
+	for (i = 1; i <= n; i++)
+		printf "U%07d,C%05d,2026-11-01T00:%02d:%02dZ,%d\n", i, i % 5000, (i / 60) % 60, i % 60, i
+}' >big.csv
+# The first 100,000 of them for the broker's outage.
+head -n 100001 big.csv >mid.csv
+
+# Slow enough that there is a middle to stop it in: small batches, a
+# linger between them (the behaviour on failure is the same at any speed).
+SLOW="-X queue.buffering.max.messages=1024 -X linger.ms=20"
+SLOWER="-X queue.buffering.max.messages=1024 -X linger.ms=50"
+
+# ids TOPIC: the row numbers in TOPIC, one a line, sorted, with repeats.
+ids() {
+	kcat -b "$KAFKA_BROKERS" -C -t "$1" -e -q -f '%s\n' |
+		sed -n 's/^{"usage_id":"U0*\([0-9]*\)".*/\1/p' | sort -n
+}
+# ends TOPIC: the end offsets of the partitions of TOPIC (3 partitions).
+ends() {
+	kcat -b "$KAFKA_BROKERS" -Q -t "$1:0:-1" -t "$1:1:-1" -t "$1:2:-1"
+}
+ck_rows() { jq -e ".streams[].rows >= $2" "$1"; }
+export -f ck_rows
+
+# This script stops and starts its broker: a cluster of its own.
+# Its broker session timeout short, so that a node killed with -9 is back
+# in seconds (the controller lets the old session expire first).
+test_expect_success 'a Kafka node of this script' '
+	kafka_start 1 &&
+	printf "broker.session.timeout.ms=2000\nbroker.heartbeat.interval.ms=500\n" \
+		>>"$KAFKA_DIR/node1/server.properties"
+'
+
+K=$(unique kill9)
+test_expect_success 'kill -9 half-way, rerun on the checkpoint: no row lost' '
+	kafka_topic "$K" 3 &&
+	{ csv2kafka -b "$KAFKA_BROKERS" -k customer_id -t "$K" --checkpoint k.ck \
+		--checkpoint-interval 100ms $SLOW big.csv 2>k1.err & } && pid=$! &&
+	test_atexit "kill -9 $pid" &&
+	wait_until 60 "100000 rows acknowledged" ck_rows k.ck 100000 &&
+	kill -9 $pid &&
+	{ wait $pid; test $? = 137; } &&
+	jq -e ".streams[].done == false" k.ck &&
+	R=$(jq ".streams[].rows" k.ck) &&
+	MAX=$(jq ".streams[].sent_max" k.ck) &&
+	test "$R" -lt $ROWS &&
+	ids "$K" >first.ids &&
+	csv2kafka -b "$KAFKA_BROKERS" -k customer_id -t "$K" --checkpoint k.ck big.csv 2>k2.err &&
+	cat k2.err &&
+	test_grep "^csv2kafka: big.csv: resuming after line $((R + 1)) ($R rows acknowledged, k.ck); up to $((MAX - R)) rows after those were sent before the stop" k2.err &&
+	ids "$K" >all.ids &&
+	seq 1 $ROWS >want.ids &&
+	uniq all.ids >all.uniq &&
+	test_cmp want.ids all.uniq &&
+	uniq -d all.ids >dup.ids &&
+	awk -v r="$R" "\$1 > r" first.ids >first.after &&
+	say "first run: $(wc -l <first.ids) rows in the topic, $R in the checkpoint, $(wc -l <dup.ids) sent twice, at most $((MAX - R)) said" &&
+	test_cmp first.after dup.ids &&
+	test "$(wc -l <dup.ids)" -le $((MAX - R)) &&
+	jq -e ".streams[].done == true and .streams[].rows == $ROWS" k.ck
+'
+
+test_expect_success 'a rerun of a finished file sends nothing' '
+	ends "$K" >ends.before &&
+	test_line_count = 3 ends.before &&
+	csv2kafka -b "$KAFKA_BROKERS" -k customer_id -t "$K" --checkpoint k.ck big.csv 2>k3.err &&
+	ends "$K" >ends.after &&
+	test_cmp ends.before ends.after
+'
+
+# One outage for all that follows: node 1 is killed while two csv2kafka
+# runs are half-way through the file, one with the default message timeout
+# (it must wait), one with a short one (it must give up, exit 69 or 75,
+# and leave a checkpoint that loses nothing); consume meanwhile.
+W=$(unique wait)
+T=$(unique timeout)
+C=$(unique consume)
+test_expect_success 'broker killed mid-run: csv2kafka with a short timeout exits 69' '
+	kafka_topic "$W" 3 && kafka_topic "$T" 3 && kafka_topic "$C" 1 &&
+	seq 1 10 | kcat -b "$KAFKA_BROKERS" -P -t "$C" &&
+	consume -b "$KAFKA_BROKERS" -t "$C" -e >c.out &&
+	test_line_count = 10 c.out &&
+	{ csv2kafka -b "$KAFKA_BROKERS" -k customer_id -t "$W" --checkpoint w.ck \
+		--checkpoint-interval 100ms $SLOWER mid.csv 2>w.err & } && wpid=$! &&
+	test_atexit "kill -9 $wpid" &&
+	{ csv2kafka -b "$KAFKA_BROKERS" -k customer_id -t "$T" --checkpoint t.ck \
+		--checkpoint-interval 100ms $SLOWER -X message.timeout.ms=3000 \
+		mid.csv 2>t.err & } && tpid=$! &&
+	test_atexit "kill -9 $tpid" &&
+	wait_until 60 "20000 rows acknowledged" ck_rows w.ck 20000 &&
+	wait_until 60 "20000 rows acknowledged" ck_rows t.ck 20000 &&
+	kafka_kill_node 1 &&
+	jq -e ".streams[].done == false" w.ck &&
+	jq -e ".streams[].done == false" t.ck &&
+	{ wait $tpid; st=$?; } &&
+	cat t.err &&
+	{ test $st = 69 || test $st = 75; } &&
+	test_grep "^csv2kafka: $T: Local: Message timed out (no broker acknowledged the message within message.timeout.ms)" t.err &&
+	test_grep "^csv2kafka: [0-9]* rows not acknowledged, the first at mid.csv:[0-9]*; the checkpoint resumes there: t.ck" t.err &&
+	line=$(sed -n "s/.* the first at mid.csv:\([0-9]*\);.*/\1/p" t.err) &&
+	jq -e ".streams[].done == false and .streams[].line == $line - 1" t.ck
+'
+
+test_expect_success 'consume -e with the broker gone: waits up to --timeout, exits 69' '
+	test_must_fail --status=69 consume -b "$KAFKA_BROKERS" -t "$C" -e --timeout 2s >c2.out 2>c2.err &&
+	test_grep "no broker reachable for [0-9]* s: giving up" c2.err
+'
+
+test_expect_success 'the broker back: the waiting run finishes, the rerun completes' '
+	{ consume -b "$KAFKA_BROKERS" -G "$(unique g)" -t "$C" -c 15 >g.out 2>g.err & } && gpid=$! &&
+	test_atexit "kill -9 $gpid" &&
+	wait_until 30 "csv2kafka to see the broker gone" grep -q "retrying" w.err &&
+	kill -0 $wpid &&
+	R=$(jq ".streams[].rows" w.ck) &&
+	kafka_start_node 1 &&
+	wait $wpid &&
+	seq 1 100000 >mid.ids &&
+	ids "$W" >w.ids &&
+	uniq w.ids >w.uniq &&
+	test_cmp mid.ids w.uniq &&
+	say "$(uniq -d w.ids | wc -l) rows twice after the broker came back; $R acknowledged when it died" &&
+	jq -e ".streams[].done == true and .streams[].rows == 100000" w.ck &&
+	csv2kafka -b "$KAFKA_BROKERS" -k customer_id -t "$T" --checkpoint t.ck mid.csv 2>t2.err &&
+	n=$(sed -n "s/^csv2kafka: \([0-9]*\) rows not acknowledged.*/\1/p" t.err) &&
+	test_grep "resuming after line $((line - 1)) .*; up to $n rows after those" t2.err &&
+	ids "$T" >t.ids &&
+	uniq t.ids >t.uniq &&
+	test_cmp mid.ids t.uniq
+'
+
+test_expect_success 'consume -G started while the broker was down read on once it came back' '
+	wait_until 60 "the first 10 records" sh -c "test \$(wc -l <g.out) -ge 10" &&
+	seq 11 15 | kcat -b "$KAFKA_BROKERS" -P -t "$C" &&
+	wait $gpid &&
+	seq 1 15 >g.want &&
+	test_cmp g.want g.out
+'
+
+test_done
