@@ -31,9 +31,11 @@ struct tversion {
 
 struct trow {
 	char *rkey;		/* NULL: the only row of its key */
-	uint32_t nv, capv;	/* versions, oldest first; v[nv-1] newest */
-	struct tversion *v;
-	struct tversion one;	/* storage when capv == 0 */
+	uint32_t nv, capv;	/* versions, oldest first; the last newest */
+	union {
+		struct tversion *v;	/* when capv > 0 */
+		struct tversion one;	/* when capv == 0: at most one */
+	};
 };
 
 struct tentry {
