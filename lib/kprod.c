@@ -112,6 +112,21 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	weprintf("%s", reason);
 }
 
+/*
+ * librdkafka's log lines as diagnostics of the program ("prog: rdkafka:
+ * FAC: message"), not in its own "%4|...|" format. Connection failures
+ * (FAIL) also reach error_cb, which says them once in a while: not here.
+ */
+static void
+log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *msg)
+{
+	(void)rk;
+	(void)level;
+	if (strcmp(fac, "FAIL") == 0)
+		return;
+	fprintf(stderr, "%s: rdkafka: %s: %s\n", progname, fac, msg);
+}
+
 struct kprod *
 kprod_new(rd_kafka_conf_t *conf, kprod_fail_fn fail, void *ctx, char *err,
     size_t errlen)
@@ -125,6 +140,7 @@ kprod_new(rd_kafka_conf_t *conf, kprod_fail_fn fail, void *ctx, char *err,
 	rd_kafka_conf_set_opaque(conf, p);
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
 	if ((p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen)) == NULL) {
 		free(p->done);
 		free(p);

@@ -61,7 +61,7 @@ test_expect_success 'round trip: csv2kafka -b, consume -e gives what --stdout gi
 	mv "rt/$P.telecom-network.csv" cells.csv &&
 	csv2kafka -b "$KAFKA_BROKERS" -k customer_id rt/*.csv 2>err &&
 	csv2kafka -b "$KAFKA_BROKERS" -k cell_id -t "$P.telecom-network" cells.csv 2>>err &&
-	! grep -v "^%[0-9]|.*GETPID" err &&
+	! grep -v "^csv2kafka: rdkafka: GETPID: " err &&
 	: >want && : >got &&
 	for f in rt/*.csv; do
 		t=$(basename "$f" .csv) &&
@@ -149,7 +149,7 @@ test_expect_success 'bad input through Kafka: same messages, only good rows in t
 	cp "$DATA"/csv-bad/types.csv "$DATA"/csv-bad/columns.csv . &&
 	{ csv2kafka -b "$KAFKA_BROKERS" -t "$B" --dead-letter dl.k types.csv columns.csv 2>k.err; st=$?; } &&
 	test "$st" = 0 &&
-	grep -v "^%" k.err >k.msgs &&
+	grep -v "^csv2kafka: rdkafka: " k.err >k.msgs &&
 	cat "$DATA"/csv-bad/types.err "$DATA"/csv-bad/columns.err >k.want &&
 	test_cmp k.want k.msgs &&
 	consume -b "$KAFKA_BROKERS" -t "$B" -e >k.out &&

@@ -65,8 +65,6 @@ static long long down_since, last_probe, last_stats, last_flush;
 static int last_err;		/* the error last reported, until progress */
 static char *last_err_where;
 static int log_level = LOG_WARNING;
-static FILE *dbgf;
-static int dbg_stats(rd_kafka_t *rk, char *json, size_t len, void *o) { fwrite(json, 1, len, dbgf); fputc('\n', dbgf); return 0; }
 
 static void
 usage(FILE *fp, int code)
@@ -1212,7 +1210,6 @@ main(int argc, char **argv)
 		rd_kafka_conf_destroy(conf);
 		return EX_CONFIG;
 	}
-	if (getenv("CDBG")) { dbgf = fopen("/tmp/dk/cstats.jsonl", "w"); rd_kafka_conf_set_stats_cb(conf, dbg_stats); kconf_set(conf, "statistics.interval.ms", "100"); }
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_log_cb(conf, log_cb);
 	if (group)
