@@ -27,6 +27,12 @@ ids() {
 ends() {
 	kcat -b "$KAFKA_BROKERS" -Q -t "$1:0:-1" -t "$1:1:-1" -t "$1:2:-1"
 }
+# recs FROM TO: change records with positions lsn FROM..TO.
+recs() {
+	seq "$1" "$2" | sed 's/.*/{"id":"k&","source":{"connector":"postgresql","name":"p","db":"d","lsn":&,"txId":&}}/'
+}
+ck_lsn() { jq -e ".streams[].lsn == $2" "$1"; }
+export -f ck_lsn
 ck_rows() { jq -e ".streams[].rows >= $2" "$1"; }
 export -f ck_rows
 
@@ -83,7 +89,7 @@ test_expect_success 'a rerun of a finished file sends nothing' '
 W=$(unique wait)
 T=$(unique timeout)
 C=$(unique consume)
-test_expect_success 'broker killed mid-run: csv2kafka with a short timeout exits 69' '
+test_expect_success 'broker killed mid-run: csv2kafka, produce with a short timeout exit 69' '
 	kafka_topic "$W" 3 && kafka_topic "$T" 3 && kafka_topic "$C" 1 &&
 	seq 1 10 | kcat -b "$KAFKA_BROKERS" -P -t "$C" &&
 	consume -b "$KAFKA_BROKERS" -t "$C" -e >c.out &&
@@ -97,7 +103,20 @@ test_expect_success 'broker killed mid-run: csv2kafka with a short timeout exits
 	test_atexit "kill -9 $tpid" &&
 	wait_until 60 "20000 rows acknowledged" ck_rows w.ck 20000 &&
 	wait_until 60 "20000 rows acknowledged" ck_rows t.ck 20000 &&
+	mkfifo pw.fifo pt.fifo &&
+	{ produce -b "$KAFKA_BROKERS" -t "$W.p" -k id --checkpoint pw.ck \
+		--checkpoint-interval 0 pw.fifo 2>pw.err & } && pwpid=$! &&
+	test_atexit "kill -9 $pwpid" &&
+	{ produce -b "$KAFKA_BROKERS" -t "$T.p" -k id --checkpoint pt.ck \
+		--checkpoint-interval 0 -X message.timeout.ms=3000 pt.fifo 2>pt.err & } && ptpid=$! &&
+	test_atexit "kill -9 $ptpid" &&
+	exec 8>pw.fifo 9>pt.fifo &&
+	recs 1 100 >&8 && recs 1 100 >&9 &&
+	wait_until 30 "produce: 100 acknowledged" ck_lsn pw.ck 100 &&
+	wait_until 30 "produce: 100 acknowledged" ck_lsn pt.ck 100 &&
 	kafka_kill_node 1 &&
+	recs 101 150 >&8 && recs 101 150 >&9 &&
+	exec 8>&- 9>&- &&
 	jq -e ".streams[].done == false" w.ck &&
 	jq -e ".streams[].done == false" t.ck &&
 	{ wait $tpid; st=$?; } &&
@@ -106,7 +125,12 @@ test_expect_success 'broker killed mid-run: csv2kafka with a short timeout exits
 	test_grep "^csv2kafka: $T: Local: Message timed out (no broker acknowledged the message within message.timeout.ms)" t.err &&
 	test_grep "^csv2kafka: [0-9]* rows not acknowledged, the first at mid.csv:[0-9]*; the checkpoint resumes there: t.ck" t.err &&
 	line=$(sed -n "s/.* the first at mid.csv:\([0-9]*\);.*/\1/p" t.err) &&
-	jq -e ".streams[].done == false and .streams[].line == $line - 1" t.ck
+	jq -e ".streams[].done == false and .streams[].line == $line - 1" t.ck &&
+	{ wait $ptpid; st=$?; } &&
+	cat pt.err &&
+	{ test $st = 69 || test $st = 75; } &&
+	test_grep "^produce: 50 of 150 messages not acknowledged" pt.err &&
+	ck_lsn pt.ck 100
 '
 
 test_expect_success 'consume -e with the broker gone: waits up to --timeout, exits 69' '
@@ -114,7 +138,7 @@ test_expect_success 'consume -e with the broker gone: waits up to --timeout, exi
 	test_grep "no broker reachable for [0-9]* s: giving up" c2.err
 '
 
-test_expect_success 'the broker back: the waiting run finishes, the rerun completes' '
+test_expect_success 'the broker back: the waiting runs finish, the reruns complete' '
 	{ consume -b "$KAFKA_BROKERS" -G "$(unique g)" -t "$C" -c 15 >g.out 2>g.err & } && gpid=$! &&
 	test_atexit "kill -9 $gpid" &&
 	wait_until 30 "csv2kafka to see the broker gone" grep -q "retrying" w.err &&
@@ -133,7 +157,16 @@ test_expect_success 'the broker back: the waiting run finishes, the rerun comple
 	test_grep "resuming after line $((line - 1)) .*; up to $n rows after those" t2.err &&
 	ids "$T" >t.ids &&
 	uniq t.ids >t.uniq &&
-	test_cmp mid.ids t.uniq
+	test_cmp mid.ids t.uniq &&
+	wait $pwpid &&
+	ck_lsn pw.ck 150 &&
+	recs 101 150 | produce -b "$KAFKA_BROKERS" -t "$T.p" -k id --checkpoint pt.ck &&
+	ck_lsn pt.ck 150 &&
+	recs 1 150 >p.want &&
+	kcat -b "$KAFKA_BROKERS" -C -t "$W.p" -e -q -f "%s\n" >pw.got &&
+	test_cmp p.want pw.got &&
+	kcat -b "$KAFKA_BROKERS" -C -t "$T.p" -e -q -f "%s\n" >pt.got &&
+	test_cmp p.want pt.got
 '
 
 test_expect_success 'consume -G started while the broker was down read on once it came back' '
