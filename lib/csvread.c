@@ -77,17 +77,15 @@ csvr_seek(struct csvread *r, unsigned long long off, unsigned long long lines)
 	return 0;
 }
 
+static void grow_fields(struct csvread *r);
+
 static void
 on_field(void *s, size_t n, void *ctx)
 {
 	struct csvread *r = ctx;
 
-	if (r->nf == r->fcap) {
-		r->fcap = r->fcap ? r->fcap * 2 : 64;
-		r->fo = xrealloc(r->fo, r->fcap * sizeof *r->fo);
-		r->fl = xrealloc(r->fl, r->fcap * sizeof *r->fl);
-		r->f = xrealloc(r->f, r->fcap * sizeof *r->f);
-	}
+	if (r->nf == r->fcap)
+		grow_fields(r);
 	if (s == NULL) {
 		r->fo[r->nf] = SIZE_MAX;
 		r->fl[r->nf] = 0;
@@ -223,6 +221,52 @@ row(struct csvread *r, struct csvrec *rec, size_t e)
 	return CR_ROW;
 }
 
+static void
+grow_fields(struct csvread *r)
+{
+	r->fcap = r->fcap ? r->fcap * 2 : 64;
+	r->fo = xrealloc(r->fo, r->fcap * sizeof *r->fo);
+	r->fl = xrealloc(r->fl, r->fcap * sizeof *r->fl);
+	r->f = xrealloc(r->f, r->fcap * sizeof *r->f);
+}
+
+/*
+ * A whole line without a quote, at the start of a record: its fields are
+ * the text between commas, as libcsv would give them (an empty one is
+ * NULL), pointing into the input buffer. len is the line without its end.
+ */
+static int
+plain_row(struct csvread *r, struct csvrec *rec, size_t e, size_t len)
+{
+	const char *p = r->in + r->pos, *end = p + len, *c;
+	size_t nf = 0;
+
+	for (;;) {
+		const char *fe;
+
+		c = memchr(p, ',', (size_t)(end - p));
+		fe = c ? c : end;
+		if (nf == r->fcap)
+			grow_fields(r);
+		r->f[nf].p = fe > p ? p : NULL;
+		r->f[nf].n = (size_t)(fe - p);
+		nf++;
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	r->nf = nf;
+	r->pos = e;
+	r->line++;
+	set_rec(r, rec, e);
+	rec->nf = nf;
+	rec->f = r->f;
+	r->rs = e;
+	r->rec_line = r->line + 1;
+	r->clear = 1;
+	return CR_ROW;
+}
+
 static int
 at_eof(struct csvread *r, struct csvrec *rec)
 {
@@ -279,6 +323,23 @@ csvr_next(struct csvread *r, struct csvrec *rec)
 		if (e - r->rs > r->max)
 			return bad(r, rec, e, term,
 			    "record longer than %llu bytes", (unsigned long long)r->max);
+		/* the common case, a line without quotes: no need for libcsv */
+		if (term && r->pos == r->rs && r->nf == 0 &&
+		    r->p.pstate == ROW_NOT_BEGUN) {
+			size_t len = e - r->pos;
+			if (len > 0 && r->in[r->pos + len - 1] == '\n')
+				len--;
+			if (len > 0 && r->in[r->pos + len - 1] == '\r')
+				len--;
+			if (memchr(r->in + r->pos, '"', len) == NULL) {
+				if (len > 0)
+					return plain_row(r, rec, e, len);
+				r->pos = r->rs = e;	/* a blank line */
+				r->line++;
+				r->rec_line = r->line + 1;
+				continue;
+			}
+		}
 		fed = csv_parse(&r->p, r->in + r->pos, e - r->pos, on_field,
 		    on_row, r);
 		if (fed < e - r->pos) {
