@@ -410,20 +410,12 @@ close_input(struct input *in)
 	}
 }
 
-/* Take the marks the watermark passed; save the checkpoint if asked. */
+/* Take the marks the watermark passed: the inputs' safe positions. */
 static void
-checkpoint(void)
+take_marks(void)
 {
-	uint64_t wm;
-	int changed = 0;
-	char hex[17], when[32];
+	uint64_t wm = watermark();
 
-	if (to_stdout) {
-		if (fflush(stdout) == EOF)
-			out_check(stdout);
-		flushed = written;
-	}
-	wm = watermark();
 	while (mk_len > 0 && marks[mk_head].need <= wm) {
 		struct mark *m = &marks[mk_head];
 		struct input *in = &inputs[m->in];
@@ -441,6 +433,21 @@ checkpoint(void)
 				close_input(in);
 		}
 	}
+}
+
+/* Take the marks the watermark passed; save the checkpoint if asked. */
+static void
+checkpoint(void)
+{
+	int changed = 0;
+	char hex[17], when[32];
+
+	if (to_stdout) {
+		if (fflush(stdout) == EOF)
+			out_check(stdout);
+		flushed = written;
+	}
+	take_marks();
 	if (!have_ckpt)
 		return;
 	for (size_t i = 0; i < ninputs; i++) {
@@ -506,6 +513,8 @@ tick(void)
 	if (t - last_tick < 20)
 		return;
 	last_tick = t;
+	if (kp)
+		take_marks();	/* few marks kept: memory */
 	if (got_usr1) {
 		got_usr1 = 0;
 		print_stats();
