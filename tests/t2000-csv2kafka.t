@@ -181,6 +181,30 @@ test_expect_success 'a header the key is not in, a missing file: stop before any
 	test_must_be_empty h.out
 '
 
+# SIGTERM: stop reading, wait for what is in flight, save the checkpoint,
+# exit 0; the rerun sends the rest, and nothing twice.
+S=$(unique term)
+test_expect_success 'SIGTERM half-way: exit 0, the rerun sends the rest, nothing twice' '
+	awk "BEGIN { print \"usage_id,customer_id,units\"; for (i = 1; i <= 200000; i++) printf \"U%07d,C%04d,%d\n\", i, i % 1000, i }" >term.csv &&
+	kafka_topic "$S" 3 &&
+	{ csv2kafka -b "$KAFKA_BROKERS" -k customer_id -t "$S" --checkpoint term.ck \
+		--checkpoint-interval 100ms -X queue.buffering.max.messages=1024 \
+		-X linger.ms=20 term.csv 2>term1.err & } && pid=$! &&
+	test_atexit "kill -9 $pid" &&
+	wait_until 60 "20000 rows acknowledged" jq -e ".streams[].rows >= 20000" term.ck &&
+	kill -TERM $pid &&
+	wait $pid &&
+	jq -e ".streams[].done == false and .streams[].rows == .streams[].sent_max" term.ck &&
+	R=$(jq ".streams[].rows" term.ck) &&
+	kcat -b "$KAFKA_BROKERS" -C -t "$S" -e -q -f "%s\n" >term1.out &&
+	test_line_count = "$R" term1.out &&
+	csv2kafka -b "$KAFKA_BROKERS" -k customer_id -t "$S" --checkpoint term.ck term.csv 2>term2.err &&
+	test_grep "^csv2kafka: term.csv: resuming after line $((R + 1)) ($R rows acknowledged, term.ck)\$" term2.err &&
+	csv2kafka --stdout term.csv | sort >term.want &&
+	kcat -b "$KAFKA_BROKERS" -C -t "$S" -e -q -f "%s\n" | sort >term.got &&
+	test_cmp term.want term.got
+'
+
 test_expect_success 'stdout on /dev/full: exit 74 with a message' '
 	test_must_fail --status=74 csv2kafka --stdout gen/telecom-cdr.csv >/dev/full 2>full.err &&
 	test_grep "csv2kafka: .*standard output.*No space left on device" full.err
