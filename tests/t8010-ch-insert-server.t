@@ -10,31 +10,39 @@ gen() {
 }
 count() { ch_query "SELECT count() FROM t8s.$1"; }
 has_rows() { [ "$(count "$1")" = "$2" ]; }
+# catches_usr1 PID: PID has its SIGUSR1 handler in place (SigCgt bit 10)
+catches_usr1() {
+	_m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status") &&
+	[ $((0x$_m & 0x200)) -ne 0 ]
+}
+mktable() {
+	ch_query "CREATE TABLE t8s.$1 (id UInt32, v String, _kafka_topic String,
+		_kafka_partition Int32, _kafka_offset Int64)
+		ENGINE = MergeTree PARTITION BY intDiv(id, 1000) ORDER BY id"
+}
 
 test_expect_success 'start ClickHouse' '
 	ch_start &&
 	ch_query "CREATE DATABASE t8s" &&
-	for t in a b c d e; do
-		ch_query "CREATE TABLE t8s.$t (id UInt32, v String, _kafka_topic String,
-			_kafka_partition Int32, _kafka_offset Int64)
-			ENGINE = MergeTree PARTITION BY intDiv(id, 1000) ORDER BY id" || return 1
-	done
+	mktable a && mktable b && mktable c && mktable d && mktable e
 '
 
 test_expect_success 'server stopped during a run: ch-insert waits, resumes, loses nothing' '
 	gen 1 5000 >part1 && gen 5001 10000 >part2 &&
 	mkfifo in1 &&
-	{ ch-insert -u "$CH_URL" -t t8s.a -c ck.a -T 50 -R 60s <in1 2>err.a; echo $? >rc.a; } &
+	{ { ch-insert -u "$CH_URL" -t t8s.a -c ck.a -T 50 -R 60s <in1 2>err.a
+	    echo $? >rc.a; } & } &&
+	pid=$! &&
 	exec 3>in1 &&
 	cat part1 >&3 &&
-	wait_until 20 "the first half stored" has_rows a 5000 &&
+	wait_until 60 "the first half stored" has_rows a 5000 &&
 	ch_stop &&
 	cat part2 >&3 &&
-	wait_until 20 "ch-insert retrying" grep -q "retrying" err.a &&
+	wait_until 60 "ch-insert retrying" grep -q "retrying" err.a &&
 	ch_start_again &&
 	exec 3>&- &&
-	wait &&
-	test "$(cat rc.a)" = 0 &&
+	wait $pid &&
+	{ test "$(cat rc.a)" = 0 || { cat err.a; false; }; } &&
 	ch_query "SELECT count(), uniqExact(id), sum(id) FROM t8s.a FORMAT TSV" >got &&
 	echo "10000	10000	50005000" >want && test_cmp want got &&
 	jq -c .streams ck.a >got &&
@@ -45,12 +53,24 @@ test_expect_success 'server stopped during a run: ch-insert waits, resumes, lose
 test_expect_success 'after the retry time, exit 75 with the checkpoint intact' '
 	gen 1 100 | ch-insert -u "$CH_URL" -t t8s.b -c ck.b &&
 	cp ck.b ck.b.before &&
-	ch_stop &&
 	gen 101 200 >more &&
-	test_must_fail --status=75 ch-insert -u "$CH_URL" -t t8s.b -c ck.b -R 1s more 2>err &&
+	mkfifo in3 &&
+	{ { ch-insert -u "$CH_URL" -t t8s.b -c ck.b -R 1s -T 50 <in3 2>err
+	    echo $? >rc.b; } & } &&
+	pid=$! &&
+	exec 5>in3 &&
+	wait_until 10 "ch-insert running" pgrep -P $pid -x ch-insert &&
+	wait_until 20 "ch-insert past DESCRIBE" catches_usr1 "$(pgrep -P $pid -x ch-insert)" &&
+	ch_stop &&
+	cat more >&5 &&
+	exec 5>&- &&
+	wait $pid &&
+	{ test "$(cat rc.b)" = 75 || { cat err; false; }; } &&
 	test_grep "gave up after" err &&
 	test_cmp ck.b.before ck.b &&
-	test_must_fail --status=69 ch-insert -u "$CH_URL" -t t8s.b -R 1s more 2>err &&
+	test_must_fail --status=69 ch-insert -u "$CH_URL" -t t8s.b -c ck.b -R 1s more 2>err &&
+	test_grep "gave up after" err &&
+	test_cmp ck.b.before ck.b &&
 	ch_start_again &&
 	ch-insert -u "$CH_URL" -t t8s.b -c ck.b more &&
 	ch_query "SELECT count(), uniqExact(id) FROM t8s.b FORMAT TSV" >got &&
@@ -59,18 +79,20 @@ test_expect_success 'after the retry time, exit 75 with the checkpoint intact' '
 
 test_expect_success 'SIGTERM: stop reading, flush the batch, checkpoint, exit 0' '
 	mkfifo in2 &&
-	{ ch-insert -u "$CH_URL" -t t8s.c -c ck.c -T 1h <in2 2>err.c; echo $? >rc.c; } &
+	{ { ch-insert -u "$CH_URL" -t t8s.c -c ck.c -T 1h <in2 2>err.c
+	    echo $? >rc.c; } & } &&
 	pid=$! &&
 	exec 4>in2 &&
 	gen 1 300 >&4 &&
-	wait_until 10 "the records read" test -s /proc/$pid/fd/0 -o 1 = 1 &&
+	wait_until 10 "ch-insert running" pgrep -P $pid -x ch-insert &&
 	chpid=$(pgrep -P $pid -x ch-insert) &&
-	wait_until 10 "records buffered" sh -c "grep -q rchar /proc/$chpid/io" &&
-	sleep 0.3 &&
+	wait_until 20 "ch-insert handling SIGUSR1" catches_usr1 $chpid &&
+	wait_until 20 "the 300 records read and held in the batch" sh -c "
+		kill -USR1 $chpid; grep -q rows_in.:300,.rows_out.:0, err.c" &&
 	kill -TERM "$chpid" &&
 	wait "$pid" &&
 	exec 4>&- &&
-	test "$(cat rc.c)" = 0 &&
+	{ test "$(cat rc.c)" = 0 || { cat err.c; false; }; } &&
 	has_rows c 300 &&
 	jq -e ".streams[\"kafka:t:0\"].offset == 300" ck.c
 '
@@ -87,11 +109,11 @@ test_expect_success 'an insert that succeeded but timed out is not stored twice'
 
 test_expect_success 'records at or below the checkpoint are skipped; restart without a checkpoint' '
 	gen 1 500 >e.jsonl &&
-	ch-insert -u "$CH_URL" -t t8s.e -c ck.e e.jsonl &&
-	ch-insert -u "$CH_URL" -t t8s.e -c ck.e -s 1h e.jsonl 2>err &&
+	ch-insert -u "$CH_URL" -t t8s.e -c ck.e -R 30s e.jsonl &&
+	ch-insert -u "$CH_URL" -t t8s.e -c ck.e -R 30s -s 1h e.jsonl 2>err &&
 	test_grep "\"rows_skipped\":500" err &&
 	gen 1 700 >e2.jsonl &&
-	ch-insert -u "$CH_URL" -t t8s.e -s 1h e2.jsonl 2>err &&
+	ch-insert -u "$CH_URL" -t t8s.e -R 30s -s 1h e2.jsonl 2>err &&
 	test_grep "\"rows_out\":200,\"rows_rejected\":0,\"rows_skipped\":500" err &&
 	ch_query "SELECT count(), uniqExact(id) FROM t8s.e FORMAT TSV" >got &&
 	echo "700	700" >want && test_cmp want got

@@ -996,6 +996,8 @@ main(int argc, char *argv[])
 	if (chh_init(&ch, url, user, password, cafile, insecure, timeout, err,
 	    sizeof err) != 0)
 		die(EX_CONFIG, "%s", err);
+	free(url);
+	free(cafile);
 	free(user);
 	if (password)
 		explicit_bzero(password, strlen(password));
