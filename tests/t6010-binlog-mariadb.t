@@ -29,7 +29,7 @@ MYPORT=$(free_port)
 mariadb-install-db --no-defaults --datadir="$MY/data" --user=root \
 	--auth-root-authentication-method=normal >"$MY/install.log" 2>&1 ||
 	error "mariadb-install-db failed: $(tail -5 "$MY/install.log")"
-test_atexit 'kill $(cat "$MY/pid") 2>/dev/null'
+test_atexit 'my_stop'
 my_start || { cat "$MY/server.log"; error "MariaDB did not start"; }
 
 cat >my.cnf <<EOF
