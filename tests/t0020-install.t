@@ -9,7 +9,8 @@ test_expect_success 'make install PREFIX DESTDIR' '
 		test -x "root/opt/tp/bin/$n" &&
 		test -f "root/opt/tp/share/man/man1/$n.1" || return 1
 	done &&
-	test -f root/opt/tp/share/man/man7/telco-pipes.7
+	test -f root/opt/tp/share/man/man7/telco-pipes.7 &&
+	test -f root/opt/tp/share/man/man5/detect.rules.5
 '
 
 test_expect_success 'installed programs run from their new place' '
