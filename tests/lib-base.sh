@@ -20,10 +20,17 @@ wait_until() {
 }
 
 # free_port: a TCP port on 127.0.0.1 with nothing listening, picked at random.
+# Scripts that run at the same time could pick the same port before either
+# binds it, so each pick is also claimed (mkdir is atomic) in a folder
+# shared by every script of this user; claims expire after an hour.
 free_port() {
+	_claims=${TMPDIR:-/tmp}/telco-pipes-ports.$(id -u)
+	mkdir -p "$_claims" &&
+	find "$_claims" -mindepth 1 -maxdepth 1 -mmin +60 -exec rmdir {} + 2>/dev/null
 	while :; do
 		_p=$(( ($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000) + 20000 ))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null &&
+		   mkdir "$_claims/$_p" 2>/dev/null; then
 			echo "$_p"
 			return 0
 		fi

@@ -81,12 +81,25 @@ EOT
 ch_start_again() {
 	(cd "$CH_DIR" && exec clickhouse-server --config-file="$CH_DIR/config.xml" \
 		>>"$CH_DIR/stdout.log" 2>&1) &
-	echo $! >"$CH_DIR/pid"
-	disown $! 2>/dev/null || :
-	if ! wait_until "$CH_START_TIMEOUT" "ClickHouse at $CH_URL" _ch_ready; then
-		ch_print_logs
-		return 1
-	fi
+	_chpid=$!
+	echo $_chpid >"$CH_DIR/pid"
+	disown $_chpid 2>/dev/null || :
+	_deadline=$(($(date +%s) + CH_START_TIMEOUT))
+	# Ready when it answers and is still alive: an answer from a server
+	# that died at once would come from someone else's on that port.
+	until _ch_ready && kill -0 "$_chpid" 2>/dev/null; do
+		if ! kill -0 "$_chpid" 2>/dev/null; then
+			echo "ch_start: clickhouse-server exited before it was ready" >&2
+			ch_print_logs
+			return 1
+		fi
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			echo "ch_start: timed out after ${CH_START_TIMEOUT}s waiting for ClickHouse at $CH_URL" >&2
+			ch_print_logs
+			return 1
+		fi
+		sleep 0.1
+	done
 }
 
 _ch_ready() {
