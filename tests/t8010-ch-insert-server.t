@@ -51,7 +51,7 @@ test_expect_success 'server stopped during a run: ch-insert waits, resumes, lose
 '
 
 test_expect_success 'after the retry time, exit 75 with the checkpoint intact' '
-	gen 1 100 | ch-insert -u "$CH_URL" -t t8s.b -c ck.b &&
+	gen 1 100 | ch-insert -u "$CH_URL" -t t8s.b -c ck.b -R 30s &&
 	cp ck.b ck.b.before &&
 	gen 101 200 >more &&
 	mkfifo in3 &&
@@ -72,14 +72,14 @@ test_expect_success 'after the retry time, exit 75 with the checkpoint intact' '
 	test_grep "gave up after" err &&
 	test_cmp ck.b.before ck.b &&
 	ch_start_again &&
-	ch-insert -u "$CH_URL" -t t8s.b -c ck.b more &&
+	ch-insert -u "$CH_URL" -t t8s.b -c ck.b -R 30s more &&
 	ch_query "SELECT count(), uniqExact(id) FROM t8s.b FORMAT TSV" >got &&
 	echo "200	200" >want && test_cmp want got
 '
 
 test_expect_success 'SIGTERM: stop reading, flush the batch, checkpoint, exit 0' '
 	mkfifo in2 &&
-	{ { ch-insert -u "$CH_URL" -t t8s.c -c ck.c -T 1h <in2 2>err.c
+	{ { ch-insert -u "$CH_URL" -t t8s.c -c ck.c -T 1h -R 30s <in2 2>err.c
 	    echo $? >rc.c; } & } &&
 	pid=$! &&
 	exec 4>in2 &&
