@@ -225,7 +225,7 @@ test_expect_success '--compat debezium: Debezium encodings and field order' '
 	EOF
 	test_cmp want got &&
 	jq -r ".source | keys_unsorted | join(\",\")" dbz.jsonl >got &&
-	echo version,connector,name,ts_ms,snapshot,db,sequence,schema,table,txId,lsn,xmin >want &&
+	echo version,connector,name,ts_ms,snapshot,db,sequence,schema,table,txId,lsn,xmin,row >want &&
 	test_cmp want got
 '
 

@@ -840,8 +840,10 @@ snapshot(char *file, size_t fl, unsigned long long *pos)
 				cdc_value(&rec, f[c].name, sv.p, sv.len);
 			}
 			cdc_row_end(&rec);
-			source_fields(dbs[i], tbs[i], "true", ts, file, *pos, 0,
-			    "");
+			/* row: the ordinal in the snapshot (st_rows counts
+			 * the snapshot's records first) */
+			source_fields(dbs[i], tbs[i], "true", ts, file, *pos,
+			    st_rows, "");
 			cdc_end(&rec, now_ms(), ts);
 			buf_reset(&pending);
 			buf_add(&pending, rec.out.p, rec.out.len);

@@ -27,12 +27,14 @@ enum kind { K_KAFKA, K_MYSQL, K_PG, K_CSV, K_NKINDS };
 /* How a stream kind's position is stored in a table. */
 static const struct poscols {
 	const char *prefix;
-	const char *key[3];	/* columns of the position, in order */
+	const char *key[4];	/* columns of the position */
 	const char *filter[2];	/* columns naming the stream */
 } poscols[K_NKINDS] = {
 	{ "kafka:", { "_kafka_offset" }, { "_kafka_topic", "_kafka_partition" } },
-	{ "mysql:", { "source_file", "source_pos", "source_row" }, { "source_name" } },
-	{ "postgresql:", { "source_lsn" }, { "source_name", "source_db" } },
+	{ "mysql:", { "source_file", "source_pos", "source_row", "source_snapshot" },
+	    { "source_name" } },
+	{ "postgresql:", { "source_sequence", "source_lsn", "source_row" },
+	    { "source_name", "source_db" } },
 	{ "csv:", { "_csv_offset" }, { "_csv_file" } },
 };
 
@@ -173,11 +175,107 @@ sleep_ms(long long ms)
 
 /* ---- positions ---- */
 
+/*
+ * A position as a key that sorts as text in stream order: fixed-width
+ * decimal fields.
+ *   Kafka, CSV: offset (or line).
+ *   MySQL: binlog file number (the name's numeric suffix), pos (the
+ *     transaction's first event), 0 for a snapshot record and 1 for a
+ *     change, row (the ordinal in the transaction or the snapshot).
+ *   PostgreSQL: commit LSN of the transaction, LSN of the change, row (the
+ *     ordinal in the transaction or the snapshot), from source.sequence
+ *     ["COMMIT","LSN"]; a snapshot record ([null,"POINT"]) is (POINT, 0,
+ *     row), before every change that commits after its consistent point.
+ *     Without a sequence: (lsn, lsn, row).
+ */
+
+static unsigned long long
+file_number(const char *f)
+{
+	const char *e = f + strlen(f), *p = e;
+
+	while (p > f && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	return p < e ? strtoull(p, NULL, 10) : 0;
+}
+
+static int
+is_snapshot(const char *snap)
+{
+	return snap && (strcmp(snap, "true") == 0 || strcmp(snap, "last") == 0);
+}
+
+static unsigned long long
+lsn_value(json_t *v)
+{
+	unsigned long long hi, lo;
+
+	if (json_is_string(v)) {
+		if (sscanf(json_string_value(v), "%llx/%llx", &hi, &lo) == 2)
+			return (hi << 32) | lo;
+		return strtoull(json_string_value(v), NULL, 10);
+	}
+	return json_is_integer(v) ? (unsigned long long)json_integer_value(v) : 0;
+}
+
+/* Parse '["C","L"]' or '[null,"L"]' (numbers accepted too); 0 on success. */
+static int
+parse_sequence(const char *seq, unsigned long long *commit,
+    unsigned long long *lsn, int *snap)
+{
+	const char *p = seq;
+
+	if (seq == NULL || *seq == '\0')
+		return -1;
+	p += strspn(p, " [");
+	if (strncmp(p, "null", 4) == 0) {
+		*snap = 1;
+		p += 4;
+	} else {
+		*snap = 0;
+		p += strspn(p, " \"");
+		if (*p < '0' || *p > '9')
+			return -1;
+		*commit = strtoull(p, (char **)&p, 10);
+		p += strspn(p, "\"");
+	}
+	p += strspn(p, " ,\"");
+	if (*p < '0' || *p > '9')
+		return -1;
+	*lsn = strtoull(p, NULL, 10);
+	if (*snap) {
+		*commit = *lsn;
+		*lsn = 0;
+	}
+	return 0;
+}
+
+static void
+pg_key(const char *seq, unsigned long long lsn, unsigned long long row,
+    char out[KEYMAX])
+{
+	unsigned long long c, l;
+	int snap;
+
+	if (parse_sequence(seq, &c, &l, &snap) != 0) {
+		c = lsn;
+		l = lsn;
+	}
+	snprintf(out, KEYMAX, "%020llu.%020llu.%020llu", c, l, row);
+}
+
+static void
+mysql_key(const char *file, unsigned long long pos, unsigned long long row,
+    int snap, char out[KEYMAX])
+{
+	snprintf(out, KEYMAX, "%020llu.%020llu.%d.%020llu",
+	    file_number(file ? file : ""), pos, snap ? 0 : 1, row);
+}
+
 static void
 key_of(enum kind k, json_t *pos, char out[KEYMAX])
 {
 	json_t *v;
-	unsigned long long hi, lo;
 
 	out[0] = '\0';
 	switch (k) {
@@ -186,20 +284,17 @@ key_of(enum kind k, json_t *pos, char out[KEYMAX])
 		    (long long)json_integer_value(json_object_get(pos, "offset")));
 		break;
 	case K_MYSQL:
-		snprintf(out, KEYMAX, "%s\001%020lld\001%020lld",
-		    json_string_value(json_object_get(pos, "file")) ?
-		    json_string_value(json_object_get(pos, "file")) : "",
-		    (long long)json_integer_value(json_object_get(pos, "pos")),
-		    (long long)json_integer_value(json_object_get(pos, "row")));
+		mysql_key(json_string_value(json_object_get(pos, "file")),
+		    (unsigned long long)json_integer_value(json_object_get(pos, "pos")),
+		    (unsigned long long)json_integer_value(json_object_get(pos, "row")),
+		    is_snapshot(json_string_value(json_object_get(pos, "snapshot"))),
+		    out);
 		break;
 	case K_PG:
-		v = json_object_get(pos, "lsn");
-		if (json_is_string(v) &&
-		    sscanf(json_string_value(v), "%llx/%llx", &hi, &lo) == 2)
-			snprintf(out, KEYMAX, "%020llu", (hi << 32) | lo);
-		else
-			snprintf(out, KEYMAX, "%020llu",
-			    (unsigned long long)json_integer_value(v));
+		pg_key(json_string_value(json_object_get(pos, "sequence")),
+		    lsn_value(json_object_get(pos, "lsn")),
+		    (unsigned long long)json_integer_value(json_object_get(pos, "row")),
+		    out);
 		break;
 	default:
 		v = json_object_get(pos, "offset");
@@ -216,16 +311,30 @@ key_of_fields(enum kind k, char **f, char out[KEYMAX])
 {
 	switch (k) {
 	case K_MYSQL:
-		snprintf(out, KEYMAX, "%s\001%020lld\001%020lld", f[0],
-		    atoll(f[1]), f[2] ? atoll(f[2]) : 0);
+		mysql_key(f[0], strtoull(f[1] ? f[1] : "0", NULL, 10),
+		    strtoull(f[2] ? f[2] : "0", NULL, 10), is_snapshot(f[3]), out);
 		break;
 	case K_PG:
-		snprintf(out, KEYMAX, "%020llu", strtoull(f[0], NULL, 10));
+		pg_key(f[0], strtoull(f[1] ? f[1] : "0", NULL, 10),
+		    strtoull(f[2] ? f[2] : "0", NULL, 10), out);
 		break;
 	default:
 		snprintf(out, KEYMAX, "%020lld", atoll(f[0]));
 		break;
 	}
+}
+
+/* A PostgreSQL record's position: what ckpt_position_of takes, with the
+ * sequence and row of its source. */
+static void
+pg_position(json_t *rec, json_t *pos)
+{
+	json_t *src = json_object_get(rec, "source"), *v;
+
+	if ((v = json_object_get(src, "sequence")) != NULL && json_is_string(v))
+		json_object_set(pos, "sequence", v);
+	if ((v = json_object_get(src, "row")) != NULL && json_is_integer(v))
+		json_object_set(pos, "row", v);
 }
 
 static int
@@ -302,6 +411,7 @@ stored_clear(struct stream *s, int above_ckpt_only)
 }
 
 static void die_fatal(const char *what) __attribute__((noreturn));
+static void tsv_unescape(char *s);
 
 static void
 die_fatal(const char *what)
@@ -362,7 +472,7 @@ stream_sync(struct stream *s)
 {
 	const struct poscols *pc = &poscols[s->kind];
 	struct buf q;
-	char *line, *next, *f[3];
+	char *line, *next, *f[4];
 	char key[KEYMAX];
 	size_t cap = 0;
 
@@ -370,7 +480,7 @@ stream_sync(struct stream *s)
 		return;
 	buf_init(&q);
 	buf_puts(&q, "SELECT ");
-	for (int i = 0; i < 3 && pc->key[i]; i++)
+	for (int i = 0; i < 4 && pc->key[i]; i++)
 		buf_printf(&q, "%s%s", i ? ", " : "", pc->key[i]);
 	buf_printf(&q, " FROM %s WHERE 1", qtable);
 	for (int i = 0; i < 2 && pc->filter[i]; i++) {
@@ -378,10 +488,14 @@ stream_sync(struct stream *s)
 		chh_quote(&q, s->fval[i] ? s->fval[i] : "");
 	}
 	if (s->has_ckpt && s->kind == K_MYSQL) {
-		char *file = xstrndup(s->ckey, strcspn(s->ckey, "\001"));
-		buf_printf(&q, " AND %s >= ", pc->key[0]);
-		chh_quote(&q, file);
-		free(file);
+		/* from the checkpoint's binlog file on */
+		buf_printf(&q, " AND toUInt64OrZero(extract(source_file, "
+		    "'([0-9]+)$')) >= %llu", strtoull(s->ckey, NULL, 10));
+	} else if (s->has_ckpt && s->kind == K_PG) {
+		/* from the checkpoint's transaction on (commit LSN) */
+		buf_printf(&q, " AND if(empty(source_sequence), source_lsn, "
+		    "toUInt64OrZero(extract(source_sequence, '([0-9]+)'))) >= %llu",
+		    strtoull(s->ckey, NULL, 10));
 	} else if (s->has_ckpt) {
 		buf_printf(&q, " AND %s > %s", pc->key[0], s->ckey);
 	}
@@ -394,12 +508,14 @@ stream_sync(struct stream *s)
 		int nf = 0;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		f[0] = f[1] = f[2] = NULL;
-		for (char *p = line; p && nf < 3; nf++) {
+		f[0] = f[1] = f[2] = f[3] = NULL;
+		for (char *p = line; p && nf < 4; nf++) {
 			f[nf] = p;
 			if ((p = strchr(p, '\t')) != NULL)
 				*p++ = '\0';
 		}
+		if (f[0])
+			tsv_unescape(f[0]);
 		key_of_fields(s->kind, f, key);
 		if (s->has_ckpt && strcmp(key, s->ckey) <= 0)
 			continue;
@@ -606,6 +722,8 @@ add_record(const char *file, unsigned long long lineno, const char *line,
 		free(sname);
 		if (si >= 0) {
 			s = &streams[si];
+			if (s->kind == K_PG)
+				pg_position(rec, pos);
 			key_of(s->kind, pos, key);
 			if ((s->has_ckpt && strcmp(key, s->ckey) <= 0) ||
 			    (s->has_last && strcmp(key, s->last) <= 0)) {
@@ -755,7 +873,7 @@ describe(void)
 		die(EX_CONFIG, "table %s: no columns to insert into", table);
 	for (int k = 0; k < K_NKINDS; k++) {
 		haspos[k] = 1;
-		for (int i = 0; i < 3 && poscols[k].key[i]; i++)
+		for (int i = 0; i < 4 && poscols[k].key[i]; i++)
 			if (chconv_find(&cv, poscols[k].key[i],
 			    strlen(poscols[k].key[i])) < 0)
 				haspos[k] = 0;

@@ -452,10 +452,34 @@ put_tuple(enum cdc_which which, const struct pgo_relation *rel,
 	cdc_row_end(&g.rec);
 }
 
+/*
+ * The record's place in the stream, as Debezium's sequence: a string of a
+ * JSON array ["COMMIT","LSN"], the LSN of the commit record of the
+ * change's transaction and the change's own LSN (for a snapshot record,
+ * [null,"POINT"], the consistent point), with row, the record's ordinal in
+ * its transaction or in the snapshot: (commit, lsn, row) orders records
+ * as they are written, whatever the order of the changes' LSNs.
+ */
+static void
+put_sequence(int snap, uint64_t lsn)
+{
+	char seq[64];
+
+	if (snap)
+		snprintf(seq, sizeof seq, "[null,\"%" PRIu64 "\"]", lsn);
+	else
+		snprintf(seq, sizeof seq, "[\"%" PRIu64 "\",\"%" PRIu64 "\"]",
+		    g.final_lsn, lsn);
+	cdc_value_str(&g.rec, "sequence", seq);
+}
+
 static void
 put_source(const char *nsp, const char *rel, uint64_t lsn, int have_xid,
-    uint32_t xid, const char *snapshot, long long ts_ms)
+    uint32_t xid, const char *snapshot, long long ts_ms,
+    unsigned long long row)
 {
+	int snap = !have_xid;
+
 	cdc_source_begin(&g.rec);
 	if (o.compat) {
 		cdc_value_str(&g.rec, "version", "telco-pipes-" TP_VERSION);
@@ -464,7 +488,7 @@ put_source(const char *nsp, const char *rel, uint64_t lsn, int have_xid,
 		cdc_value_int(&g.rec, "ts_ms", ts_ms);
 		cdc_value_str(&g.rec, "snapshot", snapshot);
 		cdc_value_str(&g.rec, "db", g.db);
-		cdc_value_null(&g.rec, "sequence");
+		put_sequence(snap, lsn);
 		cdc_value_str(&g.rec, "schema", nsp);
 		cdc_value_str(&g.rec, "table", rel);
 		if (have_xid)
@@ -473,6 +497,7 @@ put_source(const char *nsp, const char *rel, uint64_t lsn, int have_xid,
 			cdc_value_null(&g.rec, "txId");
 		cdc_value_uint(&g.rec, "lsn", lsn);
 		cdc_value_null(&g.rec, "xmin");
+		cdc_value_uint(&g.rec, "row", row);
 	} else {
 		cdc_value_str(&g.rec, "connector", "postgresql");
 		cdc_value_str(&g.rec, "name", o.name);
@@ -486,6 +511,8 @@ put_source(const char *nsp, const char *rel, uint64_t lsn, int have_xid,
 			cdc_value_null(&g.rec, "txId");
 		cdc_value_str(&g.rec, "snapshot", snapshot);
 		cdc_value_int(&g.rec, "ts_ms", ts_ms);
+		put_sequence(snap, lsn);
+		cdc_value_uint(&g.rec, "row", row);
 	}
 	cdc_source_end(&g.rec);
 }
@@ -835,7 +862,7 @@ snapshot(const char *snapname, uint64_t lsn)
 						    (size_t)PQgetlength(r, i, j));
 				}
 				cdc_row_end(&g.rec);
-				put_source(nsp, rel, lsn, 0, 0, "true", ts);
+				put_source(nsp, rel, lsn, 0, 0, "true", ts, g.snaprows);
 				cdc_end(&g.rec, now_ms(), ts);
 				if (have_pending)
 					out_write(&pending);
@@ -998,7 +1025,6 @@ on_change(uint64_t lsn)
 		check_cols(rel, &m->oldtup);
 	if (op != 'd')
 		check_cols(rel, &m->newtup);
-	g.txn_events++;
 	cdc_begin(&g.rec, op);
 	if (have_old)
 		put_tuple(CDC_BEFORE, rel, &m->oldtup, m->old_kind == 'K', NULL);
@@ -1006,7 +1032,7 @@ on_change(uint64_t lsn)
 		put_tuple(CDC_AFTER, rel, &m->newtup, 0,
 		    m->old_kind == 'O' ? &m->oldtup : NULL);
 	put_source(rel->nspname, rel->relname, lsn, 1, g.xid, "false",
-	    g.commit_ms);
+	    g.commit_ms, g.txn_events++);
 	end_record(rel);
 	g.last_lsn = lsn;
 }
@@ -1019,10 +1045,9 @@ on_truncate(uint64_t lsn)
 
 		if (!relinfo(rel)->wanted)
 			continue;
-		g.txn_events++;
 		cdc_begin(&g.rec, 't');
 		put_source(rel->nspname, rel->relname, lsn, 1, g.xid, "false",
-		    g.commit_ms);
+		    g.commit_ms, g.txn_events++);
 		end_record(rel);
 		g.last_lsn = lsn;
 	}

@@ -7,8 +7,16 @@
 -- number, keeps the latest change per primary key when parts merge:
 --   MySQL:      binlog file number << 48 | pos << 16 | row (row capped at
 --               65535, pos at 2^32-1: within one transaction of more rows
---               than that, changes of one key tie, and the last inserted wins)
---   PostgreSQL: the change's LSN.
+--               than that, changes of one key tie, and the last inserted wins;
+--               snapshot records count as row 0, so that a change at the
+--               snapshot's position ties with them and, inserted later, wins)
+--   PostgreSQL: the commit LSN of the change's transaction, the first
+--               number of source_sequence (["COMMIT","LSN"]; [null,"POINT"]
+--               for a snapshot record), or source_lsn without one: changes
+--               of one row commit in the order of their commit LSNs, not
+--               always of their own LSNs. ch-insert keeps a record's full
+--               position in source_sequence and source_row (its ordinal in
+--               the transaction or the snapshot).
 -- The sorting key is the source table's primary key alone (a row whose
 -- customer_id changes is still one row), with no partitioning (parts of
 -- different partitions never merge). The current state of a table is
@@ -46,7 +54,8 @@ CREATE TABLE IF NOT EXISTS telecom.customer_profiles (
 	_kafka_offset Int64,
 	_kafka_ts Int64,
 	_version UInt64 MATERIALIZED bitShiftLeft(toUInt64OrZero(extract(source_file, '([0-9]+)$')), 48)
-		+ bitShiftLeft(least(source_pos, 4294967295), 16) + least(source_row, 65535),
+		+ bitShiftLeft(least(source_pos, 4294967295), 16)
+		+ if(source_snapshot IN ('true', 'last'), 0, least(source_row, 65535)),
 	inserted_at DateTime MATERIALIZED now()
 ) ENGINE = ReplacingMergeTree(_version)
 ORDER BY customer_id;
@@ -77,7 +86,8 @@ CREATE TABLE IF NOT EXISTS telecom.device_information (
 	_kafka_offset Int64,
 	_kafka_ts Int64,
 	_version UInt64 MATERIALIZED bitShiftLeft(toUInt64OrZero(extract(source_file, '([0-9]+)$')), 48)
-		+ bitShiftLeft(least(source_pos, 4294967295), 16) + least(source_row, 65535),
+		+ bitShiftLeft(least(source_pos, 4294967295), 16)
+		+ if(source_snapshot IN ('true', 'last'), 0, least(source_row, 65535)),
 	inserted_at DateTime MATERIALIZED now()
 ) ENGINE = ReplacingMergeTree(_version)
 ORDER BY device_id;
@@ -101,11 +111,14 @@ CREATE TABLE IF NOT EXISTS telecom.payment_transactions (
 	source_schema String,
 	source_lsn UInt64,
 	source_txId UInt64,
+	source_sequence String,
+	source_row UInt64,
 	_kafka_topic String,
 	_kafka_partition Int32,
 	_kafka_offset Int64,
 	_kafka_ts Int64,
-	_version UInt64 MATERIALIZED source_lsn,
+	_version UInt64 MATERIALIZED if(empty(source_sequence), source_lsn,
+		toUInt64OrZero(extract(source_sequence, '([0-9]+)'))),
 	inserted_at DateTime MATERIALIZED now()
 ) ENGINE = ReplacingMergeTree(_version)
 ORDER BY transaction_id;
@@ -129,11 +142,14 @@ CREATE TABLE IF NOT EXISTS telecom.customer_behavior (
 	source_schema String,
 	source_lsn UInt64,
 	source_txId UInt64,
+	source_sequence String,
+	source_row UInt64,
 	_kafka_topic String,
 	_kafka_partition Int32,
 	_kafka_offset Int64,
 	_kafka_ts Int64,
-	_version UInt64 MATERIALIZED source_lsn,
+	_version UInt64 MATERIALIZED if(empty(source_sequence), source_lsn,
+		toUInt64OrZero(extract(source_sequence, '([0-9]+)'))),
 	inserted_at DateTime MATERIALIZED now()
 ) ENGINE = ReplacingMergeTree(_version)
 ORDER BY behavior_id;
@@ -157,11 +173,14 @@ CREATE TABLE IF NOT EXISTS telecom.complaints_feedback (
 	source_schema String,
 	source_lsn UInt64,
 	source_txId UInt64,
+	source_sequence String,
+	source_row UInt64,
 	_kafka_topic String,
 	_kafka_partition Int32,
 	_kafka_offset Int64,
 	_kafka_ts Int64,
-	_version UInt64 MATERIALIZED source_lsn,
+	_version UInt64 MATERIALIZED if(empty(source_sequence), source_lsn,
+		toUInt64OrZero(extract(source_sequence, '([0-9]+)'))),
 	inserted_at DateTime MATERIALIZED now()
 ) ENGINE = ReplacingMergeTree(_version)
 ORDER BY complaint_id;
