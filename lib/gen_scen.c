@@ -430,8 +430,10 @@ travel(struct sctx *x)
 		sloc(x, s->t0 + dt, far, K_ATTACH);
 	} else {
 		int64_t back = rng_range(&x->r, 600, 3600);
+		/* fast enough to be impossible: over 1000 km/h (the rule: 900) */
+		int64_t most = (int64_t)(km * 3600 / 1000);
 
-		dt = rng_range(&x->r, 300, 2700);
+		dt = rng_range(&x->r, 300, most < 2700 ? most : 2700);
 		sloc(x, s->t0, home, K_LOCUPD);
 		sloc(x, s->t0 + dt, far, K_LOCUPD);
 		scall(x, s->t0 + dt + 30, 1, 0, rng_below(&x->r, 25),
@@ -708,6 +710,13 @@ plan_one(struct gen *g, uint32_t si)
 	double km, hours;
 
 	cu->flags &= (uint8_t)~CF_NEWACCT;
+	/*
+	 * Charged calls made on a trip abroad are roaming charges as well: an
+	 * IRSF burst there is also a roaming_spike. These customers stay home.
+	 */
+	if (s->rule == R_SUBSCRIPTION || s->rule == R_NEWACCT || s->rule == R_IRSF ||
+	    s->rule == R_PAYMENT)
+		cu->flags |= CF_NOTRAVEL;
 	switch (s->rule) {
 	case R_SUBSCRIPTION:
 		s->t0 = place(g, &r, HOUR, 20 * HOUR, 0);
