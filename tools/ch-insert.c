@@ -1084,7 +1084,7 @@ main(int argc, char *argv[])
 			break;
 		case 5:
 			printf("ch-insert %s\n", TP_VERSION);
-			return fshut(stdout, "standard output");
+			exit(fshut(stdout, "standard output"));
 		default:
 			usage();
 		}

@@ -1123,7 +1123,7 @@ main(int argc, char **argv)
 		case 'V':
 			printf("consume %s (librdkafka %s)\n", TP_VERSION,
 			    rd_kafka_version_str());
-			return fshut(stdout, "standard output");
+			exit(fshut(stdout, "standard output"));
 		case 'v':
 			verbose++;
 			log_level = verbose > 1 ? LOG_DEBUG : LOG_INFO;

@@ -1417,7 +1417,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_VERSION:
 			printf("csv2kafka %s\n", TP_VERSION);
-			return fshut(stdout, "standard output");
+			exit(fshut(stdout, "standard output"));
 		default:
 			usage();
 		}
