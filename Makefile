@@ -89,7 +89,7 @@ bench: deps
 
 lint:
 	mandoc -Tlint -W warning $(MANPAGES)
-	shellcheck -x -S warning -e SC2034 tests/*.sh tests/*.t tests/run tests/setup-deps $(wildcard pipelines/*) bench/*.sh bench/run-all
+	shellcheck -x -S warning -e SC2034 tests/*.sh tests/*.t tests/run tests/setup-deps $(filter-out pipelines/examples pipelines/%.conf,$(wildcard pipelines/*)) bench/*.sh bench/run-all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
