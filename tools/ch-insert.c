@@ -1129,6 +1129,7 @@ main(int argc, char *argv[])
 			    table, col);
 		free(col);
 	}
+	free(maps);
 	if (ckpt_open(&ck, ckpath ? ckpath : "", "ch-insert", err, sizeof err) != 0)
 		die(EX_CONFIG, "%s", err);
 	use_ckpt = ckpath != NULL;

@@ -177,7 +177,9 @@ main(int argc, char **argv)
 		case 's': state_path = optarg; break;
 		case 't': eo.tag = 1; break;
 		case 'u': unbuffered = 1; break;
-		case 'V': printf("detect %s\n", TP_VERSION); return 0;
+		case 'V':
+			printf("detect %s\n", TP_VERSION);
+			exit(fshut(stdout, "standard output"));
 		default: usage();
 		}
 	}
@@ -191,8 +193,10 @@ main(int argc, char **argv)
 		die(EX_CONFIG, "%s", err);
 	if (lateness >= 0)
 		rs->lateness = lateness / 1000.0;
-	if (check)
+	if (check) {
+		rules_free(rs);
 		return 0;
+	}
 	if (print) {
 		for (int i = 0; i < rs->n; i++)
 			printf("%s\t%s\t%s\n", rs->r[i].name, rs->r[i].severity,
