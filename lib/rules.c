@@ -83,6 +83,7 @@ struct parser {
 	int tline, tcol;
 	double num;
 	char *str;		/* T_STR value (owned until taken) */
+	char *taken;		/* a name taken, freed if the next token fails */
 	size_t slen;
 	/* context */
 	struct rules *rs;
@@ -696,7 +697,9 @@ take_name(struct parser *p, const char *what)
 	} else {
 		ERR(p, "expected %s, found %s", what, tokdesc(p));
 	}
+	p->taken = s;
 	next(p);
+	p->taken = NULL;
 	return s;
 }
 
@@ -749,21 +752,24 @@ rule_stmt(struct parser *p)
 		if (p->t == T_EOF)
 			perr(p, line, col, "rule %s: missing '}'", r->name);
 		if (accept(p, T_IDENT, "severity")) {
+			char *sev = take_name(p, "a severity");
 			free(r->severity);
-			r->severity = take_name(p, "a severity");
+			r->severity = sev;
 		} else if (accept(p, T_IDENT, "description")) {
 			if (p->t != T_STR)
 				ERR(p, "expected a string, found %s", tokdesc(p));
+			char *desc = take_name(p, "a string");
 			free(r->desc);
-			r->desc = take_name(p, "a string");
+			r->desc = desc;
 		} else if (accept(p, T_IDENT, "from")) {
 			do {
 				if (p->t != T_STR)
 					ERR(p, "expected a stream name in quotes, found %s",
 					    tokdesc(p));
+				char *st = take_name(p, "a stream");
 				r->streams = xrealloc(r->streams,
 				    (r->nstreams + 1) * sizeof(char *));
-				r->streams[r->nstreams++] = take_name(p, "a stream");
+				r->streams[r->nstreams++] = st;
 			} while (accept(p, T_OP, ","));
 		} else if (accept(p, T_IDENT, "where")) {
 			struct expr *w = expr_or(p);
@@ -916,6 +922,7 @@ rules_parse(const char *file, const char *text, size_t len, char *err,
 		rs->id_slots[rs->nid++] = jf_add(rs->jf, ids[i]);
 	if (setjmp(p.jb)) {
 		free(p.str);
+		free(p.taken);
 		free(copy);
 		rules_free(rs);
 		return NULL;
