@@ -314,8 +314,10 @@ epoch_us(const struct mytime *t)
 {
 	long long d = days_from_civil(t->year, t->month ? t->month : 1,
 	    t->day ? t->day : 1);
-	return ((d * 24 + t->hour) * 60 + t->minute) * 60000000LL +
-	    t->second * 1000000LL + (long long)t->us;
+	/* unsigned: a malformed year (old DATETIME's up to 1.8e9) wraps
+	 * instead of overflowing */
+	return (long long)((((unsigned long long)d * 24 + t->hour) * 60 +
+	    t->minute) * 60000000ULL + t->second * 1000000ULL + t->us);
 }
 
 static void
