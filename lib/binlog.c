@@ -189,7 +189,8 @@ pool_add(struct strpool *sp, const unsigned char *s, size_t n)
  */
 static int
 table_optmeta(struct bl_table *t, const unsigned char *p,
-    const unsigned char *end, struct strpool *sp, uint32_t *nvals, int fill)
+    const unsigned char *end, struct strpool *sp, uint32_t *nvals, int fill,
+    int maria)
 {
 	uint32_t vi = 0;
 
@@ -204,7 +205,9 @@ table_optmeta(struct bl_table *t, const unsigned char *p,
 		case 1: {	/* SIGNEDNESS, most significant bit first */
 			uint32_t k = 0;
 			for (uint32_t i = 0; i < t->ncols; i++) {
-				if (!is_numeric(t->cols[i].type))
+				/* MariaDB's YEAR is a number with a sign too */
+				if (!is_numeric(t->cols[i].type) &&
+				    !(maria && t->cols[i].type == MYT_YEAR))
 					continue;
 				if (k / 8 >= len)
 					return -1;
@@ -412,7 +415,8 @@ table_map(struct binlog *b, const unsigned char *body, size_t n,
 	struct strpool sp = { 0 };
 	uint32_t nvals = 0;
 	sp.len = dblen + 1 + tblen + 1;
-	if (table_optmeta(t, p, end, &sp, &nvals, 0) < 0) {
+	int maria = strstr(b->server_version, "MariaDB") != NULL;
+	if (table_optmeta(t, p, end, &sp, &nvals, 0, maria) < 0) {
 		table_free(t);
 		return fail(b, "TABLE_MAP: bad optional metadata");
 	}
@@ -423,7 +427,7 @@ table_map(struct binlog *b, const unsigned char *body, size_t n,
 	t->name = (char *)pool_add(&sp, tb, tblen);
 	t->vals = xcalloc(nvals + 1, sizeof *t->vals);
 	t->vlens = xcalloc(nvals + 1, sizeof *t->vlens);
-	table_optmeta(t, p, end, &sp, &nvals, 1);
+	table_optmeta(t, p, end, &sp, &nvals, 1, maria);
 	t->strs = sp.p;
 	t->raw = xmalloc(n);
 	memcpy(t->raw, body, n);
@@ -822,6 +826,10 @@ bl_row_image(struct binlog *b, const struct bl_event *ev,
 
 	for (uint32_t i = 0; i < ev->ncols; i++)
 		npresent += bl_bit(present, i);
+	/* an image of no column takes no byte: rows could not be told apart */
+	if (npresent == 0)
+		return fail(b, "%s.%s: row image without columns", t->db,
+		    t->name);
 	size_t nb = (npresent + 7) / 8;
 	if ((size_t)(end - p) < nb)
 		return fail(b, "%s.%s: row image: short null bitmap", t->db,
