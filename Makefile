@@ -64,13 +64,21 @@ build/tests/%: %.c build/libtelco.a lib/*.h build/flags
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< build/libtelco.a $(LIBS)
 
 # Fuzz targets (clang's libFuzzer); built on demand by the fuzz tests.
+# The library is compiled once for them, with the sanitizers.
 FUZZSRC  := $(wildcard tests/fuzz/*.c)
 FUZZBINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
+FUZZOBJ  := $(patsubst lib/%.c,build/fuzz/lib/%.o,$(LIBSRC))
+FUZZCC   := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-sanitize-recover=undefined $(PKG_CFLAGS) -Ilib
 fuzz: $(FUZZBINS)
-build/fuzz/%: tests/fuzz/%.c $(LIBSRC) lib/*.h
-	@mkdir -p build/fuzz
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Ilib \
-	  -o $@ $< $(LIBSRC) $(LIBS)
+build/fuzz/lib/%.o: lib/%.c lib/*.h
+	@mkdir -p build/fuzz/lib
+	$(FUZZCC) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+build/fuzz/libfuzz.a: $(FUZZOBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZOBJ)
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzz.a lib/*.h
+	$(FUZZCC) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	  build/fuzz/libfuzz.a $(LIBS)
 
 deps:
 	@tests/setup-deps
@@ -103,4 +111,4 @@ clean:
 	rm -rf bin build tests/trash.*
 
 .PHONY: all deps test demo bench lint install clean fuzz FORCE
-.SECONDARY: $(LIBOBJ)
+.SECONDARY: $(LIBOBJ) $(FUZZOBJ)
