@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Write the fuzz seed corpora of tests/fuzz/corpus/ from recorded data.
+
+  tests/fuzz/mkseeds.py SHARED-FIXTURES-DIR
+
+binlog_event: each binlog file whole, and for each rows event the format
+description, its table map and the event (a TRANSACTION_PAYLOAD alone with
+the format description). pgoutput: the recorded stream whole, and each
+transaction after the Relation messages before it, in the framing of
+tests/fuzz/pgoutput.c. csvread and rules: the test data as it is.
+"""
+import glob, os, shutil, struct, sys
+
+top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+fix = sys.argv[1]
+corpus = os.path.join(top, 'tests/fuzz/corpus')
+
+def out(target, name, data):
+    d = os.path.join(corpus, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+def events(b):
+    pos = 4
+    while pos + 19 <= len(b):
+        size = struct.unpack_from('<I', b, pos + 9)[0]
+        if size < 19 or pos + size > len(b):
+            break
+        yield b[pos:pos + size]
+        pos += size
+
+binlogs = sorted(glob.glob(fix + '/mysql-binlog/mysql-*/**/*', recursive=True))
+binlogs = [f for f in binlogs if os.path.isfile(f) and not f.endswith('.txt')
+           and not f.endswith('.sql')]
+binlogs += [os.path.join(top, 'tests/data/binlog/mariadb-10.11.binlog')]
+for f in binlogs:
+    b = open(f, 'rb').read()
+    if b[:4] != b'\xfebin':
+        continue
+    tag = os.path.relpath(f, fix).replace('/', '_') if f.startswith(fix) \
+        else os.path.basename(f)
+    out('binlog_event', tag, b)
+    fde, maps, k, seen = None, {}, 0, set()
+    for ev in events(b):
+        t = ev[4]
+        if t == 15:
+            fde = ev
+        elif t == 19:
+            maps[ev[19:25]] = ev
+        elif fde and (23 <= t <= 25 or 30 <= t <= 32 or 166 <= t <= 171):
+            tm = maps.get(ev[19:25], b'')
+            if (t, tm) in seen:
+                continue
+            seen.add((t, tm))
+            out('binlog_event', '%s.rows%d' % (tag, k), b'\xfebin' + fde + tm + ev)
+            k += 1
+        elif fde and t == 40:
+            out('binlog_event', '%s.payload%d' % (tag, k), b'\xfebin' + fde + ev)
+            k += 1
+
+msgs = [bytes.fromhex(l.split('\t')[2].strip()) for l in
+        open(os.path.join(top, 'tests/data/pgoutput/pg15-proto1.tsv')) if l.strip()]
+frame = lambda ms: b''.join(struct.pack('>H', len(m)) + m for m in ms)
+out('pgoutput', 'pg15-all', b'\x00' + frame(msgs))
+out('pgoutput', 'pg15-all-debezium', b'\x02' + frame(msgs))
+rels, txn, k = [], [], 0
+for m in msgs:
+    txn.append(m)
+    if m[:1] == b'R':
+        rels.append(m)
+    if m[:1] == b'C':
+        out('pgoutput', 'pg15-txn%d' % k, b'\x00' + frame(rels + [x for x in txn if x[:1] != b'R']))
+        txn, k = [], k + 1
+
+for f in glob.glob(os.path.join(top, 'tests/data/csv*/*.csv')):
+    out('csvread', os.path.basename(f), b'\x06' + open(f, 'rb').read())
+out('csvread', 'oversized-small-limit.csv', b'\x01' + open(os.path.join(top, 'tests/data/csv-bad/oversized.csv'), 'rb').read()[:4000])
+shutil.copy(os.path.join(top, 'rules/telecom.rules'), os.path.join(corpus, 'rules') if os.path.isdir(os.path.join(corpus, 'rules')) else (os.makedirs(os.path.join(corpus, 'rules')) or os.path.join(corpus, 'rules')))
+for i, j in enumerate([b'{"a":[1,2.5e-3,{"b":null}],"c":"\\u00e9\\ud83d\\ude00"}',
+                       b' [true, false, null, -0, 1E+2, "x\\n\\t"] ',
+                       b'"\xc3\xa5ngstr\xc3\xb6m"', b'{}', b'[[[[]]]]', b'-12.5e10']):
+    out('jvalid', 'seed%d.json' % i, j)
