@@ -468,7 +468,8 @@ maria_inflate(struct binlog *b, const unsigned char *p, size_t n)
 	uint64_t ulen = 0;
 	for (int i = 0; i < lenlen; i++)
 		ulen = ulen << 8 | p[1 + i];
-	if (ulen > BL_MAX_INFLATE)
+	/* deflate expands at most 1032 times: a larger length is corrupt */
+	if (ulen > BL_MAX_INFLATE || ulen > (uint64_t)(n - 1 - lenlen) * 1032 + 64)
 		return fail(b, "compressed event: too large");
 	buf_reset(&b->scratch);
 	buf_reserve(&b->scratch, ulen + 1);
