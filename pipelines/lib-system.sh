@@ -73,10 +73,12 @@ sys_load() {
 _sys_leg() {
 	_n=$1
 	shift
-	env "$@" "$SYS_TOP/pipelines/supervise" "$SYS_TOP/pipelines/$_n" \
+	# in a process group of its own (setsid), so that an early exit can end
+	# every process of the leg by the group's id
+	setsid env "$@" "$SYS_TOP/pipelines/supervise" "$SYS_TOP/pipelines/$_n" \
 		>"logs/$_n.out" 2>"logs/$_n.log" &
 	_sys_legs="$_sys_legs $_n=$!"
-	test_atexit "kill -TERM $! 2>/dev/null"
+	test_atexit "kill -TERM -- -$! 2>/dev/null; sleep 0.5; kill -KILL -- -$! 2>/dev/null"
 }
 
 _sys_leg_pid() {
@@ -222,19 +224,40 @@ sys_replay() {
 
 _sys_ch_count() { chq "SELECT count() FROM telecom.$1"; }
 
+SYS_EVENT_TABLES="telecom-cdr=cdr telecom-sdr=sdr telecom-location=location
+	telecom-network=network telecom-security=security telecom-service=service
+	telecom-cdr=cdr_enriched"
+SYS_CDC_TABLES="cdc.crm.customer_profiles=customer_profiles
+	cdc.crm.device_information=device_information
+	cdc.billing.payments=payment_transactions cdc.billing.behavior=customer_behavior
+	cdc.care.complaints=complaints_feedback"
+
+# sys_ends_stored TOPIC TABLE: the last record of every partition of TOPIC
+# is in TABLE. For the CDC mirrors, whose merges keep one row per primary
+# key (ReplacingMergeTree), counts fall below Kafka's once parts merge; a
+# partition's last record is never merged away (a later change of its key
+# would be later in the same partition).
+sys_ends_stored() {
+	_o=$(kafka-admin -b "$KAFKA_BROKERS" offsets "$1" 2>/dev/null) || return 1
+	_c=$(chq "SELECT _kafka_partition, max(_kafka_offset) + 1 FROM telecom.$2
+		GROUP BY _kafka_partition FORMAT TSV") || return 1
+	[ "$(printf '%s\n' "$_o" | awk '$3 > $2 { print $1, $3 }' | sort)" = \
+		"$(printf '%s\n' "$_c" | awk 'NF { print $1, $2 }' | sort)" ]
+}
+
 sys_in_clickhouse() { # every topic's records in its ClickHouse table
-	for _m in telecom-cdr=cdr telecom-sdr=sdr telecom-location=location \
-		telecom-network=network telecom-security=security telecom-service=service \
-		cdc.crm.customer_profiles=customer_profiles \
-		cdc.crm.device_information=device_information \
-		cdc.billing.payments=payment_transactions cdc.billing.behavior=customer_behavior \
-		cdc.care.complaints=complaints_feedback telecom-cdr=cdr_enriched; do
+	for _m in $SYS_EVENT_TABLES; do
 		[ "$(_sys_ch_count "${_m#*=}")" = "$(kcount "${_m%%=*}")" ] || return 1
+	done
+	for _m in $SYS_CDC_TABLES; do
+		sys_ends_stored "${_m%%=*}" "${_m#*=}" || return 1
 	done
 }
 
 _sys_leg_stopped() { ! kill -0 "$(_sys_leg_pid "$1")" 2>/dev/null; }
 
+# _sys_stop_leg NAME: SIGTERM to its supervise, which passes it on; the
+# leg's exit status (0 when it drained and stopped cleanly)
 _sys_stop_leg() {
 	_p=$(_sys_leg_pid "$1")
 	[ -n "$_p" ] || return 0
@@ -243,6 +266,11 @@ _sys_stop_leg() {
 		echo "lib-system: $1 did not stop" >&2
 		return 1
 	}
+	wait "$_p"
+	_st=$?
+	_sys_legs=$(printf '%s\n' $_sys_legs | grep -v "^$1=")
+	[ "$_st" -eq 0 ] || echo "lib-system: $1 stopped with status $_st" >&2
+	return "$_st"
 }
 
 sys_drain() {
@@ -252,7 +280,9 @@ sys_drain() {
 }
 
 sys_legs_stop() {
-	for _l in process mirror cdc-postgres cdc-mysql; do _sys_stop_leg "$_l"; done
+	_all=0
+	for _l in process mirror cdc-postgres cdc-mysql; do _sys_stop_leg "$_l" || _all=1; done
+	return "$_all"
 }
 
 # sys_score: precision and recall per rule, as JSON lines on stdout
@@ -294,16 +324,15 @@ sys_summary() {
 	printf '  %-18s %9s %9s %11s   (telecom.cdr_enriched)\n' "enriched CDRs" - - \
 		"$(_sys_ch_count cdr_enriched)"
 	echo
-	echo "CDC: change records per table (Kafka = ClickHouse mirror rows)"
-	printf '  %-28s %8s %8s %8s %8s %8s\n' topic snapshot insert update delete Kafka
-	for _m in cdc.crm.customer_profiles=customer_profiles \
-		cdc.crm.device_information=device_information \
-		cdc.billing.payments=payment_transactions cdc.billing.behavior=customer_behavior \
-		cdc.care.complaints=complaints_feedback; do
-		read -r _r _c _u _d <<<"$(chq "SELECT countIf(op = 'r'), countIf(op = 'c'),
-			countIf(op = 'u'), countIf(op = 'd') FROM telecom.${_m#*=} FORMAT TSV")"
-		printf '  %-28s %8s %8s %8s %8s %8s\n' "${_m%%=*}" "$_r" "$_c" "$_u" "$_d" \
-			"$(kcount "${_m%%=*}")"
+	echo "CDC: change records per topic (from Kafka), rows now in the ClickHouse mirror"
+	printf '  %-28s %8s %8s %8s %8s %8s %10s\n' topic snapshot insert update delete Kafka ClickHouse
+	for _m in $SYS_CDC_TABLES; do
+		consume -b "$KAFKA_BROKERS" -q -e -m -t "${_m%%=*}" >"state/${_m%%=*}.jsonl"
+		read -r _r _c _u _d <<<"$(jq -s -r '[map(select(.op == "r")), map(select(.op == "c")),
+			map(select(.op == "u")), map(select(.op == "d"))] | map(length) | @tsv' \
+			"state/${_m%%=*}.jsonl")"
+		printf '  %-28s %8s %8s %8s %8s %8s %10s\n' "${_m%%=*}" "$_r" "$_c" "$_u" "$_d" \
+			"$(kcount "${_m%%=*}")" "$(chq "SELECT count() FROM telecom.${_m#*=}_current")"
 	done
 	echo
 	echo "Alerts per rule (telecom.alerts), with the first of each"
@@ -339,20 +368,31 @@ sys_summary() {
 				"$([ -n "$_fired" ] && echo "fired at $_fired" || echo "did not fire")" "$_cs"
 		done
 	echo
-	echo "CDC freshness, database commit to ... (changes made during the run, not snapshots)"
-	_fresh="SELECT _kafka_ts - toInt64(source_ts_ms) AS kafka_ms,
-		toInt64(toUnixTimestamp(inserted_at)) * 1000 - toInt64(source_ts_ms) AS ch_ms FROM telecom"
-	chq "SELECT count(), quantileExact(0.5)(kafka_ms), quantileExact(0.99)(kafka_ms),
-		quantileExact(0.5)(ch_ms), quantileExact(0.99)(ch_ms) FROM (
+	echo "CDC freshness: database commit (source.ts_ms) to ..., changes made during the run"
+	cat state/cdc.*.jsonl | jq -r 'select(.op != "r") | ._kafka.ts - .source.ts_ms' | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) printf "  %d changes; in Kafka (record timestamp): p50 %d ms, p99 %d ms, max %d ms\n",
+			NR, v[int((NR + 1) * 0.5)], v[int(NR * 0.99 + 0.99)], v[NR] }'
+	_fresh="SELECT toInt64(toUnixTimestamp(inserted_at)) * 1000 - toInt64(source_ts_ms) AS ms FROM telecom"
+	chq "SELECT count(), quantileExact(0.5)(ms), quantileExact(0.99)(ms) FROM (
 		$_fresh.customer_profiles WHERE op != 'r' UNION ALL
 		$_fresh.device_information WHERE op != 'r' UNION ALL
 		$_fresh.payment_transactions WHERE op != 'r' UNION ALL
 		$_fresh.customer_behavior WHERE op != 'r' UNION ALL
 		$_fresh.complaints_feedback WHERE op != 'r') FORMAT TSV" |
-		while IFS=$'\t' read -r _n _k50 _k99 _c50 _c99; do
-			echo "  $_n changes; in Kafka (the record's timestamp): p50 ${_k50} ms, p99 ${_k99} ms"
-			echo "  in ClickHouse (inserted_at, whole seconds): p50 ${_c50} ms, p99 ${_c99} ms"
+		while IFS=$'\t' read -r _n _c50 _c99; do
+			echo "  in ClickHouse (inserted_at, whole seconds; $_n rows not merged away): p50 $_c50 ms, p99 $_c99 ms"
 		done
+	_first=$(jq -r 'select(.kind == "credit_score_drop") | .customer_id' data/changes.jsonl | head -n 1)
+	if [ -n "$_first" ]; then
+		chq "SELECT customer_id, toString(min(inserted_at)) FROM telecom.cdr_enriched
+			WHERE customer_id = '$_first' AND customer_last_updated = (SELECT max(last_updated)
+			FROM telecom.customer_profiles WHERE customer_id = '$_first') GROUP BY customer_id FORMAT TSV" |
+			while IFS=$'\t' read -r _c _t; do
+				echo "  the credit score drop of $_c was first used by an enriched CDR stored at $_t" \
+					"(commit at $(jq -r --arg c "$_c" 'select(.op == "u" and .after.customer_id == $c) |
+					.source.ts_ms / 1000 | todate' state/cdc.crm.customer_profiles.jsonl | head -n 1))"
+			done
+	fi
 	echo
 	_dl=$(find state -name '*.rejected' -size +0 2>/dev/null)
 	if [ -z "$_dl" ]; then
