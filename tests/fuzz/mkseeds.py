@@ -81,3 +81,18 @@ for i, j in enumerate([b'{"a":[1,2.5e-3,{"b":null}],"c":"\\u00e9\\ud83d\\ude00"}
                        b' [true, false, null, -0, 1E+2, "x\\n\\t"] ',
                        b'"\xc3\xa5ngstr\xc3\xb6m"', b'{}', b'[[[[]]]]', b'-12.5e10']):
     out('jvalid', 'seed%d.json' % i, j)
+
+# protocol 2: a streamed transaction (messages inside carry the xid),
+# aborted subtransaction, then its commit; with a Type, Origin and Message
+x = struct.pack('>I', 730)
+rel = b'R' + x + struct.pack('>I', 16386) + b'public\0s\0d' + struct.pack('>H', 2) + \
+    b'\1id\0' + struct.pack('>Ii', 23, -1) + b'\0v\0' + struct.pack('>Ii', 3802, -1)
+tup = struct.pack('>H', 2) + b't' + struct.pack('>I', 1) + b'7' + b't' + \
+    struct.pack('>I', 13) + b'{"k": [1, 2]}'
+stream = [b'S' + x + b'\1', rel, b'Y' + x + struct.pack('>I', 70000) + b'public\0mood\0',
+          b'I' + x + struct.pack('>I', 16386) + b'N' + tup,
+          b'M' + x + b'\1' + struct.pack('>Q', 0x152F000) + b'pfx\0' + struct.pack('>I', 3) + b'abc',
+          b'E', b'A' + x + struct.pack('>I', 731),
+          b'c' + x + b'\0' + struct.pack('>QQq', 0x152F100, 0x152F180, 849000000000000),
+          b'O' + struct.pack('>Q', 0x152F200) + b'origin1\0']
+out('pgoutput', 'proto2-stream', b'\x01' + frame(stream))
