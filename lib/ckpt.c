@@ -154,7 +154,8 @@ ckpt_position_of(json_t *rec, char **stream)
 		if (conn && strcmp(conn, "postgresql") == 0) {
 			json_t *pos = json_object();
 			const char *db = json_string_value(json_object_get(src, "db"));
-			const char *keys[] = { "lsn", "txId", "snapshot" };
+			const char *keys[] = { "lsn", "txId", "snapshot", "sequence",
+			    "row" };
 			for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 				if ((v = json_object_get(src, keys[i])) != NULL)
 					json_object_set(pos, keys[i], v);

@@ -127,7 +127,7 @@ test_expect_success 'start ClickHouse' '
 '
 
 test_expect_success 'PostgreSQL records: a snapshot on one lsn, changes in commit order' '
-	pg_stream 20000 3000 >pg.plain &&
+	pg_stream 10000 1500 >pg.plain &&
 	n=$(wc -l <pg.plain) &&
 	test "$(jq -r .after.id pg.plain | sort -u | wc -l)" = "$n" &&
 	# the input is what the test claims: one lsn in the snapshot, LSNs out of order
@@ -135,7 +135,7 @@ test_expect_success 'PostgreSQL records: a snapshot on one lsn, changes in commi
 	jq -r "select(.op == \"c\") | .source.lsn" pg.plain >lsns &&
 	test "$(sort -n lsns | cmp -s - lsns && echo sorted)" != sorted &&
 	test "$(awk "\$1 < 5000000" lsns | wc -l)" -gt 0 &&
-	with_resend pg.plain 1000 1200 1500 >pg.jsonl &&
+	with_resend pg.plain 600 700 900 >pg.jsonl &&
 	test "$(wc -l <pg.jsonl)" -gt "$n" &&
 	echo "$n" >n.pg &&
 	ch-insert -u "$CH_URL" -t t83.pg2 -R 30s -s 1h pg.jsonl 2>err &&
@@ -160,12 +160,12 @@ test_expect_success 'PostgreSQL records: a replay stores nothing, with or withou
 '
 
 test_expect_success 'MySQL records: snapshot rows, a binlog name one digit longer, kills' '
-	my_stream 20000 3000 >my.plain &&
+	my_stream 10000 1500 >my.plain &&
 	n=$(wc -l <my.plain) &&
 	test "$(jq -r "select(.op == \"r\") | .source.pos" my.plain | sort -u)" = 4 &&
 	test "$(jq -r "select(.op == \"c\") | .source.pos" my.plain | head -n 1)" = 4 &&
 	test_grep "binlog.1000000" my.plain &&
-	with_resend my.plain 1400 1600 2000 >my.jsonl &&
+	with_resend my.plain 700 800 1000 >my.jsonl &&
 	test "$(wc -l <my.jsonl)" -gt "$n" &&
 	runs my my.jsonl "$n" &&
 	ch-insert -u "$CH_URL" -t t83.my -s 1h my.jsonl 2>err &&
@@ -235,6 +235,29 @@ test_expect_success 'real PostgreSQL: snapshot, interleaved transactions, a COPY
 	ch_query "SELECT id, v FROM t83.real WHERE op = ${SQ}u${SQ} ORDER BY id FORMAT TSV" >got &&
 	pg_q shop "select id, v from t where id <= 30 order by id" >want &&
 	test_cmp want got
+'
+
+confirmed() { pg_q shop "select confirmed_flush_lsn - '0/0'::pg_lsn from pg_replication_slots where slot_name = 's2'"; }
+
+test_expect_success 'real PostgreSQL: --ack-from confirms a COPY only once its last row is stored' '
+	pgcdc2jsonl -d dbname=shop -s s2 -p s1 --create --snapshot never -e >/dev/null 2>>pgcdc.err &&
+	seq 400001 400500 | sed "s/$/\tack/" | pg -d shop -c "copy t from stdin" &&
+	pgcdc2jsonl -d dbname=shop -s s2 -p s1 -e --ack-from ck.ack >ack.jsonl 2>>pgcdc.err &&
+	test "$(wc -l <ack.jsonl)" = 500 &&
+	commit=$(tail -n 1 ack.jsonl | jq -r ".source.sequence | fromjson | .[0]") &&
+	test "$(confirmed)" -le "$commit" &&
+	# the last two records share their lsn (one WAL record of the COPY)
+	test "$(tail -n 2 ack.jsonl | jq -r .source.lsn | uniq | wc -l)" = 1 &&
+	ch_query "CREATE TABLE t83.ack AS t83.real" &&
+	head -n 499 ack.jsonl | ch-insert -u "$CH_URL" -t t83.ack -c ck.ack &&
+	jq -e ".streams[\"postgresql:shop:shop\"].row == 498" ck.ack &&
+	pgcdc2jsonl -d dbname=shop -s s2 -p s1 -e --ack-from ck.ack >ack2.jsonl 2>>pgcdc.err &&
+	test "$(confirmed)" -le "$commit" &&
+	test "$(wc -l <ack2.jsonl)" = 500 &&
+	ch-insert -u "$CH_URL" -t t83.ack -c ck.ack ack2.jsonl &&
+	pgcdc2jsonl -d dbname=shop -s s2 -p s1 -e --ack-from ck.ack >ack3.jsonl 2>>pgcdc.err &&
+	test "$(confirmed)" -gt "$commit" &&
+	test "$(count ack)" = 500
 '
 
 test_done

@@ -54,6 +54,7 @@ struct relinfo {
 struct inflight {
 	uint32_t xid;
 	uint64_t last_lsn;	/* lsn of its last record; 0 when it had none */
+	unsigned long long last_row;	/* source.row of that record */
 	uint64_t end_lsn;
 	long long ts_ms;
 };
@@ -84,6 +85,7 @@ static struct {
 	off_t ack_size;
 	uint64_t ack_lsn;
 	uint32_t ack_xid;
+	long long ack_row;	/* -1 when the checkpoint has none */
 	/* resolved non-built-in types */
 	struct { uint32_t oid; int kind, elem; } *types;
 	size_t ntypes;
@@ -592,6 +594,7 @@ fl_push(uint32_t xid, uint64_t last_lsn, uint64_t end_lsn, long long ts)
 	}
 	g.fl[g.fl_n].xid = xid;
 	g.fl[g.fl_n].last_lsn = last_lsn;
+	g.fl[g.fl_n].last_row = g.txn_events ? g.txn_events - 1 : 0;
 	g.fl[g.fl_n].end_lsn = end_lsn;
 	g.fl[g.fl_n].ts_ms = ts;
 	g.fl_n++;
@@ -623,7 +626,10 @@ ack_apply(void)
 			break;
 	if (i == g.fl_n)
 		return;
-	fl_confirm(g.ack_lsn >= g.fl[i].last_lsn ? i + 1 : i);
+	/* records of one WAL record share an lsn: then the row tells */
+	fl_confirm(g.ack_lsn > g.fl[i].last_lsn ||
+	    (g.ack_lsn == g.fl[i].last_lsn && (g.ack_row < 0 ||
+	    (unsigned long long)g.ack_row >= g.fl[i].last_row)) ? i + 1 : i);
 }
 
 static void
@@ -638,8 +644,11 @@ ack_poll(void)
 		return;
 	if (sb.st_ino == g.ack_ino && sb.st_size == g.ack_size &&
 	    sb.st_mtim.tv_sec == g.ack_mtime.tv_sec &&
-	    sb.st_mtim.tv_nsec == g.ack_mtime.tv_nsec)
+	    sb.st_mtim.tv_nsec == g.ack_mtime.tv_nsec) {
+		/* the same position may cover transactions received since */
+		ack_apply();
 		return;
+	}
 	g.ack_ino = sb.st_ino;
 	g.ack_size = sb.st_size;
 	g.ack_mtime = sb.st_mtim;
@@ -653,6 +662,8 @@ ack_poll(void)
 	    json_is_integer(json_object_get(pos, "txId"))) {
 		g.ack_lsn = (uint64_t)json_integer_value(json_object_get(pos, "lsn"));
 		g.ack_xid = (uint32_t)json_integer_value(json_object_get(pos, "txId"));
+		g.ack_row = json_is_integer(json_object_get(pos, "row")) ?
+		    json_integer_value(json_object_get(pos, "row")) : -1;
 		ack_apply();
 	}
 	free(stream);
