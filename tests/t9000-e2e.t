@@ -112,4 +112,20 @@ test_expect_success 'the legs stop on SIGTERM, each with status 0' '
 	! grep -l "supervise:" logs/*.log
 '
 
+test_expect_success 'the CDC legs started again resume where they stopped: no new snapshot, a new change once' '
+	before_p=$(kcount cdc.crm.customer_profiles) &&
+	before_c=$(kcount cdc.care.complaints) &&
+	_sys_leg cdc-mysql &&
+	_sys_leg cdc-postgres &&
+	my crm -e "UPDATE customer_profiles SET credit_score = 401 WHERE customer_id = '\''C000001'\''" &&
+	pg_q care "UPDATE complaints_feedback SET severity = '\''low'\'' WHERE complaint_id = 1" &&
+	wait_until 60 "the two changes in Kafka" eval \
+		"test \$(kcount cdc.crm.customer_profiles) -gt $before_p && test \$(kcount cdc.care.complaints) -gt $before_c" &&
+	sys_legs_stop &&
+	test "$(kcount cdc.crm.customer_profiles)" = $((before_p + 1)) &&
+	test "$(kcount cdc.care.complaints)" = $((before_c + 1)) &&
+	consume -b "$KAFKA_BROKERS" -q -e -t cdc.crm.customer_profiles -o -6 |
+		jq -e -s "map(select(.after.credit_score == 401 and .op == \"u\")) | length == 1"
+'
+
 test_done
