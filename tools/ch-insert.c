@@ -466,6 +466,46 @@ query_retry(const char *sql, const char *what, int status)
 	}
 }
 
+/*
+ * Before the first look at the table's positions: an insert of a process
+ * that died (kill -9) may still be running on the server, and would store
+ * its rows after the look. Wait, up to the retry time, until no insert
+ * into the table that began before this process is running. A user who
+ * may not read system.processes skips this.
+ */
+static long long start_ms;
+
+static void
+wait_earlier_inserts(void)
+{
+	static int done;
+	struct buf q;
+	long long first = mono_ms();
+
+	if (done)
+		return;
+	done = 1;
+	buf_init(&q);
+	for (;;) {
+		double age = (mono_ms() - start_ms) / 1000.0;
+		buf_reset(&q);
+		buf_puts(&q, "SELECT count() FROM system.processes WHERE query LIKE ");
+		{
+			char *pat = xasprintf("%s%%", insert_sql);
+			chh_quote(&q, pat);
+			free(pat);
+		}
+		buf_printf(&q, " AND elapsed >= %.3f FORMAT TabSeparated", age);
+		if (chh_query(&ch, buf_cstr(&q)) != CHH_OK)
+			break;
+		buf_cstr(&ch.resp);
+		if (atoll(ch.resp.p) == 0 || mono_ms() - first > retry_ms || stop)
+			break;
+		sleep_ms(100);
+	}
+	buf_free(&q);
+}
+
 /* Find the positions of stream s stored above its checkpoint. */
 static void
 stream_sync(struct stream *s)
@@ -478,6 +518,7 @@ stream_sync(struct stream *s)
 
 	if (s->synced)
 		return;
+	wait_earlier_inserts();
 	buf_init(&q);
 	buf_puts(&q, "SELECT ");
 	for (int i = 0; i < 4 && pc->key[i]; i++)
@@ -1002,6 +1043,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 
 	setprogname(argv[0]);
+	start_ms = mono_ms();
 	while ((ch_ = getopt_long(argc, argv, "B:b:C:c:d:e:hkm:R:rs:T:t:u:z:",
 	    longopts, NULL)) != -1) {
 		switch (ch_) {
