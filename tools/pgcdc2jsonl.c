@@ -1268,10 +1268,6 @@ stream(uint64_t start)
 			out_flush();
 			if (o.ackfrom)
 				ack_poll();
-			if (getenv("PGCDC_DEBUG"))
-				fprintf(stderr, "exit: written_end %lx flushed %lx end_at %lx wal_end %lx recv %lx dirty %d\n",
-				    (unsigned long)g.written_end, (unsigned long)g.flushed, (unsigned long)g.end_at,
-				    (unsigned long)g.wal_end, (unsigned long)g.received, g.dirty);
 			send_status(0);
 			end_copy();
 			return 1;
