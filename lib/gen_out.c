@@ -72,20 +72,6 @@ gen_fmt_sqltime(long long t, char out[24])
 	out[o.len] = '\0';
 }
 
-static long long
-days_from_civil(int y, unsigned m, unsigned d)
-{
-	long long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
-
 static int
 digits(const char *s, int n, int *v)
 {

@@ -1,5 +1,6 @@
 /* mysqltypes.c: MySQL / MariaDB column values as JSON text. */
 #include "mysqltypes.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -74,18 +75,6 @@ put_frac(struct buf *b, unsigned long us, int fsp)
 		fsp = 6;
 	buf_putc(b, '.');
 	put_dig(b, (unsigned)(us / div[fsp]), fsp);
-}
-
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static long long
-days_from_civil(long long y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	long long era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
 }
 
 /* ---- character sets ---- */

@@ -1,5 +1,6 @@
 /* pgtypes.c: PostgreSQL text output values as JSON. */
 #include "pgtypes.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -144,20 +145,6 @@ enc_bytea(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static long long
-days_from_civil(long y, long m, long d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (long long)era * 146097 + doe - 719468;
-}
-
 /* YYYY-MM-DD at s (exactly 10 characters, 4-digit year). */
 static int
 parse_date(const char *s, size_t n, long long *days)
@@ -290,22 +277,14 @@ enc_timestamp(struct buf *b, enum pgt_kind k, const char *s, size_t n,
 			d--;
 		}
 		{
-			/* civil from days */
-			long long z = d + 719468, era, doe, yoe, y, doy, mp, dd, mm;
+			int y;
+			unsigned mm, dd;
 
-			era = (z >= 0 ? z : z - 146096) / 146097;
-			doe = z - era * 146097;
-			yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-			y = yoe + era * 400;
-			doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-			mp = (5 * doy + 2) / 153;
-			dd = doy - (153 * mp + 2) / 5 + 1;
-			mm = mp + (mp < 10 ? 3 : -9);
-			y += mm <= 2;
+			civil_from_days(d, &y, &mm, &dd);
 			if (y < 0 || y > 9999)
 				return -1;
 			sec = rem / 1000000;
-			snprintf(tmp, sizeof tmp, "\"%04lld-%02lld-%02lldT%02lld:%02lld:%02lld",
+			snprintf(tmp, sizeof tmp, "\"%04d-%02u-%02uT%02lld:%02lld:%02lld",
 			    y, mm, dd, sec / 3600, sec / 60 % 60, sec % 60);
 		}
 		buf_puts(b, tmp);

@@ -48,4 +48,9 @@ long long mono_ms(void);
 /* Format epoch milliseconds as ISO 8601 UTC with millisecond precision. */
 void iso8601_ms(long long ms, char out[32]);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and the date of a
+ * day number (Howard Hinnant's algorithms). */
+long long days_from_civil(long long y, unsigned m, unsigned d);
+void civil_from_days(long long z, int *y, unsigned *m, unsigned *d);
+
 #endif
