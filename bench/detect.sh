@@ -8,6 +8,8 @@
 #   jq -c PROGRAM                   the same two stateless rules in jq
 #   floor-jansson                   each line parsed into a jansson tree,
 #                                   printed and freed (bench/floor-jansson.c)
+#   floor-jansson load              the same without printing: the floor of
+#                                   a filter that writes little (alerts)
 #
 # The events are made once: telco-gen's first EVENTS events in time order
 # (the six streams merged), enriched with the five tables by enrich and
@@ -110,6 +112,9 @@ row "jq (stateless rules)" "$n" events "$j_s" "$j_r"
 measure floor ./floor-jansson <enriched.jsonl >floor.out
 f_s=$SECS f_r=$RSS_KB
 row "floor-jansson (parse+print)" "$n" events "$f_s" "$f_r"
+measure load ./floor-jansson load <enriched.jsonl
+l_s=$SECS l_r=$RSS_KB
+row "floor-jansson load (parse)" "$n" events "$l_s" "$l_r"
 
 # Correctness beside the speed.
 [ "$(wc -l <floor.out)" -eq "$n" ] || error "floor-jansson wrote the wrong count"
@@ -133,5 +138,7 @@ echo "detect (every rule) / jq (stateless) events/s:      $(ratio "$j_s" "$d_s")
 echo "detect (stateless) / jq (stateless) events/s:       $(ratio "$j_s" "$s_s")"
 echo "detect (every rule) / floor-jansson events/s:       $(ratio "$f_s" "$d_s")"
 echo "detect (stateless) / floor-jansson events/s:        $(ratio "$f_s" "$s_s")"
+echo "detect (every rule) / floor-jansson load events/s:  $(ratio "$l_s" "$d_s")"
+echo "detect (stateless) / floor-jansson load events/s:   $(ratio "$l_s" "$s_s")"
 echo "peak RSS: detect $(ratio "$d_r" 1024) MB, stateless $(ratio "$s_r" 1024) MB," \
 	"jq $(ratio "$j_r" 1024) MB, floor $(ratio "$f_r" 1024) MB"

@@ -4,7 +4,11 @@
  * back and freed, and nothing else.
  *
  *   floor-jansson [parse] < in.jsonl > out.jsonl
+ *   floor-jansson load < in.jsonl
  *   floor-jansson lookup NAME=TABLE [FIELD] < in.jsonl > out.jsonl
+ *
+ * load only parses and frees (nothing is printed): the floor of a filter that
+ * writes little, such as detect writing alerts.
  *
  * lookup first loads TABLE (JSON lines, one row per key) into a jansson
  * object keyed by FIELD (customer_id), then adds to each line the member
@@ -62,6 +66,7 @@ main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "parse", *name = NULL, *field = "customer_id";
 	json_t *table = NULL;
+	int print = strcmp(mode, "load") != 0;
 	char *line = NULL, *eq;
 	size_t cap = 0;
 	ssize_t n;
@@ -74,8 +79,8 @@ main(int argc, char **argv)
 		if (argc > 3)
 			field = argv[3];
 		table = load_table(eq + 1, field);
-	} else if (strcmp(mode, "parse") != 0)
-		die(EX_USAGE, "usage: floor-jansson [parse] | lookup NAME=TABLE [FIELD]");
+	} else if (strcmp(mode, "parse") != 0 && print)
+		die(EX_USAGE, "usage: floor-jansson [parse] | load | lookup NAME=TABLE [FIELD]");
 
 	while ((n = getline(&line, &cap, stdin)) > 0) {
 		json_error_t err;
@@ -89,6 +94,10 @@ main(int argc, char **argv)
 			json_t *row = k != NULL ? json_object_get(table, k) : NULL;
 
 			json_object_set(ev, name, row != NULL ? row : json_null());
+		}
+		if (!print) {
+			json_decref(ev);
+			continue;
 		}
 		out = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (out == NULL || fputs(out, stdout) == EOF || putchar('\n') == EOF)
