@@ -80,10 +80,12 @@ _test_ok() {
 _test_not_ok() {
 	test_count=$((test_count + 1))
 	test_failures=$((test_failures + 1))
-	printf 'not ok %d - %s\n' "$test_count" "$1"
-	sed -e 's/^/#   /' "$_test_log"
-	printf '#   (test body)\n'
-	printf '%s\n' "$2" | sed -e 's/^/#   > /'
+	{
+		printf 'not ok %d - %s\n' "$test_count" "$1"
+		sed -e 's/^/#   /' "$_test_log"
+		printf '#   (test body)\n'
+		printf '%s\n' "$2" | sed -e 's/^/#   > /'
+	} | tee -a "$TRASH/.failed.log"
 }
 
 # test_expect_success DESC BODY: BODY is evaluated in this shell (set

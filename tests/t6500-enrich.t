@@ -183,7 +183,7 @@ test_expect_success 'start-up waits for a quiet table, then events flow' '
 	rm -f q.fifo && mkfifo q.fifo &&
 	{ { cat customers.jsonl && exec sleep 60; } >q.fifo & } && w=$! &&
 	test_atexit "kill $w" &&
-	enrich -q 300ms -T customer=q.fifo <events.jsonl >out &&
+	enrich -q 2s -T customer=q.fifo <events.jsonl >out &&
 	stop_writer $w &&
 	jq -c .customer.credit_score out | head -1 >got && echo 550 >want &&
 	test_cmp want got
