@@ -311,6 +311,7 @@ chconv_map(struct chconv *cv, const char *column, const char *path)
 
 	if (i < 0)
 		return -1;
+	cv->mapped = 1;
 	c = &cv->cols[i];
 	for (int j = 0; j < c->npath; j++)
 		free(c->path[j]);
@@ -1040,4 +1041,227 @@ chconv_row(struct chconv *cv, json_t *rec, struct buf *out, char *err,
 fail:
 	out->len = mark;
 	return -1;
+}
+
+/* ---- rows in one pass over the text ---- */
+
+static const char *
+tws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* A string at p ('"') with no escapes, control or non-ASCII bytes: its
+ * contents in *s, *n; the end after the quote, or NULL otherwise. */
+static const char *
+plain_str(const char *p, const char *e, const char **s, size_t *n)
+{
+	const char *q = ++p;
+
+	while (q < e) {
+		unsigned char c = (unsigned char)*q;
+		if (c == '"') {
+			*s = p;
+			*n = (size_t)(q - p);
+			return q + 1;
+		}
+		if (c < 0x20 || c >= 0x80 || c == '\\')
+			return NULL;
+		q++;
+	}
+	return NULL;
+}
+
+/* A JSON number at p; the end, or NULL. *is_int: no fraction, no exponent. */
+static const char *
+json_num(const char *p, const char *e, int *is_int)
+{
+	const char *q = p;
+
+	*is_int = 1;
+	if (q < e && *q == '-')
+		q++;
+	if (q >= e || !isdigit((unsigned char)*q))
+		return NULL;
+	if (*q == '0')
+		q++;
+	else
+		while (q < e && isdigit((unsigned char)*q))
+			q++;
+	if (q < e && *q == '.') {
+		*is_int = 0;
+		if (++q >= e || !isdigit((unsigned char)*q))
+			return NULL;
+		while (q < e && isdigit((unsigned char)*q))
+			q++;
+	}
+	if (q < e && (*q == 'e' || *q == 'E')) {
+		*is_int = 0;
+		if (++q < e && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= e || !isdigit((unsigned char)*q))
+			return NULL;
+		while (q < e && isdigit((unsigned char)*q))
+			q++;
+	}
+	return q;
+}
+
+/* End of the array at p ('['), strings and nesting skipped; NULL if cut. */
+static const char *
+array_end(const char *p, const char *e)
+{
+	int depth = 0;
+
+	for (; p < e; p++) {
+		if (*p == '"') {
+			for (p++; p < e && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= e)
+				return NULL;
+		} else if (*p == '[' || *p == '{') {
+			depth++;
+		} else if ((*p == ']' || *p == '}') && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+static int
+lit(const char *p, const char *e, const char *w, size_t n)
+{
+	return (size_t)(e - p) >= n && memcmp(p, w, n) == 0;
+}
+
+int
+chconv_row_text(struct chconv *cv, const char *line, size_t len,
+    struct buf *out)
+{
+	const char *p = line, *e = line + len, *k, *s;
+	size_t mark = out->len, kn, sn;
+	int first = 1;
+	char err[512];
+
+	if (cv->mapped)
+		return 1;
+	p = tws(p, e);
+	if (p >= e || *p != '{')
+		return 1;
+	if (++cv->gen == 0) {
+		for (int i = 0; i < cv->ncols; i++)
+			cv->cols[i].gen = 0;
+		cv->gen = 1;
+	}
+	buf_putc(out, '{');
+	p = tws(p + 1, e);
+	if (p < e && *p == '}') {
+		p++;
+		goto done;
+	}
+	for (;;) {
+		json_t *v = NULL;
+		int i, is_int;
+
+		if (p >= e || *p != '"' || (p = plain_str(p, e, &k, &kn)) == NULL)
+			goto fallback;
+		p = tws(p, e);
+		if (p >= e || *p != ':')
+			goto fallback;
+		p = tws(p + 1, e);
+		if (p >= e)
+			goto fallback;
+		if ((kn == 2 && memcmp(k, "op", 2) == 0) ||
+		    (kn == 6 && memcmp(k, "source", 6) == 0) ||
+		    (kn == 6 && memcmp(k, "_kafka", 6) == 0) ||
+		    (kn == 4 && memcmp(k, "_csv", 4) == 0))
+			goto fallback;
+		i = chconv_find(cv, k, kn);
+		if (i >= 0 && cv->cols[i].gen == cv->gen)
+			goto fallback;	/* a repeated key: the tree keeps the last */
+		if (*p == '"') {
+			if ((p = plain_str(p, e, &s, &sn)) == NULL)
+				goto fallback;
+			if (i >= 0 && cv->cols[i].type->kind == CK_STRING) {
+				struct chcol *c = &cv->cols[i];
+				c->gen = cv->gen;
+				if (!first)
+					buf_putc(out, ',');
+				buf_json_str(out, c->name, strlen(c->name));
+				buf_putc(out, ':');
+				buf_json_str(out, s, sn);
+				first = 0;
+			} else if (i >= 0) {
+				v = json_stringn_nocheck(s, sn);
+			}
+		} else if (*p == '-' || isdigit((unsigned char)*p)) {
+			const char *q = json_num(p, e, &is_int);
+			char tmp[64], *end;
+			if (q == NULL || (size_t)(q - p) >= sizeof tmp)
+				goto fallback;
+			memcpy(tmp, p, (size_t)(q - p));
+			tmp[q - p] = '\0';
+			errno = 0;
+			if (is_int) {
+				long long n = strtoll(tmp, &end, 10);
+				if (errno)
+					goto fallback;
+				if (i >= 0)
+					v = json_integer(n);
+			} else {
+				double d = strtod(tmp, &end);
+				if (!isfinite(d))
+					goto fallback;
+				if (i >= 0)
+					v = json_real(d);
+			}
+			p = q;
+		} else if (lit(p, e, "true", 4)) {
+			v = json_true();
+			p += 4;
+		} else if (lit(p, e, "false", 5)) {
+			v = json_false();
+			p += 5;
+		} else if (lit(p, e, "null", 4)) {
+			v = json_null();
+			p += 4;
+		} else if (*p == '[') {
+			const char *q = array_end(p, e);
+			json_error_t je;
+			if (q == NULL || (v = json_loadb(p, (size_t)(q - p),
+			    JSON_DECODE_ANY, &je)) == NULL)
+				goto fallback;
+			p = q;
+		} else {
+			goto fallback;	/* an object: flattened by the tree */
+		}
+		if (v) {
+			int r = i >= 0 ? put_col(cv, i, v, out, &first, err,
+			    sizeof err) : 0;
+			json_decref(v);
+			if (r != 0)
+				goto fallback;
+		}
+		p = tws(p, e);
+		if (p < e && *p == ',') {
+			p = tws(p + 1, e);
+			continue;
+		}
+		if (p < e && *p == '}') {
+			p++;
+			break;
+		}
+		goto fallback;
+	}
+done:
+	if (tws(p, e) != e)
+		goto fallback;
+	buf_putc(out, '}');
+	return 0;
+fallback:
+	out->len = mark;
+	return 1;
 }

@@ -71,6 +71,7 @@ struct chconv {
 	size_t hsize;
 	unsigned gen;
 	int deleted_col;	/* index of __deleted or -1 */
+	int mapped;		/* some column has a mapping */
 	struct buf name;	/* scratch for flattened names */
 };
 
@@ -93,6 +94,18 @@ int chconv_map(struct chconv *cv, const char *column, const char *path);
  */
 int chconv_row(struct chconv *cv, json_t *rec, struct buf *out,
     char *err, size_t errlen);
+
+/*
+ * The same row as chconv_row(json_loadb(line)), in one pass over the text
+ * without a tree, for the common record: an object of scalars and arrays
+ * with plain ASCII strings, no mappings. Returns 0 with the row appended,
+ * or 1 with out unchanged when the record needs chconv_row: it is not
+ * such a record, or not valid JSON, or a value does not convert (so that
+ * the reason is the tree's), or it has a top-level op, source, _kafka or
+ * _csv (a change record, or a source position the caller must read).
+ */
+int chconv_row_text(struct chconv *cv, const char *line, size_t len,
+    struct buf *out);
 
 /* Convert one value to type t, appended to out; -1 with err. Exposed for tests. */
 int chconv_value(const struct chtype *t, json_t *v, struct buf *out,

@@ -739,6 +739,9 @@ flush(void)
 	batch_reset();
 }
 
+static void add_row(const char *file, unsigned long long lineno,
+    const char *line, size_t len, size_t mark, int si, const char *key);
+
 static void
 add_record(const char *file, unsigned long long lineno, const char *line,
     size_t len)
@@ -751,6 +754,11 @@ add_record(const char *file, unsigned long long lineno, const char *line,
 	int si = -1;
 
 	st[S_IN].value++;
+	if (!raw_mode && chconv_row_text(&cv, line, len, &batch.rows) == 0) {
+		/* a record without a source position, converted from its text */
+		add_row(file, lineno, line, len, mark, -1, NULL);
+		return;
+	}
 	if ((rec = json_loadb(line, len, 0, &je)) == NULL) {
 		snprintf(err, sizeof err, "not JSON: %s (column %d)", je.text,
 		    je.column);
@@ -796,6 +804,14 @@ add_record(const char *file, unsigned long long lineno, const char *line,
 		return;
 	}
 	json_decref(rec);
+	add_row(file, lineno, line, len, mark, s ? si : -1, s ? key : NULL);
+}
+
+/* The row converted at batch.rows[mark..] into the batch. */
+static void
+add_row(const char *file, unsigned long long lineno, const char *line,
+    size_t len, size_t mark, int si, const char *key)
+{
 	buf_putc(&batch.rows, '\n');
 	if (batch.n == batch.cap) {
 		batch.cap = batch.cap ? batch.cap * 2 : 1024;
@@ -807,9 +823,9 @@ add_record(const char *file, unsigned long long lineno, const char *line,
 	r->raw = batch.raw.len;
 	r->rawlen = len;
 	buf_add(&batch.raw, line, len);
-	r->stream = s ? si : -1;
+	r->stream = si;
 	r->key = batch.keys.len;
-	if (s)
+	if (key)
 		buf_add(&batch.keys, key, strlen(key) + 1);
 	r->file = file;
 	r->line = lineno;
