@@ -4,13 +4,18 @@
 #
 #   ch-insert -t telecom.cdr  JSON lines as csv2kafka --stdout writes them,
 #                             converted by ch-insert to the column types
-#                             (ISO times, booleans, nulls), HTTP, gzip 1
+#                             (ISO times, booleans, nulls), HTTP, no gzip
+#                             (its default for a loopback server)
 #   clickhouse-client --query "INSERT INTO telecom.cdr_client FORMAT
 #                             JSONEachRow"  the same rows already in the form
 #                             18.16's parser takes (converted by sed
 #                             beforehand, not timed), native TCP protocol
 #   ch-insert -r              that pre-converted file sent as it is
-#   ch-insert -z 0            as the first, request bodies not compressed
+#   ch-insert -z 1            as the first, request bodies gzip-compressed
+#                             (the default for a server on another machine)
+#   curl --data-binary        the pre-converted file in one HTTP request:
+#                             the floor of HTTP with JSONEachRow, what the
+#                             server's own parsing takes
 #
 # The rows come from telco-gen (CUSTOMERS customers, DAYS days), the first
 # ROWS of its CDRs.
@@ -45,7 +50,8 @@ ch_query_file "$SCHEMA/000-database.sql" || error "schema"
 ch_query_file "$SCHEMA/010-events.sql" || error "schema"
 ch_query "CREATE TABLE telecom.cdr_client AS telecom.cdr" || error "cdr_client"
 ch_query "CREATE TABLE telecom.cdr_raw AS telecom.cdr" || error "cdr_raw"
-ch_query "CREATE TABLE telecom.cdr_z0 AS telecom.cdr" || error "cdr_z0"
+ch_query "CREATE TABLE telecom.cdr_z1 AS telecom.cdr" || error "cdr_z1"
+ch_query "CREATE TABLE telecom.cdr_curl AS telecom.cdr" || error "cdr_curl"
 
 echo
 printf '%-28s %10s %-6s %10s %16s %11s\n' program count unit time rate "peak RSS"
@@ -59,9 +65,13 @@ row "clickhouse-client (TCP)" "$ROWS" rows "$p_s" "$p_r"
 measure raw ch-insert -r -u "$CH_URL" -t telecom.cdr_raw cdr.ch.jsonl
 r_s=$SECS r_r=$RSS_KB
 row "ch-insert -r (as they are)" "$ROWS" rows "$r_s" "$r_r"
-measure z0 ch-insert -z 0 -u "$CH_URL" -t telecom.cdr_z0 cdr.jsonl
+measure z1 ch-insert -z 1 -u "$CH_URL" -t telecom.cdr_z1 cdr.jsonl
 z_s=$SECS z_r=$RSS_KB
-row "ch-insert -z 0 (no gzip)" "$ROWS" rows "$z_s" "$z_r"
+row "ch-insert -z 1 (gzip)" "$ROWS" rows "$z_s" "$z_r"
+measure curl curl -sSf --data-binary @cdr.ch.jsonl -o /dev/null \
+	"$CH_URL/?query=INSERT%20INTO%20telecom.cdr_curl%20FORMAT%20JSONEachRow"
+f_s=$SECS f_r=$RSS_KB
+row "curl (one HTTP request)" "$ROWS" rows "$f_s" "$f_r"
 
 # Correctness beside the speed: the tables hold the same rows.
 sig="count(), uniqExact(cdr_id), sum(duration_s), sum(charge), sum(answered),
@@ -69,14 +79,19 @@ sig="count(), uniqExact(cdr_id), sum(duration_s), sum(charge), sum(answered),
 a=$(ch_query "SELECT $sig FROM telecom.cdr FORMAT TSV")
 b=$(ch_query "SELECT $sig FROM telecom.cdr_client FORMAT TSV")
 c=$(ch_query "SELECT $sig FROM telecom.cdr_raw FORMAT TSV")
-d=$(ch_query "SELECT $sig FROM telecom.cdr_z0 FORMAT TSV")
+d=$(ch_query "SELECT $sig FROM telecom.cdr_z1 FORMAT TSV")
+e=$(ch_query "SELECT $sig FROM telecom.cdr_curl FORMAT TSV")
 echo
 echo "rows, ids, sums:  ch-insert   $a"
 echo "                  client      $b"
 echo "                  ch-insert -r $c"
-echo "                  ch-insert -z 0 $d"
-[ "$a" = "$b" ] && [ "$a" = "$c" ] && [ "$a" = "$d" ] || echo "THE TABLES DIFFER"
+echo "                  ch-insert -z 1 $d"
+echo "                  curl        $e"
+[ "$a" = "$b" ] && [ "$a" = "$c" ] && [ "$a" = "$d" ] && [ "$a" = "$e" ] ||
+	echo "THE TABLES DIFFER"
 echo "ch-insert/clickhouse-client rows/s ratio:     $(ratio "$p_s" "$o_s") (goal >= 1.0)"
 echo "ch-insert -r/clickhouse-client rows/s ratio:  $(ratio "$p_s" "$r_s")"
-echo "ch-insert -z 0/clickhouse-client rows/s ratio: $(ratio "$p_s" "$z_s")"
+echo "ch-insert -z 1/clickhouse-client rows/s ratio: $(ratio "$p_s" "$z_s")"
+echo "curl/clickhouse-client rows/s ratio:          $(ratio "$p_s" "$f_s")"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "peak RSS: ch-insert $(ratio "$o_r" 1024) MB, clickhouse-client $(ratio "$p_r" 1024) MB, ch-insert -r $(ratio "$r_r" 1024) MB"

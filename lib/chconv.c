@@ -469,6 +469,27 @@ jtype(json_t *v)
 	}
 }
 
+/* Decimal text of an integer (what %llu, or %lld when neg, writes). */
+static void
+put_u64(struct buf *out, unsigned long long u, int neg)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (neg)
+		*--p = '-';
+	buf_add(out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static void
+put_i64(struct buf *out, long long v)
+{
+	put_u64(out, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v,
+	    v < 0);
+}
+
 /* Whole string is an integer (optional sign); strtoll/strtoull range. */
 static int
 str_int(const char *s, int is_unsigned, long long *sv, unsigned long long *uv)
@@ -546,12 +567,12 @@ conv_int(const struct chtype *t, json_t *v, struct buf *out, char *err,
 	if (uns) {
 		if (t->bits < 64 && uv >> t->bits)
 			FAIL("%llu is out of range", uv);
-		buf_printf(out, "%llu", uv);
+		put_u64(out, uv, 0);
 	} else {
 		if (t->bits < 64 && (sv < -(1LL << (t->bits - 1)) ||
 		    sv >= (1LL << (t->bits - 1))))
 			FAIL("%lld is out of range", sv);
-		buf_printf(out, "%lld", sv);
+		put_i64(out, sv);
 	}
 	return 0;
 }
@@ -738,7 +759,7 @@ conv_time(const struct chtype *t, json_t *v, struct buf *out, char *err,
 	case CK_DATETIME:
 		if (sec < 0 || sec > 4294967295LL)
 			FAIL("%lld is outside the DateTime range (1970..2106)", sec);
-		buf_printf(out, "%lld", sec);	/* unquoted: any length */
+		put_i64(out, sec);	/* unquoted: any length */
 		return 0;
 	default:	/* DateTime64 */
 		if (sec < 0)

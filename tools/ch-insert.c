@@ -83,7 +83,7 @@ static FILE *deadf;
 static const char *deadpath;
 static long long batch_rows = 100000, batch_bytes = 64LL << 20, batch_ms = 1000;
 static long long retry_ms = 300000, max_errors = -1;
-static int gzip_level = 1, raw_mode;
+static int gzip_level = -1, raw_mode;	/* -1: by the server's address */
 static long long stats_ms;
 
 static volatile sig_atomic_t stop, want_stats;
@@ -138,7 +138,8 @@ help(void)
 	    "  -t, --table DB.TABLE    the table (required)\n"
 	    "  -T, --batch-ms DUR      longest wait before a batch is sent (1s)\n"
 	    "  -u, --url URL           http(s)://host:port (http://localhost:8123)\n"
-	    "  -z, --gzip-level N      gzip level of request bodies, 0 off (1)\n"
+	    "  -z, --gzip-level N      gzip level of request bodies, 0 off\n"
+	    "                          (0 for a loopback server, else 1)\n"
 	    "      --cacert FILE       CA certificates for https\n"
 	    "      --max-line SIZE     longest record accepted (16M)\n"
 	    "      --stats-file FILE   statistics as a Prometheus text file\n"
@@ -612,13 +613,15 @@ batch_reset(void)
 	batch.started = 0;
 }
 
-/* Body of rows [lo,hi) not already stored; returns the number of rows. */
+/*
+ * Body of rows [lo,hi) not already stored, in *body (the rows themselves
+ * when none is left out, else a copy); returns the number of rows.
+ */
 static size_t
-build_body(size_t lo, size_t hi)
+build_body(size_t lo, size_t hi, const void **body, size_t *len)
 {
 	size_t n = 0;
 
-	buf_reset(&batch.body);
 	for (size_t i = lo; i < hi; i++) {
 		struct row *r = &batch.r[i];
 		if (r->stream >= 0 && streams[r->stream].nstored &&
@@ -627,11 +630,21 @@ build_body(size_t lo, size_t hi)
 			st[S_SKIPPED].value++;
 			continue;
 		}
-		if (r->stream == -2)
-			continue;
-		buf_add(&batch.body, batch.rows.p + r->off, r->len);
-		n++;
+		if (r->stream != -2)
+			n++;
 	}
+	if (n == hi - lo) {
+		*body = batch.rows.p + batch.r[lo].off;
+		*len = batch.r[hi - 1].off + batch.r[hi - 1].len - batch.r[lo].off;
+		return n;
+	}
+	buf_reset(&batch.body);
+	for (size_t i = lo; i < hi; i++)
+		if (batch.r[i].stream != -2)
+			buf_add(&batch.body, batch.rows.p + batch.r[i].off,
+			    batch.r[i].len);
+	*body = batch.body.p;
+	*len = batch.body.len;
 	return n;
 }
 
@@ -654,14 +667,13 @@ insert_range(size_t lo, size_t hi)
 	int r;
 
 	for (int attempt = 1;; attempt++) {
-		if ((n = build_body(lo, hi)) == 0)
+		const void *body;
+		size_t len;
+		if ((n = build_body(lo, hi, &body, &len)) == 0)
 			return;
-		const void *body = batch.body.p;
-		size_t len = batch.body.len;
 		if (gzip_level > 0) {
 			buf_reset(&batch.gz);
-			if (chh_gzip(batch.body.p, batch.body.len, gzip_level,
-			    &batch.gz) != 0)
+			if (chh_gzip(body, len, gzip_level, &batch.gz) != 0)
 				die(EX_SOFTWARE, "gzip failed");
 			body = batch.gz.p;
 			len = batch.gz.len;
@@ -941,6 +953,26 @@ describe(void)
 	}
 }
 
+/*
+ * The URL names this machine (localhost, 127.x.x.x, [::1]): compressing
+ * costs more time there than sending the bytes saves.
+ */
+static int
+is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	h = h ? h + 3 : url;
+	if (strchr(h, '@') && strchr(h, '@') < h + strcspn(h, "/"))
+		h = strchr(h, '@') + 1;
+	if (*h == '[')
+		return strncmp(h, "[::1]", 5) == 0;
+	n = strcspn(h, ":/");
+	return (n == 9 && strncasecmp(h, "localhost", 9) == 0) ||
+	    (n >= 4 && strncmp(h, "127.", 4) == 0);
+}
+
 static char *
 quote_table(const char *t)
 {
@@ -1172,6 +1204,8 @@ main(int argc, char *argv[])
 	if (chh_init(&ch, url, user, password, cafile, insecure, timeout, err,
 	    sizeof err) != 0)
 		die(EX_CONFIG, "%s", err);
+	if (gzip_level < 0)
+		gzip_level = is_loopback(url) ? 0 : 1;
 	free(url);
 	free(cafile);
 	free(user);

@@ -264,6 +264,85 @@ test_rows(void)
 	chconv_free(&cv);
 }
 
+/*
+ * chconv_row_text: the same row as the tree for the records it takes (0),
+ * and leaves the others to the tree (1) with the output unchanged.
+ */
+static void
+same_row(struct chconv *cv, const char *text, int want, int line)
+{
+	struct buf a, b;
+	char err[256];
+	json_error_t je;
+	json_t *v = json_loads(text, 0, &je);
+	int r, r2;
+
+	buf_init(&a);
+	buf_init(&b);
+	buf_puts(&a, "prefix");
+	r = chconv_row_text(cv, text, strlen(text), &a);
+	r2 = v ? chconv_row(cv, v, &b, err, sizeof err) : -1;
+	checks++;
+	if (r != want || (r == 0 && (r2 != 0 || a.len != b.len + 6 ||
+	    memcmp(a.p + 6, b.p, b.len) != 0)) ||
+	    (r == 1 && a.len != 6)) {
+		fprintf(stderr, "%s:%d: one pass %s: got %d %.*s, tree %.*s\n",
+		    __FILE__, line, text, r, (int)a.len, a.p, (int)b.len, b.p);
+		failures++;
+	}
+	json_decref(v);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+#define SAME(cv, in, want) same_row(cv, in, want, __LINE__)
+
+static void
+test_rows_text(void)
+{
+	struct chconv cv;
+
+	chconv_init(&cv);
+	chconv_add(&cv, "s", "String");
+	chconv_add(&cv, "i", "Int32");
+	chconv_add(&cv, "u", "UInt8");
+	chconv_add(&cv, "big", "Int64");
+	chconv_add(&cv, "f", "Float64");
+	chconv_add(&cv, "t", "DateTime");
+	chconv_add(&cv, "d", "Date");
+	chconv_add(&cv, "dec", "Decimal(10, 2)");
+	chconv_add(&cv, "n", "Nullable(Int8)");
+	chconv_add(&cv, "a", "Array(String)");
+	chconv_add(&cv, "obj", "String");
+	SAME(&cv, "{\"s\":\"x\",\"i\":-5,\"u\":true,\"f\":1.5,"
+	    "\"t\":\"2026-11-01T08:15:02Z\",\"d\":\"2026-11-01\","
+	    "\"dec\":0.10,\"n\":null,\"a\":[\"p\",\"q\"],\"other\":[1,{}]}", 0);
+	SAME(&cv, " { \"s\" : 7 , \"i\" : \"12\" , \"u\" : null } ", 0);
+	SAME(&cv, "{\"big\":-9223372036854775808,\"f\":-0,\"t\":1700000000}", 0);
+	SAME(&cv, "{}", 0);
+	SAME(&cv, "{\"s\":\"x\",\"unknown\":\"y\",\"n\":3}", 0);
+	/* left to the tree */
+	SAME(&cv, "{\"s\":\"a\",\"s\":\"b\"}", 1);	/* repeated key */
+	SAME(&cv, "{\"s\":\"a\\\"b\"}", 1);		/* an escape */
+	SAME(&cv, "{\"s\":\"\xc3\xa9\"}", 1);		/* non-ASCII */
+	SAME(&cv, "{\"obj\":{\"k\":1}}", 1);		/* an object */
+	SAME(&cv, "{\"big\":99999999999999999999}", 1);	/* too big */
+	SAME(&cv, "{\"f\":1e400}", 1);
+	SAME(&cv, "{\"i\":01}", 1);
+	SAME(&cv, "{\"i\":1.}", 1);
+	SAME(&cv, "{\"s\":\"x\",}", 1);
+	SAME(&cv, "{\"s\":\"x\"} x", 1);
+	SAME(&cv, "{\"s\":\"x\"", 1);
+	SAME(&cv, "{\"u\":300}", 1);			/* does not convert */
+	SAME(&cv, "[1]", 1);
+	SAME(&cv, "{\"_kafka\":{\"offset\":1},\"s\":\"x\"}", 1);
+	SAME(&cv, "{\"op\":\"c\",\"s\":\"x\"}", 1);
+	SAME(&cv, "{\"a\":[1,2,]}", 1);
+	CHECK(chconv_map(&cv, "s", "x.y") == 0);
+	SAME(&cv, "{\"i\":1}", 1);			/* a mapping */
+	chconv_free(&cv);
+}
+
 static void
 test_types(void)
 {
@@ -324,6 +403,7 @@ main(void)
 	test_times();
 	test_arrays();
 	test_rows();
+	test_rows_text();
 	test_types();
 	test_http();
 	CHECK(chconv_parse_time("2026-11-01T08:15:02.123456789Z", 30, &s, &ns) == 0 &&
