@@ -21,6 +21,12 @@
 
 #define FLUSH_MS	100	/* flush and store at least this often */
 #define WAIT_MS		100	/* longest wait for a message */
+/*
+ * With -e, how long the broker may hold a fetch that finds nothing: the
+ * end of the partition read last is only known when such a fetch returns
+ * (librdkafka's default, 500 ms, is that much added to every -e run).
+ */
+#define EOF_WAIT_MS	"100"
 
 enum start_kind {
 	START_DEFAULT, START_BEGINNING, START_END, START_STORED,
@@ -61,6 +67,8 @@ static int out_failed;
 static int done;		/* -c, -e or e@ reached */
 static int status;		/* exit status */
 static unsigned long long nmsgs, nbytes, nerrors, last_nmsgs;
+static unsigned long long drain_msgs, drain_bytes; /* when last emptied */
+static unsigned long long wake_msgs = 50000, wake_bytes = 32 << 20;
 static long long down_since, last_probe, last_stats, last_flush;
 static int last_err;		/* the error last reported, until progress */
 static char *last_err_where;
@@ -740,6 +748,27 @@ housekeeping(int simple)
 		done = 1;
 }
 
+/*
+ * The queue was just emptied after as many records as fill it. A fetcher
+ * that stopped because the queue was full (queued.min.messages,
+ * queued.max.messages.kbytes) looks again only when its broker thread
+ * wakes, up to a second later in librdkafka 2.0: a request to a broker
+ * wakes it now (the leader of the first partition still being read).
+ */
+static void
+wake_fetcher(rd_kafka_t *rk)
+{
+	int64_t lo, hi;
+	size_t i;
+
+	for (i = 0; i < nparts; i++)
+		if (!parts[i].eof && !parts[i].stopped) {
+			rd_kafka_query_watermark_offsets(rk, parts[i].topic,
+			    parts[i].partition, &lo, &hi, WAIT_MS);
+			return;
+		}
+}
+
 /* Start offsets: -o for the partitions in l (without -G, all of them). */
 
 static int64_t
@@ -1165,7 +1194,8 @@ main(int argc, char **argv)
 	conf = rd_kafka_conf_new();
 	if (kconf_set(conf, "client.id", "consume") < 0 ||
 	    kconf_set(conf, "log.connection.close", "false") < 0 ||
-	    (group && kconf_set(conf, "auto.offset.reset", "earliest") < 0))
+	    (group && kconf_set(conf, "auto.offset.reset", "earliest") < 0) ||
+	    (exit_eof && kconf_set(conf, "fetch.wait.max.ms", EOF_WAIT_MS) < 0))
 		return EX_SOFTWARE;
 	for (i = 0; i < nconf; i++) {
 		if ((confargs[i][0] == 'X' ?
@@ -1188,6 +1218,15 @@ main(int argc, char **argv)
 		weprintf("no brokers: give them with -b");
 		usage(stderr, EX_USAGE);
 	}
+	/* half the queue's limits: its records' sizes count more than values */
+	vlen = sizeof val;
+	if (rd_kafka_conf_get(conf, "queued.min.messages", val, &vlen) ==
+	    RD_KAFKA_CONF_OK)
+		wake_msgs = strtoull(val, NULL, 10) / 2;
+	vlen = sizeof val;
+	if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", val, &vlen) ==
+	    RD_KAFKA_CONF_OK)
+		wake_bytes = strtoull(val, NULL, 10) * 512;
 	vlen = sizeof val;
 	if (rd_kafka_conf_get(conf, "debug", val, &vlen) == RD_KAFKA_CONF_OK &&
 	    vlen > 1)
@@ -1263,6 +1302,11 @@ main(int argc, char **argv)
 			housekeeping(simple);
 			if (done || stop_sig)
 				break;
+			if (nmsgs - drain_msgs >= wake_msgs ||
+			    nbytes - drain_bytes >= wake_bytes)
+				wake_fetcher(rk);
+			drain_msgs = nmsgs;
+			drain_bytes = nbytes;
 			n = rd_kafka_consume_callback_queue(q, WAIT_MS, consume_cb,
 			    NULL);
 		}
