@@ -1163,11 +1163,11 @@ chconv_row_text(struct chconv *cv, const char *line, size_t len,
     struct buf *out)
 {
 	const char *p = line, *e = line + len, *k, *s;
-	size_t mark = out->len, kn, sn;
+	size_t mark = out ? out->len : 0, kn, sn;
 	int first = 1;
 	char err[512];
 
-	if (cv->mapped)
+	if (cv->mapped && out)
 		return 1;
 	p = tws(p, e);
 	if (p >= e || *p != '{')
@@ -1177,7 +1177,8 @@ chconv_row_text(struct chconv *cv, const char *line, size_t len,
 			cv->cols[i].gen = 0;
 		cv->gen = 1;
 	}
-	buf_putc(out, '{');
+	if (out)
+		buf_putc(out, '{');
 	p = tws(p + 1, e);
 	if (p < e && *p == '}') {
 		p++;
@@ -1200,7 +1201,7 @@ chconv_row_text(struct chconv *cv, const char *line, size_t len,
 		    (kn == 6 && memcmp(k, "_kafka", 6) == 0) ||
 		    (kn == 4 && memcmp(k, "_csv", 4) == 0))
 			goto fallback;
-		i = chconv_find(cv, k, kn);
+		i = out ? chconv_find(cv, k, kn) : -1;
 		if (i >= 0 && cv->cols[i].gen == cv->gen)
 			goto fallback;	/* a repeated key: the tree keeps the last */
 		if (*p == '"') {
@@ -1255,6 +1256,10 @@ chconv_row_text(struct chconv *cv, const char *line, size_t len,
 			if (q == NULL || (v = json_loadb(p, (size_t)(q - p),
 			    JSON_DECODE_ANY, &je)) == NULL)
 				goto fallback;
+			if (i < 0) {
+				json_decref(v);	/* checked, not stored */
+				v = NULL;
+			}
 			p = q;
 		} else {
 			goto fallback;	/* an object: flattened by the tree */
@@ -1280,9 +1285,11 @@ chconv_row_text(struct chconv *cv, const char *line, size_t len,
 done:
 	if (tws(p, e) != e)
 		goto fallback;
-	buf_putc(out, '}');
+	if (out)
+		buf_putc(out, '}');
 	return 0;
 fallback:
-	out->len = mark;
+	if (out)
+		out->len = mark;
 	return 1;
 }

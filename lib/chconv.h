@@ -103,6 +103,8 @@ int chconv_row(struct chconv *cv, json_t *rec, struct buf *out,
  * such a record, or not valid JSON, or a value does not convert (so that
  * the reason is the tree's), or it has a top-level op, source, _kafka or
  * _csv (a change record, or a source position the caller must read).
+ * With out NULL, only the check: 0 when the record is such an object
+ * (valid JSON, no position), to be sent as it is.
  */
 int chconv_row_text(struct chconv *cv, const char *line, size_t len,
     struct buf *out);

@@ -766,8 +766,12 @@ add_record(const char *file, unsigned long long lineno, const char *line,
 	int si = -1;
 
 	st[S_IN].value++;
-	if (!raw_mode && chconv_row_text(&cv, line, len, &batch.rows) == 0) {
-		/* a record without a source position, converted from its text */
+	if (raw_mode ? chconv_row_text(&cv, line, len, NULL) == 0 :
+	    chconv_row_text(&cv, line, len, &batch.rows) == 0) {
+		/* a record without a source position, checked or converted in
+		 * one pass over its text */
+		if (raw_mode)
+			buf_add(&batch.rows, line, len);
 		add_row(file, lineno, line, len, mark, -1, NULL);
 		return;
 	}

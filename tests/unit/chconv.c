@@ -297,6 +297,12 @@ same_row(struct chconv *cv, const char *text, int want, int line)
 
 #define SAME(cv, in, want) same_row(cv, in, want, __LINE__)
 
+static int
+text_check(struct chconv *cv, const char *text)
+{
+	return chconv_row_text(cv, text, strlen(text), NULL);
+}
+
 static void
 test_rows_text(void)
 {
@@ -338,6 +344,12 @@ test_rows_text(void)
 	SAME(&cv, "{\"_kafka\":{\"offset\":1},\"s\":\"x\"}", 1);
 	SAME(&cv, "{\"op\":\"c\",\"s\":\"x\"}", 1);
 	SAME(&cv, "{\"a\":[1,2,]}", 1);
+	/* the check alone (records sent as they are) */
+	CHECK(text_check(&cv, "{\"u\":300,\"x\":[1,{}]}") == 0);
+	CHECK(text_check(&cv, "{\"s\":\"a\",\"s\":1}") == 0);
+	CHECK(text_check(&cv, "{\"s\":\"a\",}") == 1);
+	CHECK(text_check(&cv, "{\"_csv\":{}}") == 1);
+	CHECK(text_check(&cv, "[]") == 1);
 	CHECK(chconv_map(&cv, "s", "x.y") == 0);
 	SAME(&cv, "{\"i\":1}", 1);			/* a mapping */
 	chconv_free(&cv);
