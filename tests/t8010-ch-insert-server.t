@@ -37,9 +37,11 @@ test_expect_success 'server stopped during a run: ch-insert waits, resumes, lose
 	cat part1 >&3 &&
 	wait_until 60 "the first half stored" has_rows a 5000 &&
 	ch_stop &&
-	cat part2 >&3 &&
+	# ch-insert reads no more while it retries: the writer must not block us
+	{ cat part2 >&3 & } && writer=$! &&
 	wait_until 60 "ch-insert retrying" grep -q "retrying" err.a &&
 	ch_start_again &&
+	wait $writer &&
 	exec 3>&- &&
 	wait $pid &&
 	{ test "$(cat rc.a)" = 0 || { cat err.a; false; }; } &&
