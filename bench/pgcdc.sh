@@ -60,6 +60,6 @@ n1=$(grep -c '"op":"[cu]"' ours.jsonl)
 n2=$(grep -c '"action":"[IU]"' peer.jsonl)
 echo
 echo "changes written: pgcdc2jsonl=$n1 pg_recvlogical=$n2 (expected $changes each)"
-echo "pgcdc2jsonl/pg_recvlogical changes/s ratio:  $(ratio "$p_s" "$o_s") (goal >= 1.0)"
+echo "pgcdc2jsonl/pg_recvlogical changes/s ratio:  $(ratio "$p_s" "$o_s") (goal >= 1.5)"
 echo "bytes written: pgcdc2jsonl $(wc -c <ours.jsonl), pg_recvlogical $(wc -c <peer.jsonl)"
 echo "peak RSS: pgcdc2jsonl $(ratio "$o_r" 1024) MB, pg_recvlogical $(ratio "$p_r" 1024) MB"

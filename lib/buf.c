@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ buf_free(struct buf *b)
 }
 
 void
-buf_reserve(struct buf *b, size_t extra)
+buf_grow(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 
@@ -35,24 +36,45 @@ buf_reserve(struct buf *b, size_t extra)
 }
 
 void
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	buf_reserve(b, n);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-void
 buf_puts(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
 }
 
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
 void
-buf_putc(struct buf *b, char c)
+buf_put_u64(struct buf *b, unsigned long long v)
 {
-	buf_reserve(b, 1);
-	b->p[b->len++] = c;
+	char tmp[24];
+	int i = sizeof tmp;
+
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		i -= 2;
+		memcpy(tmp + i, digits2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(tmp + i, digits2 + 2 * v, 2);
+	} else
+		tmp[--i] = (char)('0' + v);
+	buf_add(b, tmp + i, sizeof tmp - i);
+}
+
+void
+buf_put_i64(struct buf *b, long long v)
+{
+	if (v < 0) {
+		buf_putc(b, '-');
+		buf_put_u64(b, 0ULL - (unsigned long long)v);
+	} else
+		buf_put_u64(b, (unsigned long long)v);
 }
 
 void
@@ -148,45 +170,73 @@ buf_json_str(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, start, k;
+	size_t i = 0, k;
+	char *o;
 
-	buf_reserve(b, n + 2);
-	b->p[b->len++] = '"';
+	/* the worst case: every byte a \u00XX or a U+FFFD */
+	buf_reserve(b, 6 * n + 2);
+	o = b->p + b->len;
+	*o++ = '"';
 	while (i < n) {
-		start = i;
-		while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' &&
-		    p[i] < 0x80)
-			i++;
-		if (i > start)
-			buf_add(b, p + start, i - start);
+		unsigned c;
+
+		/* eight plain bytes at a time: none below 0x20, none a quote,
+		 * a backslash or non-ASCII */
+		while (i + 8 <= n) {
+			uint64_t w, lo, q, bs;
+
+			memcpy(&w, p + i, 8);
+			lo = (w - 0x2020202020202020ULL) & ~w;
+			q = w ^ 0x2222222222222222ULL;
+			q = (q - 0x0101010101010101ULL) & ~q;
+			bs = w ^ 0x5c5c5c5c5c5c5c5cULL;
+			bs = (bs - 0x0101010101010101ULL) & ~bs;
+			if ((lo | q | bs | w) & 0x8080808080808080ULL)
+				break;
+			memcpy(o, p + i, 8);
+			o += 8;
+			i += 8;
+		}
 		if (i >= n)
 			break;
-		if (p[i] >= 0x80) {
+		c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
 			if ((k = utf8_seq(p + i, n - i)) == 0) {
-				buf_add(b, "\xef\xbf\xbd", 3);
+				memcpy(o, "\xef\xbf\xbd", 3);
+				o += 3;
 				i++;
 			} else {
-				buf_add(b, p + i, k);
+				memcpy(o, p + i, k);
+				o += k;
 				i += k;
 			}
 			continue;
 		}
-		switch (p[i]) {
-		case '"': buf_add(b, "\\\"", 2); break;
-		case '\\': buf_add(b, "\\\\", 2); break;
-		case '\n': buf_add(b, "\\n", 2); break;
-		case '\r': buf_add(b, "\\r", 2); break;
-		case '\t': buf_add(b, "\\t", 2); break;
-		case '\b': buf_add(b, "\\b", 2); break;
-		case '\f': buf_add(b, "\\f", 2); break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[p[i] >> 4], hex[p[i] & 15] };
-			buf_add(b, u, 6);
-		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 		}
 		i++;
 	}
-	buf_putc(b, '"');
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
 }
 
 void

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 struct buf {
 	char *p;
@@ -12,11 +13,36 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
-void buf_reserve(struct buf *b, size_t extra);
+/* Grow so that extra more bytes and a NUL fit (buf_reserve's slow path). */
+void buf_grow(struct buf *b, size_t extra);
 static inline void buf_reset(struct buf *b) { b->len = 0; }
-void buf_add(struct buf *b, const void *p, size_t n);
+
+static inline void
+buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 > b->cap)
+		buf_grow(b, extra);
+}
+
+static inline void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static inline void
+buf_putc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->p[b->len++] = c;
+}
+
 void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+/* Decimal text of v. */
+void buf_put_u64(struct buf *b, unsigned long long v);
+void buf_put_i64(struct buf *b, long long v);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* NUL-terminate without counting the NUL; returns b->p. */

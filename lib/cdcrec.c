@@ -111,14 +111,14 @@ void
 cdc_value_int(struct cdcrec *r, const char *name, long long v)
 {
 	field_name(r, name);
-	buf_printf(r->cur, "%lld", v);
+	buf_put_i64(r->cur, v);
 }
 
 void
 cdc_value_uint(struct cdcrec *r, const char *name, unsigned long long v)
 {
 	field_name(r, name);
-	buf_printf(r->cur, "%llu", v);
+	buf_put_u64(r->cur, v);
 }
 
 void
@@ -126,6 +126,32 @@ cdc_value_null(struct cdcrec *r, const char *name)
 {
 	field_name(r, name);
 	buf_add(r->cur, "null", 4);
+}
+
+void
+cdc_value_key(struct cdcrec *r, const char *key, size_t keylen,
+    const char *json, size_t len)
+{
+	struct buf *b = r->cur;
+
+	buf_reserve(b, keylen + len + 1);
+	if (!r->first)
+		b->p[b->len++] = ',';
+	r->first = 0;
+	memcpy(b->p + b->len, key, keylen);
+	memcpy(b->p + b->len + keylen, json, len);
+	b->len += keylen + len;
+}
+
+void
+cdc_fields(struct cdcrec *r, const char *json, size_t len)
+{
+	if (!len)
+		return;
+	if (!r->first)
+		buf_putc(r->cur, ',');
+	r->first = 0;
+	buf_add(r->cur, json, len);
 }
 
 void
@@ -142,8 +168,11 @@ cdc_transaction(struct cdcrec *r, const char *id,
 	buf_reset(&r->txn);
 	buf_puts(&r->txn, "{\"id\":");
 	buf_json_str(&r->txn, id, strlen(id));
-	buf_printf(&r->txn, ",\"total_order\":%llu,\"data_collection_order\":%llu}",
-	    total_order, collection_order);
+	buf_puts(&r->txn, ",\"total_order\":");
+	buf_put_u64(&r->txn, total_order);
+	buf_puts(&r->txn, ",\"data_collection_order\":");
+	buf_put_u64(&r->txn, collection_order);
+	buf_putc(&r->txn, '}');
 }
 
 static void
@@ -174,9 +203,13 @@ cdc_end(struct cdcrec *r, long long ts_ms, long long source_ts_ms)
 			buf_add(o, row->p, row->len);
 			buf_putc(o, ',');
 		}
-		buf_printf(o, "\"__op\":\"%c\",\"__deleted\":\"%s\","
-		    "\"__source_ts_ms\":%lld}\n", r->op,
-		    r->op == 'd' ? "true" : "false", source_ts_ms);
+		buf_puts(o, "\"__op\":\"");
+		buf_putc(o, r->op);
+		buf_puts(o, r->op == 'd' ? "\",\"__deleted\":\"true\"" :
+		    "\",\"__deleted\":\"false\"");
+		buf_puts(o, ",\"__source_ts_ms\":");
+		buf_put_i64(o, source_ts_ms);
+		buf_puts(o, "}\n");
 		return;
 	}
 	buf_puts(o, "{\"before\":");
@@ -185,8 +218,11 @@ cdc_end(struct cdcrec *r, long long ts_ms, long long source_ts_ms)
 	put_row(o, r->have_after, &r->after);
 	buf_puts(o, ",\"source\":{");
 	buf_add(o, r->source.p, r->source.len);
-	buf_printf(o, "},\"op\":\"%c\",\"ts_ms\":%lld,\"transaction\":", r->op,
-	    ts_ms);
+	buf_puts(o, "},\"op\":\"");
+	buf_putc(o, r->op);
+	buf_puts(o, "\",\"ts_ms\":");
+	buf_put_i64(o, ts_ms);
+	buf_puts(o, ",\"transaction\":");
 	if (r->txn.len)
 		buf_add(o, r->txn.p, r->txn.len);
 	else

@@ -72,6 +72,14 @@ void cdc_value_uint(struct cdcrec *r, const char *name,
     unsigned long long v);
 void cdc_value_null(struct cdcrec *r, const char *name);
 void cdc_value_bool(struct cdcrec *r, const char *name, int v);
+/* A field whose name is already written as JSON with its colon
+ * ("\"id\":"), for names that repeat in every record. */
+void cdc_value_key(struct cdcrec *r, const char *key, size_t keylen,
+    const char *json, size_t len);
+/* Fields already written as JSON ("a":1,"b":2, without braces), appended
+ * to the current object: for the part of an object that many records
+ * share. */
+void cdc_fields(struct cdcrec *r, const char *json, size_t len);
 
 /*
  * Transaction metadata of the record (Debezium's provide.transaction.metadata):

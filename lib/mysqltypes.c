@@ -29,28 +29,6 @@ be(const unsigned char *p, int n)
 	return v;
 }
 
-static void
-put_u64(struct buf *b, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof tmp;
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	buf_add(b, tmp + i, sizeof tmp - i);
-}
-
-static void
-put_i64(struct buf *b, int64_t v)
-{
-	if (v < 0) {
-		buf_putc(b, '-');
-		put_u64(b, (uint64_t)0 - (uint64_t)v);
-	} else
-		put_u64(b, (uint64_t)v);
-}
-
 /* n digits, zero-padded. */
 static void
 put_dig(struct buf *b, unsigned v, int n)
@@ -168,6 +146,25 @@ my_decimal_size(int prec, int scale)
 	    dig2bytes[scale % 9];
 }
 
+/* v in decimal at dst, zero-padded to n digits (more when a corrupt
+ * group holds more, as printf's %0*u would); returns the count. */
+static int
+dig_into(char *dst, unsigned v, int n)
+{
+	char tmp[12];
+	int k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (k < n)
+		tmp[k++] = '0';
+	for (int i = 0; i < k; i++)
+		dst[i] = tmp[k - 1 - i];
+	return k;
+}
+
 int
 my_decimal_str(struct buf *out, const unsigned char *p, int prec, int scale)
 {
@@ -188,13 +185,11 @@ my_decimal_str(struct buf *out, const unsigned char *p, int prec, int scale)
 	/* integer part: leading partial group, then groups of 9 */
 	int lead = intg % 9, lb = dig2bytes[lead];
 	if (lb) {
-		nd += snprintf(digits + nd, sizeof digits - nd, "%0*u", lead,
-		    (unsigned)be(d + i, lb));
+		nd += dig_into(digits + nd, (unsigned)be(d + i, lb), lead);
 		i += lb;
 	}
 	for (int g = 0; g < intg / 9; g++) {
-		nd += snprintf(digits + nd, sizeof digits - nd, "%09u",
-		    (unsigned)be(d + i, 4));
+		nd += dig_into(digits + nd, (unsigned)be(d + i, 4), 9);
 		i += 4;
 	}
 	if (neg)
@@ -210,14 +205,13 @@ my_decimal_str(struct buf *out, const unsigned char *p, int prec, int scale)
 	if (scale > 0) {
 		nd = 0;
 		for (int g = 0; g < scale / 9; g++) {
-			nd += snprintf(digits + nd, sizeof digits - nd, "%09u",
-			    (unsigned)be(d + i, 4));
+			nd += dig_into(digits + nd, (unsigned)be(d + i, 4), 9);
 			i += 4;
 		}
 		int tail = scale % 9;
 		if (tail) {
-			nd += snprintf(digits + nd, sizeof digits - nd, "%0*u",
-			    tail, (unsigned)be(d + i, dig2bytes[tail]));
+			nd += dig_into(digits + nd,
+			    (unsigned)be(d + i, dig2bytes[tail]), tail);
 		}
 		buf_putc(out, '.');
 		buf_add(out, digits, nd);
@@ -316,7 +310,7 @@ out_date(struct buf *out, const struct mytime *t, enum my_enc enc)
 		if (t->year == 0 && t->month == 0 && t->day == 0)
 			buf_puts(out, "null");
 		else
-			put_i64(out, days_from_civil(t->year, t->month, t->day));
+			buf_put_i64(out, days_from_civil(t->year, t->month, t->day));
 		return;
 	}
 	buf_putc(out, '"');
@@ -332,9 +326,9 @@ out_datetime(struct buf *out, const struct mytime *t, int fsp,
 		if (t->year == 0 && t->month == 0 && t->day == 0)
 			buf_puts(out, "null");
 		else if (fsp <= 3)
-			put_i64(out, epoch_us(t) / 1000);
+			buf_put_i64(out, epoch_us(t) / 1000);
 		else
-			put_i64(out, epoch_us(t));
+			buf_put_i64(out, epoch_us(t));
 		return;
 	}
 	buf_putc(out, '"');
@@ -383,7 +377,7 @@ out_time(struct buf *out, const struct mytime *t, int fsp, enum my_enc enc)
 	if (enc == MY_ENC_DEBEZIUM) {
 		long long us = ((long long)t->hour * 3600 + t->minute * 60 +
 		    t->second) * 1000000LL + (long long)t->us;
-		put_i64(out, t->neg ? -us : us);
+		buf_put_i64(out, t->neg ? -us : us);
 		return;
 	}
 	buf_putc(out, '"');
@@ -445,7 +439,7 @@ put_geometry(struct buf *out, const unsigned char *p, size_t n)
 	buf_puts(out, "{\"wkb\":\"");
 	buf_base64(out, p + 4, n - 4);
 	buf_puts(out, "\",\"srid\":");
-	put_u64(out, le(p, 4));
+	buf_put_u64(out, le(p, 4));
 	buf_putc(out, '}');
 }
 
@@ -464,7 +458,7 @@ put_bits(struct buf *out, const unsigned char *p, int nb, int nbits,
 		put_bytes(out, r, nb);
 		return;
 	}
-	put_u64(out, be(p, nb));
+	buf_put_u64(out, be(p, nb));
 }
 
 static void
@@ -478,14 +472,14 @@ put_enum(struct buf *out, const struct mycol *c, uint64_t idx)
 		my_json_text(out, (const unsigned char *)c->vals[idx - 1],
 		    c->vlens[idx - 1], c->charset);
 	else
-		put_u64(out, idx);
+		buf_put_u64(out, idx);
 }
 
 static void
 put_set(struct buf *out, const struct mycol *c, uint64_t bits)
 {
 	if (!c->vals) {
-		put_u64(out, bits);
+		buf_put_u64(out, bits);
 		return;
 	}
 	struct buf s;
@@ -516,9 +510,9 @@ my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
 		NEED(1);
 		if (out) {
 			if (c->is_unsigned)
-				put_u64(out, p[0]);
+				buf_put_u64(out, p[0]);
 			else
-				put_i64(out, (int8_t)p[0]);
+				buf_put_i64(out, (int8_t)p[0]);
 		}
 		return 1;
 	case MYT_SHORT:
@@ -526,9 +520,9 @@ my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
 		if (out) {
 			u = le(p, 2);
 			if (c->is_unsigned)
-				put_u64(out, u);
+				buf_put_u64(out, u);
 			else
-				put_i64(out, (int16_t)u);
+				buf_put_i64(out, (int16_t)u);
 		}
 		return 2;
 	case MYT_INT24:
@@ -536,9 +530,9 @@ my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
 		if (out) {
 			u = le(p, 3);
 			if (c->is_unsigned)
-				put_u64(out, u);
+				buf_put_u64(out, u);
 			else
-				put_i64(out, (int32_t)(u << 8) >> 8);
+				buf_put_i64(out, (int32_t)(u << 8) >> 8);
 		}
 		return 3;
 	case MYT_LONG:
@@ -546,9 +540,9 @@ my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
 		if (out) {
 			u = le(p, 4);
 			if (c->is_unsigned)
-				put_u64(out, u);
+				buf_put_u64(out, u);
 			else
-				put_i64(out, (int32_t)u);
+				buf_put_i64(out, (int32_t)u);
 		}
 		return 4;
 	case MYT_LONGLONG:
@@ -556,9 +550,9 @@ my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
 		if (out) {
 			u = le(p, 8);
 			if (c->is_unsigned && enc == MY_ENC_PLAIN)
-				put_u64(out, u);
+				buf_put_u64(out, u);
 			else
-				put_i64(out, (int64_t)u);
+				buf_put_i64(out, (int64_t)u);
 		}
 		return 8;
 	case MYT_FLOAT: {
@@ -588,7 +582,7 @@ my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
 	case MYT_YEAR:
 		NEED(1);
 		if (out)
-			put_u64(out, p[0] ? 1900u + p[0] : 0);
+			buf_put_u64(out, p[0] ? 1900u + p[0] : 0);
 		return 1;
 	case MYT_DATE:
 	case MYT_NEWDATE:
@@ -910,7 +904,7 @@ json_opaque(struct buf *out, const unsigned char *p, size_t n)
 	}
 	}
 	buf_puts(out, "\"base64:type");
-	put_u64(out, t);
+	buf_put_u64(out, t);
 	buf_putc(out, ':');
 	buf_base64(out, d, len);
 	buf_putc(out, '"');
@@ -979,12 +973,12 @@ json_value(struct buf *out, int type, const unsigned char *p, size_t n,
 			return -1;
 		buf_puts(out, p[0] == 0 ? "null" : p[0] == 1 ? "true" : "false");
 		return 0;
-	case 0x05: if (n < 2) return -1; put_i64(out, (int16_t)le(p, 2)); return 0;
-	case 0x06: if (n < 2) return -1; put_u64(out, le(p, 2)); return 0;
-	case 0x07: if (n < 4) return -1; put_i64(out, (int32_t)le(p, 4)); return 0;
-	case 0x08: if (n < 4) return -1; put_u64(out, le(p, 4)); return 0;
-	case 0x09: if (n < 8) return -1; put_i64(out, (int64_t)le(p, 8)); return 0;
-	case 0x0a: if (n < 8) return -1; put_u64(out, le(p, 8)); return 0;
+	case 0x05: if (n < 2) return -1; buf_put_i64(out, (int16_t)le(p, 2)); return 0;
+	case 0x06: if (n < 2) return -1; buf_put_u64(out, le(p, 2)); return 0;
+	case 0x07: if (n < 4) return -1; buf_put_i64(out, (int32_t)le(p, 4)); return 0;
+	case 0x08: if (n < 4) return -1; buf_put_u64(out, le(p, 4)); return 0;
+	case 0x09: if (n < 8) return -1; buf_put_i64(out, (int64_t)le(p, 8)); return 0;
+	case 0x0a: if (n < 8) return -1; buf_put_u64(out, le(p, 8)); return 0;
 	case 0x0b: {
 		if (n < 8)
 			return -1;
@@ -1055,12 +1049,12 @@ my_text_value(struct buf *out, int type, unsigned flags, unsigned charsetnr,
 		return;
 	case MYSQL_TYPE_LONGLONG:
 		if (enc == MY_ENC_DEBEZIUM && (flags & UNSIGNED_FLAG))
-			put_i64(out, (int64_t)strtoull(s, NULL, 10));
+			buf_put_i64(out, (int64_t)strtoull(s, NULL, 10));
 		else
 			buf_add(out, s, n);
 		return;
 	case MYSQL_TYPE_YEAR:
-		put_u64(out, strtoul(s, NULL, 10));
+		buf_put_u64(out, strtoul(s, NULL, 10));
 		return;
 	case MYSQL_TYPE_FLOAT:
 		put_float(out, strtof(s, NULL), 1);
@@ -1080,7 +1074,7 @@ my_text_value(struct buf *out, int type, unsigned flags, unsigned charsetnr,
 			put_bits(out, p, (int)n, (int)length, enc);
 			return;
 		}
-		put_u64(out, be(p, n > 8 ? 8 : (int)n));
+		buf_put_u64(out, be(p, n > 8 ? 8 : (int)n));
 		return;
 	}
 	case MYSQL_TYPE_DATE: case MYSQL_TYPE_NEWDATE:

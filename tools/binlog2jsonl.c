@@ -218,26 +218,51 @@ flush_out(void)
 		out_check(stdout);
 }
 
+/*
+ * The source object. What precedes "row" is the same for every row of an
+ * event, so it is written once and kept while the event's fields stay.
+ */
 static void
 source_fields(const char *db, const char *tb, const char *snap,
     long long ts_ms, const char *file, unsigned long long pos,
     unsigned long long row, const char *gtid)
 {
-	cdc_source_begin(&rec);
-	cdc_value_str(&rec, "version", TP_VERSION);
-	cdc_value_str(&rec, "connector", "mysql");
-	cdc_value_str(&rec, "name", o_name);
-	cdc_value_int(&rec, "ts_ms", ts_ms);
-	cdc_value_str(&rec, "snapshot", snap);
-	cdc_value_str(&rec, "db", db);
-	cdc_value_str(&rec, "table", tb);
-	cdc_value_uint(&rec, "server_id", server_id);
-	if (gtid && *gtid)
-		cdc_value_str(&rec, "gtid", gtid);
-	else
-		cdc_value_null(&rec, "gtid");
-	cdc_value_str(&rec, "file", file);
-	cdc_value_uint(&rec, "pos", pos);
+	static struct buf pre;
+	static const char *k_db, *k_tb, *k_snap;
+	static long long k_ts = -1;
+	static unsigned long long k_pos;
+	static char k_file[256], k_gtid[256];
+
+	if (!gtid)
+		gtid = "";
+	if (db != k_db || tb != k_tb || snap != k_snap || ts_ms != k_ts ||
+	    pos != k_pos || strcmp(file, k_file) != 0 ||
+	    strcmp(gtid, k_gtid) != 0 || strlen(file) >= sizeof k_file ||
+	    strlen(gtid) >= sizeof k_gtid) {
+		cdc_source_begin(&rec);
+		cdc_value_str(&rec, "version", TP_VERSION);
+		cdc_value_str(&rec, "connector", "mysql");
+		cdc_value_str(&rec, "name", o_name);
+		cdc_value_int(&rec, "ts_ms", ts_ms);
+		cdc_value_str(&rec, "snapshot", snap);
+		cdc_value_str(&rec, "db", db);
+		cdc_value_str(&rec, "table", tb);
+		cdc_value_uint(&rec, "server_id", server_id);
+		if (*gtid)
+			cdc_value_str(&rec, "gtid", gtid);
+		else
+			cdc_value_null(&rec, "gtid");
+		cdc_value_str(&rec, "file", file);
+		cdc_value_uint(&rec, "pos", pos);
+		buf_reset(&pre);
+		buf_add(&pre, rec.source.p, rec.source.len);
+		k_db = db, k_tb = tb, k_snap = snap, k_ts = ts_ms, k_pos = pos;
+		snprintf(k_file, sizeof k_file, "%s", file);
+		snprintf(k_gtid, sizeof k_gtid, "%s", gtid);
+	} else {
+		cdc_source_begin(&rec);
+		cdc_fields(&rec, pre.p, pre.len);
+	}
 	cdc_value_uint(&rec, "row", row);
 	cdc_source_end(&rec);
 }
@@ -254,6 +279,50 @@ grow_cols(uint32_t n)
 	vlen2 = xrealloc(vlen2, n * sizeof *vlen2);
 }
 
+/*
+ * The names of the columns, written as JSON keys once: kept by column
+ * number with the name they were made from, so a table that changed or
+ * another table with other names makes them again.
+ */
+struct colkey {
+	char *name;
+	struct buf key;
+};
+static struct colkey *colkeys;
+static uint32_t ncolkeys;
+
+static const struct buf *
+col_key(uint32_t i, const char *name)
+{
+	if (i >= ncolkeys) {
+		colkeys = xrealloc(colkeys, (i + 1) * sizeof *colkeys);
+		memset(colkeys + ncolkeys, 0,
+		    (i + 1 - ncolkeys) * sizeof *colkeys);
+		ncolkeys = i + 1;
+	}
+	struct colkey *k = &colkeys[i];
+	if (!k->name || strcmp(k->name, name) != 0) {
+		free(k->name);
+		k->name = xstrdup(name);
+		buf_reset(&k->key);
+		buf_json_str(&k->key, name, strlen(name));
+		buf_putc(&k->key, ':');
+	}
+	return &k->key;
+}
+
+static void
+free_colkeys(void)
+{
+	for (uint32_t i = 0; i < ncolkeys; i++) {
+		free(colkeys[i].name);
+		buf_free(&colkeys[i].key);
+	}
+	free(colkeys);
+	colkeys = NULL;
+	ncolkeys = 0;
+}
+
 static void
 put_image(const struct bl_table *t, struct buf *v, size_t *off, size_t *len)
 {
@@ -266,7 +335,8 @@ put_image(const struct bl_table *t, struct buf *v, size_t *off, size_t *len)
 			snprintf(nm, sizeof nm, "@%u", i + 1);
 			name = nm;
 		}
-		cdc_value(&rec, name, v->p + off[i], len[i]);
+		const struct buf *k = col_key(i, name);
+		cdc_value_key(&rec, k->p, k->len, v->p + off[i], len[i]);
 	}
 }
 
@@ -1389,6 +1459,7 @@ done:
 	}
 	bl_free(&bl);
 	cdc_free(&rec);
+	free_colkeys();
 	buf_free(&vals);
 	buf_free(&vals2);
 	buf_free(&line);
