@@ -165,8 +165,22 @@ utf8_valid(const char *s, size_t n)
 	return utf8_check(s, n) == n;
 }
 
-void
-buf_json_str(struct buf *b, const char *s, size_t n)
+/* 1 for the bytes a JSON string can hold as they are. */
+static const unsigned char json_plain[256] = {
+	['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* " */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* \\ */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/*
+ * The quoted string at b's end; with ascii_only, stops at the first
+ * non-ASCII byte and returns 0 with b as it was. Otherwise 1.
+ */
+static inline int
+json_str(struct buf *b, const char *s, size_t n, int ascii_only)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -197,15 +211,14 @@ buf_json_str(struct buf *b, const char *s, size_t n)
 			o += 8;
 			i += 8;
 		}
+		while (i < n && json_plain[p[i]])
+			*o++ = (char)p[i++];
 		if (i >= n)
 			break;
 		c = p[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
 		if (c >= 0x80) {
+			if (ascii_only)
+				return 0;
 			if ((k = utf8_seq(p + i, n - i)) == 0) {
 				memcpy(o, "\xef\xbf\xbd", 3);
 				o += 3;
@@ -237,6 +250,19 @@ buf_json_str(struct buf *b, const char *s, size_t n)
 	}
 	*o++ = '"';
 	b->len = (size_t)(o - b->p);
+	return 1;
+}
+
+void
+buf_json_str(struct buf *b, const char *s, size_t n)
+{
+	json_str(b, s, n, 0);
+}
+
+int
+buf_json_ascii(struct buf *b, const char *s, size_t n)
+{
+	return json_str(b, s, n, 1);
 }
 
 void

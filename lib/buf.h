@@ -53,6 +53,8 @@ char *buf_cstr(struct buf *b);
  * written as U+FFFD, so check with utf8_valid first where that matters.
  */
 void buf_json_str(struct buf *b, const char *s, size_t n);
+/* The same when s is all ASCII, returning 1; otherwise 0, b unchanged. */
+int buf_json_ascii(struct buf *b, const char *s, size_t n);
 
 /* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int utf8_valid(const char *s, size_t n);

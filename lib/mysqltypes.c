@@ -83,12 +83,8 @@ my_json_text(struct buf *out, const unsigned char *s, size_t n, unsigned cs)
 		buf_json_str(out, (const char *)s, n);
 		return;
 	}
-	for (i = 0; i < n && s[i] < 0x80; i++)
-		;
-	if (i == n) {
-		buf_json_str(out, (const char *)s, n);
+	if (buf_json_ascii(out, (const char *)s, n))
 		return;
-	}
 	/* Convert to UTF-8 first (cp1252, which MySQL calls latin1). */
 	struct buf u;
 	buf_init(&u);

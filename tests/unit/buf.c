@@ -1,8 +1,9 @@
 /*
  * buf: unit tests of lib/buf.c, against plain reference versions.
  *   buf ints        buf_put_u64/buf_put_i64 against printf
- *   buf json N SEED N random byte strings: buf_json_str against a
- *                   byte-at-a-time escaper, utf8_check against a decoder
+ *   buf json N SEED N random byte strings: buf_json_str and
+ *                   buf_json_ascii against a byte-at-a-time escaper,
+ *                   utf8_check against a decoder
  * Prints what failed and exits 1 when something did.
  */
 #include "buf.h"
@@ -202,6 +203,17 @@ run_json(long count, unsigned long long seed)
 		ref_json(&want, s, n);
 		if (got.len != want.len || memcmp(got.p, want.p, got.len))
 			fail("json", s, n, &got, &want);
+		/* buf_json_ascii: the same text when all is ASCII, else
+		 * nothing added */
+		int ascii = 1;
+		for (size_t i = 0; i < n; i++)
+			ascii &= s[i] < 0x80;
+		buf_reset(&got);
+		buf_puts(&got, "x");
+		if (buf_json_ascii(&got, (const char *)s, n) != ascii ||
+		    (ascii ? got.len != want.len ||
+		    memcmp(got.p, want.p, got.len) != 0 : got.len != 1))
+			fail("json_ascii", s, n, &got, ascii ? &want : &got);
 		if (utf8_check((const char *)s, n) != ref_check(s, n)) {
 			buf_reset(&got);
 			buf_printf(&got, "%zu", utf8_check((const char *)s, n));
