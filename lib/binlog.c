@@ -908,3 +908,210 @@ bl_type_name(int type)
 	}
 	return "UNKNOWN";
 }
+
+/* ---- MySQL GTID sets ---- */
+
+struct gtid_sid {
+	unsigned char uuid[16];
+	uint64_t (*iv)[2];	/* [first, last + 1) */
+	size_t niv;
+};
+
+static int
+cmp_sid(const void *a, const void *b)
+{
+	return memcmp(((const struct gtid_sid *)a)->uuid,
+	    ((const struct gtid_sid *)b)->uuid, 16);
+}
+
+static int
+cmp_iv(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A UUID with or without its dashes at s; returns its length, or 0. */
+static size_t
+parse_uuid(const char *s, unsigned char *u)
+{
+	size_t i = 0;
+	int k = 0;
+
+	while (k < 32) {
+		if (s[i] == '-' && (k == 8 || k == 12 || k == 16 || k == 20)) {
+			i++;
+			continue;
+		}
+		int h = hexval((unsigned char)s[i]), l;
+		if (h < 0 || (l = hexval((unsigned char)s[i + 1])) < 0)
+			return 0;
+		u[k / 2] = (unsigned char)(h << 4 | l);
+		k += 2;
+		i += 2;
+	}
+	return i;
+}
+
+/* A number 1..2^63-1 at *pp. */
+static int
+parse_gno(const char **pp, uint64_t *v)
+{
+	const char *p = *pp;
+	uint64_t n = 0;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		if (n > (UINT64_C(0x7fffffffffffffff) - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (n == 0)
+		return -1;
+	*v = n;
+	*pp = p;
+	return 0;
+}
+
+static void
+put_le64(struct buf *out, uint64_t v)
+{
+	unsigned char b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	buf_add(out, b, 8);
+}
+
+int
+bl_mysql_gtid_encode(const char *text, struct buf *out, char *err,
+    size_t errlen)
+{
+	struct gtid_sid *sids = NULL;
+	size_t nsids = 0, i;
+	const char *p = text;
+	int rc = -1;
+
+#define SKIPWS() while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++
+	SKIPWS();
+	while (*p) {
+		unsigned char u[16];
+		size_t ul = parse_uuid(p, u);
+		if (ul == 0) {
+			snprintf(err, errlen, "GTID set: a server UUID was "
+			    "expected at offset %zu", (size_t)(p - text));
+			goto out;
+		}
+		p += ul;
+		SKIPWS();
+		struct gtid_sid *s = NULL;
+		for (i = 0; i < nsids; i++)
+			if (memcmp(sids[i].uuid, u, 16) == 0)
+				s = &sids[i];
+		if (!s) {
+			sids = xrealloc(sids, (nsids + 1) * sizeof *sids);
+			s = &sids[nsids++];
+			memcpy(s->uuid, u, 16);
+			s->iv = NULL;
+			s->niv = 0;
+		}
+		if (*p != ':') {
+			snprintf(err, errlen, "GTID set: ':' and a transaction "
+			    "number were expected at offset %zu",
+			    (size_t)(p - text));
+			goto out;
+		}
+		while (*p == ':') {
+			uint64_t a, b;
+			p++;
+			SKIPWS();
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    *p == '_') {
+				snprintf(err, errlen, "GTID set: tagged GTIDs "
+				    "(MySQL 8.3 and later) are not supported, at "
+				    "offset %zu", (size_t)(p - text));
+				goto out;
+			}
+			if (parse_gno(&p, &a) < 0) {
+				snprintf(err, errlen, "GTID set: a transaction "
+				    "number 1..2^63-1 was expected at offset %zu",
+				    (size_t)(p - text));
+				goto out;
+			}
+			b = a;
+			SKIPWS();
+			if (*p == '-') {
+				p++;
+				SKIPWS();
+				if (parse_gno(&p, &b) < 0 || b < a) {
+					snprintf(err, errlen, "GTID set: a bad "
+					    "interval end at offset %zu",
+					    (size_t)(p - text));
+					goto out;
+				}
+			}
+			s->iv = xrealloc(s->iv, (s->niv + 1) * sizeof *s->iv);
+			s->iv[s->niv][0] = a;
+			s->iv[s->niv][1] = b + 1;
+			s->niv++;
+			SKIPWS();
+		}
+		if (*p == ',') {
+			p++;
+			SKIPWS();
+			if (!*p) {
+				snprintf(err, errlen, "GTID set: nothing after "
+				    "the last ','");
+				goto out;
+			}
+		} else if (*p) {
+			snprintf(err, errlen, "GTID set: ',' or the end was "
+			    "expected at offset %zu", (size_t)(p - text));
+			goto out;
+		}
+	}
+#undef SKIPWS
+	qsort(sids, nsids, sizeof *sids, cmp_sid);
+	put_le64(out, nsids);
+	for (i = 0; i < nsids; i++) {
+		struct gtid_sid *s = &sids[i];
+		size_t n = 0;
+
+		qsort(s->iv, s->niv, sizeof *s->iv, cmp_iv);
+		for (size_t k = 0; k < s->niv; k++) {	/* merge, in place */
+			if (n && s->iv[k][0] <= s->iv[n - 1][1]) {
+				if (s->iv[k][1] > s->iv[n - 1][1])
+					s->iv[n - 1][1] = s->iv[k][1];
+			} else {
+				s->iv[n][0] = s->iv[k][0];
+				s->iv[n][1] = s->iv[k][1];
+				n++;
+			}
+		}
+		buf_add(out, s->uuid, 16);
+		put_le64(out, n);
+		for (size_t k = 0; k < n; k++) {
+			put_le64(out, s->iv[k][0]);
+			put_le64(out, s->iv[k][1]);
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < nsids; i++)
+		free(sids[i].iv);
+	free(sids);
+	return rc;
+}

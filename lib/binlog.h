@@ -144,4 +144,16 @@ bl_bit(const unsigned char *bm, uint32_t i)
 
 const char *bl_type_name(int type);
 
+/*
+ * A MySQL GTID set in its text form ("uuid:1-5:7,uuid2:1-3", spaces and
+ * newlines allowed, as gtid_executed shows it) in the binary form that
+ * COM_BINLOG_DUMP_GTID carries: the count of server UUIDs (8 bytes), then
+ * for each its 16 bytes, the count of intervals (8) and each interval's
+ * first and one-past-last number (8 each), all little-endian. UUIDs are
+ * sorted and intervals merged, as the server wants them. Returns 0, or -1
+ * with a message in err.
+ */
+int bl_mysql_gtid_encode(const char *text, struct buf *out, char *err,
+    size_t errlen);
+
 #endif

@@ -112,7 +112,7 @@ help(void)
 "      --snapshot=MODE      initial|never|when_needed|initial_only [initial]\n"
 "      --resume=FILE        start after the position in a checkpoint file\n"
 "      --start=FILE:POS     start at a binlog position\n"
-"      --start-gtid=SET     start after a GTID set (MariaDB: domain-server-seq)\n"
+"      --start-gtid=SET     start after a GTID set (MariaDB d-s-n,...; MySQL uuid:a-b,...)\n"
 "  -e, --exit-at-end        exit 0 at the binlog end seen at start\n"
 "      --compat=debezium    Debezium's value encodings\n"
 "      --unwrap             the row plus __op, __deleted, __source_ts_ms\n"
@@ -961,6 +961,71 @@ send_command(MYSQL *m, enum enum_server_command cmd, const unsigned char *arg,
 	    NULL);
 }
 
+/* COM_REGISTER_SLAVE: server id; empty host, user, password; port,
+ * rank and master 0. */
+static int
+register_replica(MYSQL *m)
+{
+	unsigned char pkt[17];
+
+	memset(pkt, 0, sizeof pkt);
+	pkt[0] = o_server_id & 0xFF;
+	pkt[1] = o_server_id >> 8 & 0xFF;
+	pkt[2] = o_server_id >> 16 & 0xFF;
+	pkt[3] = o_server_id >> 24 & 0xFF;
+	if (send_command(m, COM_REGISTER_SLAVE, pkt, sizeof pkt, 1) != 0) {
+		weprintf("register as a replica: %s", mysql_error(m));
+		return mysql_errno(m) == ER_SPECIFIC_ACCESS_DENIED_ERROR ||
+		    mysql_errno(m) == ER_ACCESS_DENIED_ERROR ? EX_CONFIG :
+		    EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
+/*
+ * MySQL: COM_BINLOG_DUMP_GTID from a GTID set, the server sending what
+ * the set does not hold: flags (BINLOG_THROUGH_GTID), server id, an empty
+ * file name, position 4, the encoded set.
+ */
+static int
+start_dump_gtid(MYSQL *m, const char *gtid)
+{
+	struct buf set, pkt;
+	char err[200];
+	int rc;
+
+	buf_init(&set);
+	if (bl_mysql_gtid_encode(gtid, &set, err, sizeof err) < 0) {
+		weprintf("--start-gtid: %s", err);
+		buf_free(&set);
+		return EX_USAGE;
+	}
+	if ((rc = register_replica(m)) != 0) {
+		buf_free(&set);
+		return rc;
+	}
+	buf_init(&pkt);
+	unsigned char h[22] = { 0x04, 0x00 };	/* BINLOG_THROUGH_GTID */
+	for (int i = 0; i < 4; i++)
+		h[2 + i] = (unsigned char)(o_server_id >> (8 * i));
+	/* name length 0 (4 bytes), position 4 (8), set length (4) */
+	h[10] = 4;
+	for (int i = 0; i < 4; i++)
+		h[18 + i] = (unsigned char)(set.len >> (8 * i));
+	buf_add(&pkt, h, sizeof h);
+	buf_add(&pkt, set.p, set.len);
+	rc = 0;
+	/* MySQL's 0x1e, which Connector/C does not name */
+	if (send_command(m, (enum enum_server_command)0x1e, (unsigned char *)pkt.p,
+	    pkt.len, 0) != 0) {
+		weprintf("binlog dump from a GTID set: %s", mysql_error(m));
+		rc = EX_UNAVAILABLE;
+	}
+	buf_free(&set);
+	buf_free(&pkt);
+	return rc;
+}
+
 /* Start the dump on a new connection. Returns 0, or an exit status. */
 static int
 start_dump(MYSQL *m, const char *file, unsigned long long pos,
@@ -968,7 +1033,7 @@ start_dump(MYSQL *m, const char *file, unsigned long long pos,
 {
 	char q[600], esc[520];
 	unsigned char pkt[600];
-	size_t n = 0;
+	int rc;
 	char *v[1];
 	int crc = 0;
 
@@ -983,6 +1048,10 @@ start_dump(MYSQL *m, const char *file, unsigned long long pos,
 	    o_heartbeat_ms * 1000000LL);
 	if (exec(m, q) < 0)
 		return EX_UNAVAILABLE;
+	bl.checksum = crc;
+	bl.fde_seen = 0;
+	if (gtid && !is_mariadb)
+		return start_dump_gtid(m, gtid);
 	if (gtid) {
 		mysql_real_escape_string(m, esc, gtid, strlen(gtid));
 		snprintf(q, sizeof q, "SET @slave_connect_state='%s'", esc);
@@ -991,22 +1060,8 @@ start_dump(MYSQL *m, const char *file, unsigned long long pos,
 		file = "";
 		pos = 4;
 	}
-	bl.checksum = crc;
-	bl.fde_seen = 0;
-
-	/* COM_REGISTER_SLAVE: id, host, user, password, port, rank, master */
-	memset(pkt, 0, sizeof pkt);
-	pkt[0] = o_server_id & 0xFF;
-	pkt[1] = o_server_id >> 8 & 0xFF;
-	pkt[2] = o_server_id >> 16 & 0xFF;
-	pkt[3] = o_server_id >> 24 & 0xFF;
-	n = 4 + 3 + 2 + 8;	/* empty strings, port 0, rank 0, master 0 */
-	if (send_command(m, COM_REGISTER_SLAVE, pkt, n, 1) != 0) {
-		weprintf("register as a replica: %s", mysql_error(m));
-		return mysql_errno(m) == ER_SPECIFIC_ACCESS_DENIED_ERROR ||
-		    mysql_errno(m) == ER_ACCESS_DENIED_ERROR ? EX_CONFIG :
-		    EX_UNAVAILABLE;
-	}
+	if ((rc = register_replica(m)) != 0)
+		return rc;
 	/* COM_BINLOG_DUMP: pos(4) flags(2) server_id(4) file */
 	size_t fl = strlen(file);
 	if (fl > 500)

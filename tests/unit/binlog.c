@@ -465,6 +465,73 @@ mariadb(const char *dir)
 	buf_free(&d.rows);
 }
 
+/* The encoding of a GTID set, as hex. */
+static char *
+gtid_hex(const char *text)
+{
+	struct buf b, h;
+	char err[200];
+
+	buf_init(&b);
+	buf_init(&h);
+	if (bl_mysql_gtid_encode(text, &b, err, sizeof err) < 0) {
+		buf_printf(&h, "error: %s", err);
+	} else {
+		for (size_t i = 0; i < b.len; i++)
+			buf_printf(&h, "%02x", (unsigned char)b.p[i]);
+	}
+	buf_free(&b);
+	return buf_cstr(&h);
+}
+
+static void
+check_gtid(const char *text, const char *want)
+{
+	char *got = gtid_hex(text);
+	CHECK_STR(got, want);
+	free(got);
+}
+
+#define U1 "3e11fa4771ca11e19e33c80aa9429562"
+#define U2 "3e11fa4771ca11e19e33c80aa9429563"
+#define N(x) x "00000000000000"	/* a one-byte count or number, LE64 */
+
+static void
+gtid_sets(void)
+{
+	/* nothing: no server UUID */
+	check_gtid("", "0000000000000000");
+	/* one UUID, one transaction: [7, 8) */
+	check_gtid("3E11FA47-71CA-11E1-9E33-C80AA9429562:7",
+	    N("01") U1 N("01") N("07") N("08"));
+	/* as gtid_executed shows it: spaces, newlines, two servers given out
+	 * of order, intervals out of order and touching (merged) */
+	check_gtid(" 3e11fa47-71ca-11e1-9e33-c80aa9429563:1-3,\n"
+	    "3e11fa47-71ca-11e1-9e33-c80aa9429562:11-18:1-5:6-10 ",
+	    N("02") U1 N("01") N("01") N("13") U2 N("01") N("01") N("04"));
+	/* the same server twice; without dashes */
+	check_gtid(U1 ":1-2," U1 ":4", N("01") U1 N("02") N("01") N("03")
+	    N("04") N("05"));
+	/* a large number stays exact: 2^40 = 0x10000000000 */
+	check_gtid(U1 ":1099511627776", N("01") U1 N("01")
+	    "0000000000010000" "0100000000010000");
+	check_gtid(U1, "error: GTID set: ':' and a transaction number were "
+	    "expected at offset 32");
+	check_gtid(U1 ":0", "error: GTID set: a transaction number "
+	    "1..2^63-1 was expected at offset 33");
+	check_gtid(U1 ":5-3", "error: GTID set: a bad interval end at "
+	    "offset 36");
+	check_gtid(U1 ":tag:1-5", "error: GTID set: tagged GTIDs (MySQL 8.3 "
+	    "and later) are not supported, at offset 33");
+	check_gtid("3e11fa47-71ca:1", "error: GTID set: a server UUID was "
+	    "expected at offset 0");
+	check_gtid(U1 ":1,", "error: GTID set: nothing after the last ','");
+	check_gtid(U1 ":1;", "error: GTID set: ',' or the end was expected "
+	    "at offset 34");
+	check_gtid(U1 ":99999999999999999999", "error: GTID set: a "
+	    "transaction number 1..2^63-1 was expected at offset 33");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -472,6 +539,7 @@ main(int argc, char **argv)
 	if (argc != 3)
 		die(EX_USAGE, "usage: binlog FIXTURES-DIR DATA-DIR");
 	values();
+	gtid_sets();
 	fixtures(argv[1]);
 	mariadb(argv[2]);
 	printf("%d checks, %d failed\n", checks, failures);
