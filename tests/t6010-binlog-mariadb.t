@@ -309,6 +309,23 @@ test_expect_success 'kill -9, then --resume from the last record: nothing lost o
 	python3 replay.py resumed.jsonl t w id "$MYSOCK"
 '
 
+test_expect_success '--start-gtid (MariaDB): what follows a transaction, exactly; a bad set is 64' '
+	jq -r .source.gtid all.jsonl | uniq >gtids &&
+	test "$(wc -l <gtids)" -gt 10 &&
+	g=$(sed -n 5p gtids) &&
+	awk -v g="\"gtid\":\"$g\"" "seen && index(\$0, g) == 0 { print } index(\$0, g) { seen = 1 }" \
+		all.jsonl >want.jsonl &&
+	test -s want.jsonl &&
+	$B2J -e -t t.w --start-gtid="$g" >gtid.jsonl &&
+	jq -c "[.source.file,.source.pos,.source.row,.after,.before]" gtid.jsonl >got.k &&
+	jq -c "[.source.file,.source.pos,.source.row,.after,.before]" want.jsonl >want.k &&
+	test_cmp want.k got.k &&
+	test_must_fail --status=64 $B2J -e --start-gtid=3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5 \
+		--retry-time=5s >bad.jsonl 2>bad.err &&
+	test ! -s bad.jsonl &&
+	test_grep "start-gtid" bad.err
+'
+
 test_expect_success 'server restart and binlog rotation while streaming' '
 	my t -e "DELETE FROM w" &&
 	start=$(my -N -e "SHOW MASTER STATUS" | awk "{print \$1\":\"\$2}") &&

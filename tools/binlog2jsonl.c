@@ -1114,8 +1114,15 @@ stream(MYSQL *m)
 				    "and REPLICATION CLIENT)", mysql_error(m));
 				return EX_CONFIG;
 			}
+			if (e == ER_GTID_POSITION_NOT_FOUND_IN_BINLOG ||
+			    e == ER_INCORRECT_GTID_STATE ||
+			    e == ER_GTID_POSITION_NOT_FOUND_IN_BINLOG2 ||
+			    e == ER_MALFORMED_GTID_SET_SPECIFICATION) {
+				weprintf("--start-gtid: %s", mysql_error(m));
+				return EX_USAGE;
+			}
 			if (o_verbose)
-				weprintf("binlog: %s", mysql_error(m));
+				weprintf("binlog: %s (error %u)", mysql_error(m), e);
 			return EX_TEMPFAIL;
 		}
 		const unsigned char *p = m->net.read_pos;
@@ -1148,7 +1155,7 @@ run_server(const char *file, unsigned long long pos, const char *gtid)
 	long long backoff = 100, failing_since = 0;
 	int rc;
 
-	snprintf(cur_file, sizeof cur_file, "%s", file);
+	snprintf(cur_file, sizeof cur_file, "%s", gtid ? "" : file);
 	next_pos = pos;
 	for (;;) {
 		if (stop || at_end())
@@ -1167,10 +1174,14 @@ run_server(const char *file, unsigned long long pos, const char *gtid)
 			}
 			bl_tables_clear(&bl);
 			rc = start_dump(m, cur_file, next_pos, gtid);
-			gtid = NULL;	/* later reconnections go by file:pos */
 			if (rc == 0) {
 				unsigned long long before = st_events;
 				rc = stream(m);
+				/* once the server has said where the set starts
+				 * (its first ROTATE), reconnections go by file and
+				 * position */
+				if (gtid && *cur_file)
+					gtid = NULL;
 				if (st_events > before) {
 					failing_since = 0;
 					backoff = 100;
