@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='library units without servers: buffers and JSON strings, the JSON check, JSON paths'
+test_description='library units without servers: buffers and JSON strings, lines, the JSON check, JSON paths'
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'numbers: buf_put_u64 and buf_put_i64 write what printf does' '
@@ -10,6 +10,11 @@ test_expect_success 'numbers: buf_put_u64 and buf_put_i64 write what printf does
 test_expect_success 'JSON strings: escaping and UTF-8 checks agree with byte-at-a-time references' '
 	buf json 300000 11 >out 2>&1 || { cat out; false; } &&
 	test_grep "^300000 strings, 0 failed" out
+'
+
+test_expect_success 'lines: lr_next agrees with a reference splitter on files and pipes' '
+	lineio 400 5 >out 2>&1 || { cat out; false; } &&
+	test_grep "^400 inputs, 0 failed" out
 '
 
 test_expect_success 'the JSON check: its cases' '

@@ -1,0 +1,132 @@
+/*
+ * lineio: unit test of lib/lineio.c against a reference splitter.
+ *   lineio N SEED   N random files (short and long lines, lines longer
+ *                   than stdio's buffer, no final newline, NUL bytes),
+ *                   each read with a random limit through a file and a pipe
+ * Prints what failed and exits 1 when something did.
+ */
+#include "lineio.h"
+#include "util.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static uint64_t rng;
+
+static size_t
+rnd(size_t n)
+{
+	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (size_t)(rng >> 33) % n;
+}
+
+static int failures;
+
+/* Read path with lr_next and compare each line with the reference. */
+static void
+check(const char *what, FILE *fp, const char *data, size_t size, size_t max)
+{
+	struct lreader r;
+	char *line;
+	size_t len, pos = 0;
+	unsigned long long lines = 0;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	r.fp = fp;
+	r.name = what;
+	r.max = max;
+	while ((rc = lr_next(&r, &line, &len)) != LR_EOF) {
+		const char *e = memchr(data + pos, '\n', size - pos);
+		size_t full = e ? (size_t)(e - data - pos) : size - pos;
+		size_t want = full > max ? max : full;
+		int want_rc = full > max ? LR_TOOLONG : LR_OK;
+
+		lines++;
+		if (pos >= size || rc != want_rc || len != want ||
+		    memcmp(line, data + pos, want) != 0 || line[len] != '\0' ||
+		    r.lineno != lines) {
+			fprintf(stderr, "%s: line %llu (max %zu): rc %d len %zu, "
+			    "want rc %d len %zu\n", what, lines, max, rc, len,
+			    want_rc, want);
+			failures++;
+			break;
+		}
+		pos += full + (e != NULL);
+		if (r.offset != pos) {
+			fprintf(stderr, "%s: line %llu: offset %llu, want %zu\n",
+			    what, lines, r.offset, pos);
+			failures++;
+			break;
+		}
+	}
+	if (rc == LR_EOF && pos != size) {
+		fprintf(stderr, "%s: EOF at %zu of %zu\n", what, pos, size);
+		failures++;
+	}
+	free(r.buf);
+}
+
+int
+main(int argc, char **argv)
+{
+	setprogname(argv[0]);
+	if (argc < 2)
+		die(EX_USAGE, "usage: lineio N [SEED]");
+	long count = atol(argv[1]);
+	rng = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+	for (long c = 0; c < count && failures < 5; c++) {
+		size_t size = 0, cap = 1 << 20;
+		char *data = xmalloc(cap);
+		size_t nlines = rnd(40);
+		for (size_t l = 0; l < nlines; l++) {
+			size_t n = rnd(8) == 0 ? rnd(200000) : rnd(300);
+			if (size + n + 1 > cap)
+				break;
+			for (size_t i = 0; i < n; i++)
+				data[size++] = rnd(50) == 0 ? '\0' :
+				    (char)('a' + rnd(26));
+			if (l + 1 < nlines || rnd(2))
+				data[size++] = '\n';
+		}
+		size_t max = rnd(3) == 0 ? 1 + rnd(100) :
+		    rnd(2) ? 1 + rnd(100000) : LINE_MAX_DEFAULT;
+
+		FILE *fp = tmpfile();
+		if (!fp || fwrite(data, 1, size, fp) != size || fflush(fp) ||
+		    fseek(fp, 0, SEEK_SET))
+			die(EX_IOERR, "tmpfile:");
+		check("file", fp, data, size, max);
+		fclose(fp);
+
+		/* a pipe, written by a child in pieces */
+		int pfd[2];
+		if (pipe(pfd) < 0)
+			die(EX_OSERR, "pipe:");
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(pfd[0]);
+			for (size_t off = 0; off < size;) {
+				size_t k = 1 + rnd(70000);
+				if (k > size - off)
+					k = size - off;
+				if (write(pfd[1], data + off, k) != (ssize_t)k)
+					_exit(1);
+				off += k;
+			}
+			_exit(0);
+		}
+		close(pfd[1]);
+		fp = fdopen(pfd[0], "r");
+		check("pipe", fp, data, size, max);
+		fclose(fp);
+		while (wait(NULL) > 0)
+			;
+		free(data);
+	}
+	printf("%ld inputs, %d failed\n", count, failures);
+	return failures ? 1 : 0;
+}
