@@ -386,17 +386,40 @@ json_number(const char *v, size_t n, double *out)
 	return 0;
 }
 
+/*
+ * A number is a time in one of Debezium's encodings, told apart by its
+ * magnitude: an integer under TIME_DAYS_MAX days since 1970-01-01 (a DATE:
+ * io.debezium.time.Date, up to the year 4707), from TIME_MICROS_MIN
+ * microseconds (MicroTimestamp, from 1973-03-03), from TIME_NANOS_MIN
+ * nanoseconds (NanoTimestamp, from 1973-03-03), else milliseconds
+ * (Timestamp, 1970-01-01T00:16:40Z to the year 5138).
+ */
+#define TIME_DAYS_MAX 1e6
+#define TIME_MICROS_MIN 1e14
+#define TIME_NANOS_MIN 1e17
+
 int
 json_time(const char *v, size_t n, double *out)
 {
+	double a;
+
 	if (n >= 2 && v[0] == '"') {
 		if (memchr(v + 1, '\\', n - 2) == NULL)
 			return parse_time(v + 1, n - 2, out);
 		return -1;
 	}
-	if (json_number(v, n, out) < 0)
+	if (n == 0 || (v[0] != '-' && !isdigit((unsigned char)v[0])) ||
+	    json_number(v, n, out) < 0)
 		return -1;
-	*out /= 1000.0;
+	a = fabs(*out);
+	if (a < TIME_DAYS_MAX && *out == floor(*out))
+		*out *= 86400.0;
+	else if (a >= TIME_NANOS_MIN)
+		*out /= 1e9;
+	else if (a >= TIME_MICROS_MIN)
+		*out /= 1e6;
+	else
+		*out /= 1000.0;
 	return 0;
 }
 

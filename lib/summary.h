@@ -16,8 +16,10 @@
  * Derived:     TABLE.NAME=days_since(FIELD) | eq(FIELD, EVENT_FIELD)
  * Pick:        latest:FIELD | earliest:FIELD | last | first
  *
- * Times are ISO 8601 strings (a date, or a date and time) or numbers of
- * milliseconds since the epoch.
+ * Times are ISO 8601 strings (a date, or a date and time) or numbers in
+ * Debezium's encodings, told apart by magnitude: an integer of less than
+ * 10^6 is a count of days since 1970-01-01 (a DATE), from 10^17
+ * nanoseconds, from 10^14 microseconds, else milliseconds since the epoch.
  */
 #ifndef TP_SUMMARY_H
 #define TP_SUMMARY_H
@@ -84,7 +86,8 @@ struct pick {
 
 int pick_parse(struct pick *p, const char *spec, char *err, size_t errlen);
 
-/* The time of a JSON value's text (seconds since the epoch), or -1. */
+/* The time of a JSON value's text (seconds since the epoch; see above for
+ * numbers), or -1. */
 int json_time(const char *v, size_t n, double *out);
 /* The number of a JSON number or numeric string, or -1. */
 int json_number(const char *v, size_t n, double *out);
