@@ -63,4 +63,64 @@ long fdl_fill(struct fdlines *f);
  */
 int fdl_next(struct fdlines *f, char **line, size_t *len);
 
+/* ---- positions of table lines ---- */
+
+struct buf;
+
+/*
+ * The stream and position of a table line (a valid JSON object): its
+ * Kafka provenance when it has one (stream "kafka:TOPIC:PARTITION", the
+ * offset), else the source of its change record: from MySQL
+ * ("mysql:NAME") the binlog file's number, pos, 0 for a snapshot record or
+ * 1 for a change, row; from PostgreSQL ("postgresql:NAME:DB") the commit
+ * LSN, the change's LSN and row from source.sequence (a snapshot record:
+ * its consistent point, 0, row), or lsn, lsn, row without a sequence.
+ * key gets text that sorts as the stream's order (fixed-width decimal
+ * fields), pos the position as a JSON object for people. Returns 1, or 0
+ * when the line has no position.
+ */
+int line_position(const char *line, size_t n, struct buf *stream,
+    struct buf *key, struct buf *pos);
+
+/* ---- state files ---- */
+
+/*
+ * A text file of lines, replaced atomically: written to a temp file beside
+ * it, ended with "end LINES CRC" (the number of lines before it and their
+ * CRC-32, newlines included), fsync'd, renamed over the file, and the
+ * folder fsync'd. Reading checks the end line, so that a truncated or
+ * damaged file is found.
+ */
+struct state_file {
+	const char *path;
+	char *tmp;
+	void *fp;		/* FILE * */
+	unsigned long crc;
+	unsigned long long lineno;	/* lines written, or the last read */
+	unsigned long long bytes;
+	int ended;
+	char *line;
+	size_t cap, max;
+};
+
+/* Start writing a state file for path. Returns 0, or -1 with errno. */
+int sf_create(struct state_file *f, const char *path);
+/* Write one line (without '\n'). Returns 0, or -1 with errno. */
+int sf_line(struct state_file *f, const char *s, size_t n);
+/* End it and replace path. Returns 0, or -1 with errno (path unchanged). */
+int sf_commit(struct state_file *f);
+/* Give up writing: the temp file is removed. */
+void sf_abort(struct state_file *f);
+
+/* Open path to read lines of at most max bytes. Returns 0, 1 when there
+ * is no such file, or -1 with errno. */
+int sf_open(struct state_file *f, const char *path, size_t max);
+/*
+ * The next line: 1 with *line (NUL-terminated) and *len, f->lineno its
+ * number; 0 at the end line, checked; -1 with *why when the file is
+ * truncated, damaged or unreadable.
+ */
+int sf_next(struct state_file *f, char **line, size_t *len, const char **why);
+void sf_close(struct state_file *f);
+
 #endif

@@ -1,7 +1,11 @@
 /* table.c: keyed rows as compact JSON text, with optional versions. */
 #include "table.h"
+#include "buf.h"
+#include "jpath.h"
+#include "jvalid.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,3 +340,219 @@ trow_at(const struct trow *r, long long asof, size_t *len)
 size_t table_keys(const struct table *t) { return t->n; }
 size_t table_rows(const struct table *t) { return t->nrows; }
 size_t table_versions(const struct table *t) { return t->nversions; }
+
+void
+table_reserve(struct table *t, size_t n)
+{
+	while ((n + 1) * 4 > t->cap * 3)
+		grow(t);
+}
+
+/* ---- saving and loading ---- */
+
+static void
+put_ts(struct buf *b, long long ts)
+{
+	if (ts == TABLE_ALWAYS)
+		buf_putc(b, '-');
+	else
+		buf_put_i64(b, ts);
+}
+
+static void
+put_text(struct buf *b, const struct tversion *v)
+{
+	if (v->text == NULL)
+		buf_putc(b, '-');
+	else
+		buf_add(b, v->text, v->len);
+}
+
+int
+table_dump(const struct table *t, struct buf *b, table_emit_fn emit, void *arg)
+{
+	int rc;
+
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct tentry *e = &t->slot[i];
+		if (!e->hash)
+			continue;
+		for (uint32_t j = 0; j < e->nrows; j++) {
+			const struct trow *r = &e->rows[j];
+			const struct tversion *v = r->capv ? r->v : &r->one;
+			if (r->nv == 0)
+				continue;
+			buf_reset(b);
+			buf_puts(b, "r ");
+			put_ts(b, v[0].ts);
+			buf_putc(b, ' ');
+			buf_json_str(b, e->key, strlen(e->key));
+			buf_putc(b, ' ');
+			if (r->rkey == NULL)
+				buf_putc(b, '-');
+			else if (v[0].text && strcmp(r->rkey, v[0].text) == 0)
+				buf_putc(b, '=');
+			else
+				buf_json_str(b, r->rkey, strlen(r->rkey));
+			buf_putc(b, ' ');
+			put_text(b, &v[0]);
+			if ((rc = emit(arg, b->p, b->len)) != 0)
+				return rc;
+			for (uint32_t k = 1; k < r->nv; k++) {
+				buf_reset(b);
+				buf_puts(b, "+ ");
+				put_ts(b, v[k].ts);
+				buf_putc(b, ' ');
+				put_text(b, &v[k]);
+				if ((rc = emit(arg, b->p, b->len)) != 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+void
+table_undump_init(struct table_undump *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->key = xcalloc(1, sizeof(*u->key));
+	u->rkey = xcalloc(1, sizeof(*u->rkey));
+	buf_init(u->key);
+	buf_init(u->rkey);
+}
+
+void
+table_undump_free(struct table_undump *u)
+{
+	if (u->key) {
+		buf_free(u->key);
+		buf_free(u->rkey);
+		free(u->key);
+		free(u->rkey);
+	}
+	memset(u, 0, sizeof(*u));
+}
+
+/* A time at *p, followed by a space. */
+static const char *
+get_ts(const char **p, const char *end, long long *ts)
+{
+	const char *s = *p;
+	char *e;
+
+	if (s < end && *s == '-' && s + 1 < end && s[1] == ' ') {
+		*ts = TABLE_ALWAYS;
+		*p = s + 2;
+		return NULL;
+	}
+	if (s >= end || (*s != '-' && (*s < '0' || *s > '9')))
+		return "expected a time";
+	errno = 0;
+	*ts = strtoll(s, &e, 10);
+	if (errno || e >= end || *e != ' ' || e == s ||
+	    *ts == TABLE_ALWAYS)
+		return "bad time";
+	*p = e + 1;
+	return NULL;
+}
+
+/* A JSON string at *p, followed by a space: its text in b. */
+static const char *
+get_str(const char **p, const char *end, struct buf *b)
+{
+	const char *s = *p, *q = s + 1;
+	struct jvalid jv;
+
+	if (s >= end || *s != '"')
+		return "expected a JSON string";
+	while (q < end && *q != '"')
+		q += *q == '\\' ? 2 : 1;
+	if (q >= end || q + 1 >= end || q[1] != ' ')
+		return "unterminated string";
+	if (jvalid(s, (size_t)(q + 1 - s), &jv) != JV_STRING)
+		return "bad JSON string";
+	buf_reset(b);
+	jpath_value_text(b, s, (size_t)(q + 1 - s));
+	buf_cstr(b);
+	if (strlen(b->p) != b->len)
+		return "a NUL in a key";
+	*p = q + 2;
+	return NULL;
+}
+
+/* The row text at p (to end): NULL for "-", else checked to be an object. */
+static const char *
+get_text(const char *p, const char *end, const char **text)
+{
+	struct jvalid jv;
+
+	if (end - p == 1 && *p == '-') {
+		*text = NULL;
+		return NULL;
+	}
+	if (p >= end || *p != '{' || jvalid(p, (size_t)(end - p), &jv) !=
+	    JV_OBJECT || jv.start != 0 || jv.end != (size_t)(end - p))
+		return "the row is not a JSON object";
+	if ((size_t)(end - p) > UINT32_MAX)
+		return "the row is too long";
+	*text = p;
+	return NULL;
+}
+
+const char *
+table_undump(struct table *t, struct table_undump *u, const char *line,
+    size_t n)
+{
+	const char *p = line + 2, *end = line + n, *why, *text, *rk;
+	size_t rn;
+	long long ts;
+	int byself = 0;
+
+	if (n < 2 || line[1] != ' ' || (line[0] != 'r' && line[0] != '+'))
+		return "expected a row (r) or a version (+)";
+	if ((why = get_ts(&p, end, &ts)) != NULL)
+		return why;
+	if (line[0] == 'r') {
+		u->have_row = 0;
+		if ((why = get_str(&p, end, u->key)) != NULL)
+			return why;
+		if (p + 1 < end && (*p == '-' || *p == '=') && p[1] == ' ') {
+			byself = *p == '=';
+			u->no_rkey = *p == '-';
+			buf_reset(u->rkey);
+			buf_cstr(u->rkey);
+			p += 2;
+		} else if ((why = get_str(&p, end, u->rkey)) != NULL) {
+			return why;
+		} else {
+			u->no_rkey = 0;
+		}
+		if ((why = get_text(p, end, &text)) != NULL)
+			return why;
+		if (byself) {
+			if (text == NULL)
+				return "\"=\" names a row by the text of a delete";
+			buf_add(u->rkey, text, (size_t)(end - text));
+			buf_cstr(u->rkey);
+		}
+		u->have_row = 1;
+		u->rows++;
+	} else {
+		if (!u->have_row)
+			return "a version without its row";
+		if ((why = get_text(p, end, &text)) != NULL)
+			return why;
+	}
+	rk = u->no_rkey ? NULL : u->rkey->p;
+	rn = u->no_rkey ? 0 : u->rkey->len;
+	if (text)
+		table_put(t, u->key->p, u->key->len, rk, rn, ts, text,
+		    (size_t)(end - text));
+	else if (!t->history)
+		return "a delete in a table without versions";
+	else
+		table_del(t, u->key->p, u->key->len, rk, rn, ts);
+	u->versions++;
+	return NULL;
+}

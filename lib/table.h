@@ -75,4 +75,40 @@ size_t table_keys(const struct table *t);
 size_t table_rows(const struct table *t);
 size_t table_versions(const struct table *t);
 
+/* Room for n keys without growing. */
+void table_reserve(struct table *t, size_t n);
+
+/*
+ * Saving and loading: a table as lines of text, one per row and one per
+ * further version of a row, oldest first:
+ *
+ *   r TS KEY RKEY TEXT     a row and its oldest version kept
+ *   + TS TEXT              the next version of the row above
+ *
+ * TS is the version's time (epoch ms), "-" for TABLE_ALWAYS; KEY a JSON
+ * string; RKEY a JSON string, "-" for the only row of its key, "=" for the
+ * text of the row's first version (rows named by their text); TEXT the
+ * row's JSON text, "-" for a delete. Keys, rows and versions come in the
+ * order they are stored, so a table loaded from its lines behaves as the
+ * one saved (the order of rows within a key is kept).
+ */
+struct buf;
+typedef int (*table_emit_fn)(void *arg, const char *line, size_t n);
+/* Call emit with each line (without '\n'); stops at, and returns, the
+ * first nonzero result. */
+int table_dump(const struct table *t, struct buf *scratch, table_emit_fn emit,
+    void *arg);
+
+struct table_undump {
+	struct buf *key, *rkey;	/* the row of the last "r" line */
+	int no_rkey;		/* the only row of its key */
+	int have_row;
+	size_t rows, versions;	/* lines applied */
+};
+void table_undump_init(struct table_undump *u);
+void table_undump_free(struct table_undump *u);
+/* Apply one line of table_dump to t: NULL, or what is wrong with it. */
+const char *table_undump(struct table *t, struct table_undump *u,
+    const char *line, size_t n);
+
 #endif

@@ -55,9 +55,10 @@ usage(void)
 	    "[--max-versions count]\n"
 	    "              [--miss null|omit] [--pick name=how] "
 	    "[--row-key name=field]\n"
-	    "              [--start-timeout duration] [--stats duration] "
-	    "[--stats-file file]\n"
-	    "              [--where name=condition] [file]\n");
+	    "              [--start-timeout duration] [--state file] "
+	    "[--state-interval duration]\n"
+	    "              [--stats duration] [--stats-file file] "
+	    "[--where name=condition] [file]\n");
 	exit(EX_USAGE);
 }
 
@@ -88,6 +89,9 @@ help(void)
 	    "      --end-marker LINE       a table line that says it is caught up\n"
 	    "      --start-timeout DUR     start without caught-up tables after DUR\n"
 	    "      --miss null|omit        a table without a row: null (default) or absent\n"
+	    "      --state FILE            keep the tables in FILE: loaded at start, saved\n"
+	    "                              at an interval and at exit\n"
+	    "      --state-interval DUR    save the state this often (1m)\n"
 	    "  -C, --config FILE           options from FILE, one \"option value\" a line\n"
 	    "  -d, --dead-letter FILE      append rejected lines to FILE\n"
 	    "  -e, --max-errors N          exit 65 after more than N bad lines\n"
@@ -116,8 +120,17 @@ struct tdef {
 	int closed, caught_up;
 	long long last_input;	/* mono ms of the last bytes read */
 	long long watermark;	/* greatest source time applied, ms */
-	unsigned long long lines, changes, bad;
-	char *m_keys, *m_changes;	/* metric names */
+	unsigned long long lines, changes, bad, skipped;
+	char *m_keys, *m_changes, *m_skipped;	/* metric names */
+	struct tstream *streams;	/* --state: the positions of its input */
+	int nstreams, last_stream;
+};
+
+/* A source stream of a table input, and how far it has been applied. */
+struct tstream {
+	char *name;
+	struct buf saved;	/* the position loaded from the state, or empty */
+	struct buf key, pos;	/* the greatest position seen */
 };
 
 static struct tdef *tabs;
@@ -135,6 +148,12 @@ static long long history_ms = 7 * 86400000LL, quiet_ms = 2000;
 static long long start_timeout_ms, max_errors = -1, max_line = LINE_MAX_DEFAULT;
 static long long max_versions = 64, max_held = 100000, stats_ms;
 static const char *dl_path, *stats_file, *end_marker, *time_spec, *asof_spec;
+static const char *state_path;
+static long long state_interval_ms = 60000;
+static int no_skip;		/* apply every line (a table read again) */
+static unsigned long long state_gen, saved_gen, nsaves;
+static char *config_desc;
+static unsigned long long config_fp;
 static int unbuffered, miss_omit;
 static struct jpath *time_path, *asof_path;
 static FILE *dl;
@@ -236,6 +255,57 @@ paths_init(void)
 	p_value = jpath_parse("_value", e, sizeof e);
 }
 
+/* The stream of a table named name, made when new. */
+static struct tstream *
+stream_get(struct tdef *td, const char *name, size_t n)
+{
+	struct tstream *st;
+
+	if (td->last_stream < td->nstreams &&
+	    strlen(td->streams[td->last_stream].name) == n &&
+	    memcmp(td->streams[td->last_stream].name, name, n) == 0)
+		return &td->streams[td->last_stream];
+	for (int i = 0; i < td->nstreams; i++)
+		if (strlen(td->streams[i].name) == n &&
+		    memcmp(td->streams[i].name, name, n) == 0)
+			return &td->streams[td->last_stream = i];
+	td->streams = xrealloc(td->streams, (size_t)(td->nstreams + 1) *
+	    sizeof(*td->streams));
+	st = &td->streams[td->nstreams];
+	memset(st, 0, sizeof(*st));
+	st->name = xstrndup(name, n);
+	td->last_stream = td->nstreams;
+	return &td->streams[td->nstreams++];
+}
+
+/*
+ * With --state: the stream of a table line (a JSON object) and whether the
+ * state already holds it (its position is at or before the one loaded).
+ */
+static struct tstream *
+line_stream(struct tdef *td, const char *line, size_t len, int *skip)
+{
+	static struct buf sname, key, pos;
+	struct tstream *st;
+
+	*skip = 0;
+	if (!line_position(line, len, &sname, &key, &pos))
+		return NULL;
+	st = stream_get(td, sname.p, sname.len);
+	if (!no_skip && st->saved.len && st->saved.len == key.len &&
+	    memcmp(key.p, st->saved.p, key.len) <= 0)
+		*skip = 1;
+	else if (st->key.len == 0 || st->key.len != key.len ||
+	    memcmp(key.p, st->key.p, key.len) > 0) {
+		buf_reset(&st->key);
+		buf_add(&st->key, key.p, key.len);
+		buf_reset(&st->pos);
+		buf_add(&st->pos, pos.p, pos.len);
+		state_gen++;
+	}
+	return st;
+}
+
 /* One letter op of a JSON string's text, or '?'. */
 static char
 op_of(const char *v, size_t n)
@@ -265,6 +335,14 @@ apply_line(struct tdef *td, const char *line, size_t len)
 		return NULL;	/* a Kafka tombstone (consume writes null) */
 	if (jv.type != JV_OBJECT)
 		return jv.type == JV_INVALID ? "not JSON" : "not a JSON object";
+	if (state_path) {
+		int skip;
+		line_stream(td, line, len, &skip);
+		if (skip) {
+			td->skipped++;
+			return NULL;
+		}
+	}
 	if (jpath_find(p_op, line, len, &v, &vn) && v[0] == '"' &&
 	    (jtext_member_span(line, len, "after", &from, &to) ||
 	    jtext_member_span(line, len, "before", &from, &to))) {
@@ -348,6 +426,7 @@ apply_line(struct tdef *td, const char *line, size_t len)
 	}
 	if (why == NULL) {
 		td->changes++;
+		state_gen++;
 		if (ts != TABLE_ALWAYS && ts > td->watermark)
 			td->watermark = ts;
 	}
@@ -424,6 +503,7 @@ table_reload(struct tdef *td)
 	}
 	td->closed = 0;
 	td->t = table_new(asof_path != NULL, (int)max_versions, history_ms);
+	no_skip = 1;	/* the whole file, into a new table */
 	while (!td->closed) {
 		long n = fdl_fill(&td->in);
 		if (n < 0 && errno != EAGAIN) {
@@ -433,13 +513,365 @@ table_reload(struct tdef *td)
 			td->t = old;
 			fdl_close(&td->in);
 			td->closed = 1;
+			no_skip = 0;
 			return;
 		}
 		table_lines(td);
 	}
+	no_skip = 0;
+	state_gen++;
 	table_free(old);
 	weprintf("%s: table %s reloaded: %zu keys, %llu bad lines", td->path,
 	    td->name, table_keys(td->t), nbad - bad0);
+}
+
+/* ---- state (--state) ---- */
+
+/*
+ * The state file:
+ *
+ *   enrich-state 1 config=FINGERPRINT saved=TIME tables=N
+ *   c "CONFIG"
+ *   t "NAME" keys=N rows=N versions=N watermark=MS|-
+ *   p "STREAM" KEY {POSITION}
+ *   r TS "KEY" "RKEY"|-|= {ROW}|-      (see table.h)
+ *   + TS {ROW}|-
+ *   ... a t line and its p, r and + lines for each table ...
+ *   end LINES CRC32
+ *
+ * CONFIG says what shapes the tables (their names, keys, row keys, and
+ * whether versions are kept); FINGERPRINT is its FNV-1a hash. A state is
+ * only loaded into the same configuration.
+ */
+#define STATE_VERSION 1
+
+static int
+tab_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct tdef *const *)a)->name,
+	    (*(struct tdef *const *)b)->name);
+}
+
+static void
+config_make(void)
+{
+	struct tdef **v = xcalloc((size_t)ntabs, sizeof(*v));
+	struct buf b;
+
+	buf_init(&b);
+	for (int i = 0; i < ntabs; i++)
+		v[i] = &tabs[i];
+	qsort(v, (size_t)ntabs, sizeof(*v), tab_cmp);
+	for (int i = 0; i < ntabs; i++) {
+		if (i)
+			buf_putc(&b, ' ');
+		buf_printf(&b, "%s:key=%s", v[i]->name, v[i]->key_spec);
+		if (v[i]->multi && v[i]->rowkey_spec)
+			buf_printf(&b, ",row-key=%s", v[i]->rowkey_spec);
+		else if (v[i]->multi)
+			buf_puts(&b, ",rows-by-text");
+	}
+	if (asof_path)
+		buf_puts(&b, " versions");
+	config_desc = xstrdup(buf_cstr(&b));
+	config_fp = 14695981039346656037ULL;
+	for (const char *p = config_desc; *p; p++) {
+		config_fp ^= (unsigned char)*p;
+		config_fp *= 1099511628211ULL;
+	}
+	buf_free(&b);
+	free(v);
+}
+
+static int
+state_emit(void *arg, const char *line, size_t n)
+{
+	return sf_line(arg, line, n);
+}
+
+/* Save the tables and their positions. Returns 0, or -1 after a message. */
+static int
+state_save(void)
+{
+	struct state_file f;
+	struct buf b;
+	char when[32];
+	long long t0 = mono_ms();
+
+	if (sf_create(&f, state_path) < 0) {
+		weprintf("%s: cannot save the state:", state_path);
+		return -1;
+	}
+	buf_init(&b);
+	iso8601_ms(now_ms(), when);
+	buf_printf(&b, "enrich-state %d config=%016llx saved=%s tables=%d",
+	    STATE_VERSION, config_fp, when, ntabs);
+	if (sf_line(&f, b.p, b.len) < 0)
+		goto fail;
+	buf_reset(&b);
+	buf_puts(&b, "c ");
+	buf_json_str(&b, config_desc, strlen(config_desc));
+	if (sf_line(&f, b.p, b.len) < 0)
+		goto fail;
+	for (int i = 0; i < ntabs; i++) {
+		struct tdef *td = &tabs[i];
+		buf_reset(&b);
+		buf_puts(&b, "t ");
+		buf_json_str(&b, td->name, strlen(td->name));
+		buf_printf(&b, " keys=%zu rows=%zu versions=%zu watermark=",
+		    table_keys(td->t), table_rows(td->t), table_versions(td->t));
+		if (td->watermark == TABLE_ALWAYS)
+			buf_putc(&b, '-');
+		else
+			buf_put_i64(&b, td->watermark);
+		if (sf_line(&f, b.p, b.len) < 0)
+			goto fail;
+		for (int j = 0; j < td->nstreams; j++) {
+			struct tstream *st = &td->streams[j];
+			if (st->key.len == 0)
+				continue;
+			buf_reset(&b);
+			buf_puts(&b, "p ");
+			buf_json_str(&b, st->name, strlen(st->name));
+			buf_putc(&b, ' ');
+			buf_add(&b, st->key.p, st->key.len);
+			buf_putc(&b, ' ');
+			buf_add(&b, st->pos.p, st->pos.len);
+			if (sf_line(&f, b.p, b.len) < 0)
+				goto fail;
+		}
+		if (table_dump(td->t, &b, state_emit, &f) != 0)
+			goto fail;
+	}
+	if (sf_commit(&f) < 0) {
+		weprintf("%s: cannot save the state:", state_path);
+		buf_free(&b);
+		return -1;
+	}
+	buf_free(&b);
+	saved_gen = state_gen;
+	nsaves++;
+	if (stats_ms > 0)
+		weprintf("%s: state saved: %llu lines, %llu bytes, %lld ms",
+		    state_path, f.lineno, f.bytes, mono_ms() - t0);
+	return 0;
+fail:
+	weprintf("%s: cannot save the state:", state_path);
+	sf_abort(&f);
+	buf_free(&b);
+	return -1;
+}
+
+static void
+state_bad(struct state_file *f, const char *why)
+{
+	die(EX_DATAERR, "%s:%llu: %s", f->path, f->lineno, why);
+}
+
+/* A JSON string at *p followed by a space or the end: its text in b. */
+static const char *
+state_str(const char **p, const char *end, struct buf *b)
+{
+	const char *s = *p, *q = s + 1;
+	struct jvalid jv;
+
+	if (s >= end || *s != '"')
+		return "expected a JSON string";
+	while (q < end && *q != '"')
+		q += *q == '\\' ? 2 : 1;
+	if (q >= end || (q + 1 < end && q[1] != ' '))
+		return "unterminated string";
+	if (jvalid(s, (size_t)(q + 1 - s), &jv) != JV_STRING)
+		return "bad JSON string";
+	buf_reset(b);
+	jpath_value_text(b, s, (size_t)(q + 1 - s));
+	buf_cstr(b);
+	*p = q + 1 < end ? q + 2 : end;
+	return NULL;
+}
+
+/* NAME=N at *p (with its space), as a number. */
+static const char *
+state_num(const char **p, const char *end, const char *name, long long *v,
+    int dash)
+{
+	size_t n = strlen(name);
+	const char *s = *p;
+	char *e;
+
+	if ((size_t)(end - s) <= n || memcmp(s, name, n) != 0 || s[n] != '=')
+		return "bad table line";
+	s += n + 1;
+	if (dash && s < end && *s == '-') {
+		*v = TABLE_ALWAYS;
+		e = (char *)s + 1;
+	} else {
+		if (s >= end || (*s != '-' && (*s < '0' || *s > '9')))
+			return "bad table line";
+		errno = 0;
+		*v = strtoll(s, &e, 10);
+		if (errno || e == s)
+			return "bad table line";
+	}
+	if (e < end && *e != ' ')
+		return "bad table line";
+	*p = e < end ? e + 1 : end;
+	return NULL;
+}
+
+/* The counts a table's t line gave, against what its lines made. */
+static void
+state_check_table(struct state_file *f, struct tdef *td, long long keys,
+    long long rows, long long versions, struct table_undump *u)
+{
+	char why[256];
+
+	if ((long long)u->rows == rows && (long long)u->versions == versions &&
+	    (long long)table_keys(td->t) == keys)
+		return;
+	snprintf(why, sizeof why, "table %s: %zu keys, %zu rows and %zu "
+	    "versions, not the %lld, %lld and %lld its t line says", td->name,
+	    table_keys(td->t), u->rows, u->versions, keys, rows, versions);
+	state_bad(f, why);
+}
+
+/* Load the state when its file exists. */
+static void
+state_load(void)
+{
+	struct state_file f;
+	struct table_undump u;
+	struct buf b;
+	struct tdef *td = NULL;
+	char *line;
+	size_t len;
+	const char *why, *p, *end;
+	long long keys = 0, rows = 0, versions = 0, wm, ver, ntab = -1;
+	unsigned long long fp = 0;
+	int rc, seen = 0, *done = xcalloc((size_t)ntabs, sizeof(int));
+	long long t0 = mono_ms();
+
+	rc = sf_open(&f, state_path, 3 * (size_t)max_line + 65536);
+	if (rc == 1) {
+		free(done);
+		return;
+	}
+	if (rc < 0)
+		die(EX_NOINPUT, "%s:", state_path);
+	buf_init(&b);
+	table_undump_init(&u);
+	while ((rc = sf_next(&f, &line, &len, &why)) == 1) {
+		end = line + len;
+		if (f.lineno == 1) {
+			char saved[64];
+			int nf = sscanf(line, "enrich-state %lld config=%llx "
+			    "saved=%63s tables=%lld", &ver, &fp, saved, &ntab);
+			if (nf < 1 || strncmp(line, "enrich-state ", 13) != 0)
+				state_bad(&f, "not an enrich state file");
+			if (ver != STATE_VERSION) {
+				char m[128];
+				snprintf(m, sizeof m, "state format %lld; this "
+				    "enrich reads format %d", ver, STATE_VERSION);
+				state_bad(&f, m);
+			}
+			if (nf != 4)
+				state_bad(&f, "bad header line");
+			continue;
+		}
+		if (f.lineno == 2) {
+			p = line + 2;
+			if (len < 2 || memcmp(line, "c ", 2) != 0 ||
+			    state_str(&p, end, &b) != NULL || p != end)
+				state_bad(&f, "expected the configuration line");
+			if (fp != config_fp || strcmp(b.p, config_desc) != 0)
+				die(EX_CONFIG, "%s: the state was made with other "
+				    "tables or keys (%s), not these (%s): remove "
+				    "it to build the tables again from their inputs",
+				    state_path, b.p, config_desc);
+			continue;
+		}
+		if (len >= 2 && line[0] == 't' && line[1] == ' ') {
+			if (td)
+				state_check_table(&f, td, keys, rows, versions, &u);
+			p = line + 2;
+			if ((why = state_str(&p, end, &b)) != NULL)
+				state_bad(&f, why);
+			if ((td = tab_find(b.p, b.len)) == NULL ||
+			    done[td - tabs])
+				state_bad(&f, "a table not configured, or twice");
+			done[td - tabs] = 1;
+			seen++;
+			if ((why = state_num(&p, end, "keys", &keys, 0)) ||
+			    (why = state_num(&p, end, "rows", &rows, 0)) ||
+			    (why = state_num(&p, end, "versions", &versions, 0)) ||
+			    (why = state_num(&p, end, "watermark", &wm, 1)) ||
+			    p != end || keys < 0 || rows < 0 || versions < 0)
+				state_bad(&f, why ? why : "bad table line");
+			td->watermark = wm;
+			table_reserve(td->t, (size_t)keys);
+			table_undump_free(&u);
+			table_undump_init(&u);
+			continue;
+		}
+		if (td == NULL)
+			state_bad(&f, "expected a table line");
+		if (len >= 2 && line[0] == 'p' && line[1] == ' ') {
+			struct tstream *st;
+			const char *k;
+			struct jvalid jv;
+			p = line + 2;
+			if ((why = state_str(&p, end, &b)) != NULL)
+				state_bad(&f, why);
+			for (k = p; p < end && (isdigit((unsigned char)*p) ||
+			    *p == '.'); p++)
+				;
+			if (p == k || p >= end || *p != ' ' ||
+			    jvalid(p + 1, (size_t)(end - p - 1), &jv) != JV_OBJECT)
+				state_bad(&f, "bad position line");
+			st = stream_get(td, b.p, b.len);
+			buf_reset(&st->saved);
+			buf_add(&st->saved, k, (size_t)(p - k));
+			buf_reset(&st->key);
+			buf_add(&st->key, k, (size_t)(p - k));
+			buf_reset(&st->pos);
+			buf_add(&st->pos, p + 1, (size_t)(end - p - 1));
+			continue;
+		}
+		if ((why = table_undump(td->t, &u, line, len)) != NULL)
+			state_bad(&f, why);
+	}
+	if (rc < 0)
+		state_bad(&f, why);
+	if (f.lineno < 3)
+		state_bad(&f, "truncated: no configuration line");
+	if (td)
+		state_check_table(&f, td, keys, rows, versions, &u);
+	if (seen != ntab || seen != ntabs)
+		state_bad(&f, "the end comes before every table");
+	table_undump_free(&u);
+	buf_free(&b);
+	free(done);
+	if (stats_ms > 0)
+		weprintf("%s: state loaded: %llu lines in %lld ms", state_path,
+		    f.lineno, mono_ms() - t0);
+	sf_close(&f);
+	saved_gen = state_gen;
+}
+
+/* Save at the interval when something changed. */
+static void
+state_tick(void)
+{
+	static long long last;
+	long long now = mono_ms();
+
+	if (last == 0)
+		last = now;
+	if (state_path && state_gen != saved_gen &&
+	    now - last >= state_interval_ms) {
+		state_save();
+		last = mono_ms();
+	}
 }
 
 /* ---- events ---- */
@@ -720,14 +1152,15 @@ event_line(struct fdlines *in, char *line, size_t len, int rc)
 static void
 stats(void)
 {
-	int n = 0, cap = 10 + 2 * ntabs;
+	int n = 0, cap = 12 + 3 * ntabs;
 	struct metric *m = xcalloc((size_t)cap, sizeof(*m));
-	unsigned long long tl = 0, tc = 0;
+	unsigned long long tl = 0, tc = 0, tsk = 0;
 	size_t keys = 0, versions = 0;
 
 	for (int i = 0; i < ntabs; i++) {
 		tl += tabs[i].lines;
 		tc += tabs[i].changes;
+		tsk += tabs[i].skipped;
 		keys += table_keys(tabs[i].t);
 		versions += table_versions(tabs[i].t);
 	}
@@ -737,13 +1170,17 @@ stats(void)
 	m[n++] = (struct metric){ "misses", "tables without a row for an event", STAT_COUNTER, nmiss };
 	m[n++] = (struct metric){ "table_lines", "table lines read", STAT_COUNTER, tl };
 	m[n++] = (struct metric){ "table_changes", "table changes applied", STAT_COUNTER, tc };
+	m[n++] = (struct metric){ "table_skipped", "table lines the state already held (--state)", STAT_COUNTER, tsk };
 	m[n++] = (struct metric){ "keys", "keys stored in all tables", STAT_GAUGE, keys };
 	m[n++] = (struct metric){ "versions", "row versions stored", STAT_GAUGE, versions };
 	m[n++] = (struct metric){ "held", "events waiting for tables (--as-of)", STAT_GAUGE, hq_n };
 	m[n++] = (struct metric){ "forced", "events released past --max-held", STAT_COUNTER, nforced };
+	m[n++] = (struct metric){ "state_saves", "state files written (--state)", STAT_COUNTER, nsaves };
 	for (int i = 0; i < ntabs; i++) {
 		m[n++] = (struct metric){ tabs[i].m_keys, "keys stored in the table",
 		    STAT_GAUGE, table_keys(tabs[i].t) };
+		m[n++] = (struct metric){ tabs[i].m_skipped, "table lines the state "
+		    "already held", STAT_COUNTER, tabs[i].skipped };
 		m[n++] = (struct metric){ tabs[i].m_changes, "changes applied to the table",
 		    STAT_COUNTER, tabs[i].changes };
 	}
@@ -758,7 +1195,8 @@ stats(void)
 enum {
 	O_DERIVE = 256, O_END_MARKER, O_EVENT_KEY, O_HISTORY, O_MAX_HELD,
 	O_MAX_LINE, O_MAX_VERSIONS, O_MISS, O_PICK, O_ROW_KEY,
-	O_START_TIMEOUT, O_STATS, O_STATS_FILE, O_WHERE
+	O_START_TIMEOUT, O_STATE, O_STATE_INTERVAL, O_STATS, O_STATS_FILE,
+	O_WHERE
 };
 
 static const struct option longopts[] = {
@@ -780,6 +1218,8 @@ static const struct option longopts[] = {
 	{ "quiet", required_argument, NULL, 'q' },
 	{ "row-key", required_argument, NULL, O_ROW_KEY },
 	{ "start-timeout", required_argument, NULL, O_START_TIMEOUT },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "state-interval", required_argument, NULL, O_STATE_INTERVAL },
 	{ "stats", required_argument, NULL, O_STATS },
 	{ "stats-file", required_argument, NULL, O_STATS_FILE },
 	{ "summary", required_argument, NULL, 's' },
@@ -846,6 +1286,11 @@ option(int c, const char *arg)
 			die(EX_USAGE, "bad --miss: %s (null or omit)", arg);
 		break;
 	case O_START_TIMEOUT: start_timeout_ms = dur_arg("start-timeout", arg); break;
+	case O_STATE: state_path = xstrdup(arg); break;
+	case O_STATE_INTERVAL:
+		if ((state_interval_ms = dur_arg("state-interval", arg)) == 0)
+			die(EX_USAGE, "bad --state-interval: %s", arg);
+		break;
 	case O_STATS: stats_ms = dur_arg("stats", arg); break;
 	case O_STATS_FILE: stats_file = xstrdup(arg); break;
 	case 'T': case 'k': case 's': case O_DERIVE: case O_EVENT_KEY:
@@ -1026,13 +1471,18 @@ setup(void)
 		td->watermark = TABLE_ALWAYS;
 		td->m_keys = xasprintf("table_%s_keys", td->name);
 		td->m_changes = xasprintf("table_%s_changes", td->name);
+		td->m_skipped = xasprintf("table_%s_skipped", td->name);
 		for (char *p = td->m_keys; *p; p++)	/* Prometheus names */
 			if (!isalnum((unsigned char)*p) && *p != '_')
 				*p = '_';
 		for (char *p = td->m_changes; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '_')
 				*p = '_';
+		for (char *p = td->m_skipped; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_')
+				*p = '_';
 	}
+	config_make();
 }
 
 /* ---- main loop ---- */
@@ -1125,6 +1575,14 @@ main(int argc, char **argv)
 			die(EX_NOINPUT, "%s:", tabs[i].path);
 	if (dl_path && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_CANTCREAT, "%s:", dl_path);
+	if (state_path) {
+		struct state_file sf;
+		if (sf_create(&sf, state_path) < 0)
+			die(EX_CANTCREAT, "%s: cannot write the state beside it:",
+			    state_path);
+		sf_abort(&sf);
+		state_load();
+	}
 
 	if (!unbuffered && isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1149,6 +1607,7 @@ main(int argc, char **argv)
 		}
 		if (stats_ms > 0 && stats_due(&last_stats, stats_ms))
 			stats();
+		state_tick();
 		wait_input(NULL, 0, 100);
 	}
 
@@ -1166,6 +1625,7 @@ main(int argc, char **argv)
 			stats();
 		if (got_stop)
 			break;
+		state_tick();
 		if (hq_n)
 			release(0);
 		if (in.eof && hq_n == 0)
@@ -1175,6 +1635,10 @@ main(int argc, char **argv)
 			timeout = 100;	/* tables may become quiet */
 		if (stats_ms > 0 && (timeout < 0 || stats_ms < timeout))
 			timeout = (int)(stats_ms < 1000 ? stats_ms : 1000);
+		if (state_path && state_gen != saved_gen && (timeout < 0 ||
+		    timeout > 1000))
+			timeout = (int)(state_interval_ms < 1000 ?
+			    state_interval_ms : 1000);
 		write_out(1);
 		if (!in.regular || !want_in) {
 			if (wait_input(&in, want_in, timeout) < 0)
@@ -1198,6 +1662,9 @@ main(int argc, char **argv)
 	}
 	release(1);
 	write_out(1);
+	if (state_path && (state_gen != saved_gen || access(state_path, F_OK) != 0) &&
+	    state_save() < 0 && status == 0)
+		status = EX_IOERR;
 	if (stats_ms > 0 || stats_file)
 		stats();
 	fdl_close(&in);
