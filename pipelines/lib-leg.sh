@@ -43,9 +43,20 @@ leg_wait() {
 	while [ -n "${_leg_all// /}" ]; do
 		_p=""
 		# shellcheck disable=SC2086
-		wait -n -p _p $_leg_all
+		wait -n -p _p $_leg_all 2>/dev/null
 		_s=$?
-		[ -n "${_p:-}" ] || continue # a signal, not an exit
+		if [ -z "${_p:-}" ]; then
+			# a signal, or processes that ended together: bash reaps
+			# them all and wait -n then finds the others "no such
+			# job", while wait PID still gives their status
+			for _x in $_leg_all; do
+				kill -0 "$_x" 2>/dev/null && continue
+				wait "$_x" 2>/dev/null
+				_s=$? _p=$_x
+				break
+			done
+			[ -n "$_p" ] || continue
+		fi
 		_leg_all=$(_leg_drop "$_p" "$_leg_all")
 		case " $_leg_src " in *" $_p "*) _leg_src=$(_leg_drop "$_p" "$_leg_src") ;; esac
 		if [ "$_s" -ne 0 ] && [ "$_st" -eq 0 ] &&
