@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "buf.h"
 #include "enrich_io.h"
@@ -858,20 +862,68 @@ state_load(void)
 	saved_gen = state_gen;
 }
 
-/* Save at the interval when something changed. */
+static pid_t saver;		/* a child process saving the state, or 0 */
+static unsigned long long saver_gen;
+
+/* Reap the child saving the state, waiting for it when wait is set. */
+static void
+state_reap(int wait)
+{
+	pid_t r;
+	int st;
+
+	if (saver == 0)
+		return;
+	do
+		r = waitpid(saver, &st, wait ? 0 : WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return;
+	if (r == saver && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		saved_gen = saver_gen;
+		nsaves++;
+	} else if (r == saver && WIFSIGNALED(st)) {
+		weprintf("%s: the process saving the state was killed by signal "
+		    "%d", state_path, WTERMSIG(st));
+	}
+	saver = 0;
+}
+
+/*
+ * Save at the interval when something changed: in a child process, which
+ * writes the tables as they were when it was forked (copy-on-write) while
+ * this one goes on joining.
+ */
 static void
 state_tick(void)
 {
 	static long long last;
 	long long now = mono_ms();
+	pid_t pid, parent = getpid();
 
 	if (last == 0)
 		last = now;
-	if (state_path && state_gen != saved_gen &&
-	    now - last >= state_interval_ms) {
-		state_save();
-		last = mono_ms();
+	state_reap(0);
+	if (!state_path || saver || state_gen == saved_gen ||
+	    now - last < state_interval_ms)
+		return;
+	last = now;
+	if ((pid = fork()) == 0) {
+#ifdef __linux__
+		/* a saver outliving its process could replace a newer state */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+		if (getppid() != parent)
+			_exit(1);
+		_exit(state_save() == 0 ? 0 : 1);	/* no stdio flushed */
 	}
+	if (pid < 0) {
+		weprintf("%s: fork: saving in this process:", state_path);
+		state_save();
+		return;
+	}
+	saver = pid;
+	saver_gen = state_gen;
 }
 
 /* ---- events ---- */
@@ -1662,6 +1714,7 @@ main(int argc, char **argv)
 	}
 	release(1);
 	write_out(1);
+	state_reap(1);
 	if (state_path && (state_gen != saved_gen || access(state_path, F_OK) != 0) &&
 	    state_save() < 0 && status == 0)
 		status = EX_IOERR;
