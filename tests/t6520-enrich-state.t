@@ -69,12 +69,13 @@ for i, cid in enumerate(ids[:30]):      # new failed payments, one transaction e
          "payment_method": "card", "status": "failed", "created_at": "2026-10-25T10:00:01Z"}
     P2.append(pg("c", None, p, lsn + 500, lsn, 0, "false", DAY0 + i * 60000))
     lsn += 1000
-# two transactions that interleave: the second begins first, commits later
+# two transactions that interleave, written in commit order: the second
+# made its change first (a smaller LSN) and commits later
 late = [p for p in pay if p["customer_id"] == ids[31]][:1] + [p for p in pay if p["customer_id"] == ids[32]][:1]
 for j, p in enumerate(late):
     q = dict(p); q["status"] = "chargeback"; q["transaction_date"] = "2026-10-30T00:00:00Z"
     P2.append(pg("u", {"transaction_id": p["transaction_id"]}, q,
-                 lsn + 900 - 500 * j, lsn + 100 * (2 - j), 0, "false", DAY0 + 3600000))
+                 lsn + 400 + 500 * j, lsn + 200 - 100 * j, 0, "false", DAY0 + 3600000))
 w("T.jsonl", T); w("T2.jsonl", T2); w("T2a.jsonl", T2[:half]); w("T2b.jsonl", T2[half:])
 w("P.jsonl", P); w("P2.jsonl", P2)
 EOF
@@ -161,11 +162,51 @@ test_expect_success 'a later binlog file counts after a greater pos in an earlie
 	test_cmp want got
 '
 
+test_expect_success 'a later commit counts after a greater LSN of an earlier one' '
+	tail -1 P2.jsonl | jq -e ".source.lsn < $(tail -2 P2.jsonl | head -1 | jq .source.lsn)" &&
+	head -n -1 PP2.jsonl >P2x.jsonl &&
+	enrich "${ARGS[@]}" --state s3 -T customer=TT2.jsonl -T payments=P2x.jsonl </dev/null 2>/dev/null &&
+	enrich "${ARGS[@]}" --state s3 -T customer=TT2.jsonl -T payments=PP2.jsonl <E2 >out 2>err &&
+	test_cmp full.E2 out &&
+	echo 1 >want && stat err table_payments_changes >got && test_cmp want got
+'
+
+# kafka.py N: the lines of stdin as consume -m writes them from a topic of
+# two partitions keyed by customer (_kafka, offsets per partition); the
+# first N lines to k1, all of them to k2, one partition after the other
+cat >kafka.py <<'EOF'
+import json, sys
+n, off, recs = int(sys.argv[1]), [0, 0], []
+for l in sys.stdin:
+    r = json.loads(l)
+    cid = (r["after"] or r["before"])["customer_id"]
+    p = int(cid[-1]) % 2
+    r["_kafka"] = {"topic": "cdc.crm.customer_profiles", "partition": p,
+                   "offset": off[p], "ts": 1, "key": cid}
+    off[p] += 1
+    recs.append(r)
+dump = lambda r: json.dumps(r, separators=(",", ":"), ensure_ascii=False) + "\n"
+open("k1", "w").writelines(dump(r) for r in recs[:n])
+open("k2", "w").writelines([dump(r) for r in recs if r["_kafka"]["partition"] == 1] +
+                           [dump(r) for r in recs if r["_kafka"]["partition"] == 0])
+EOF
+
+test_expect_success 'Kafka provenance: offsets per partition, whatever order partitions come in' '
+	python3 kafka.py $(cat T.jsonl T2a.jsonl | wc -l) <TT2.jsonl &&
+	enrich "${ARGS[@]}" --state s4 -T customer=k1 -T payments=PP2.jsonl </dev/null 2>/dev/null &&
+	grep -c "^p \"kafka:cdc.crm.customer_profiles:[01]\" " s4 >n && echo 2 >want && test_cmp want n &&
+	enrich "${ARGS[@]}" --state s4 -T customer=k2 -T payments=PP2.jsonl <E2 >out 2>err &&
+	enrich "${ARGS[@]}" -T customer=k2 -T payments=PP2.jsonl <E2 >want.out 2>/dev/null &&
+	test_cmp want.out out && test_cmp full.E2 out &&
+	wc -l <k1 >want && stat err table_customer_skipped >got && test_cmp want got &&
+	wc -l <T2b.jsonl >want && stat err table_customer_changes >got && test_cmp want got
+'
+
 test_expect_success 'kill -9 between saves: the restart loses no table change' '
 	enrich "${ARGS[@]}" --state sk -T customer=T.jsonl -T payments=P.jsonl </dev/null 2>/dev/null &&
 	rm -f t.fifo e.fifo && mkfifo t.fifo e.fifo &&
 	exec 8<>t.fifo 9<>e.fifo &&
-	{ enrich "${ARGS[@]}" --state sk --state-interval 3s -q 200ms -T customer=t.fifo \
+	{ enrich "${ARGS[@]}" --state sk --state-interval 5s -q 200ms -T customer=t.fifo \
 		-T payments=PP2.jsonl <e.fifo >k.out 2>k.err 8>&- 9>&- & } && pid=$! &&
 	test_atexit "kill -9 $pid" &&
 	cat T.jsonl T2a.jsonl >&8 &&
@@ -190,21 +231,25 @@ test_expect_success 'kill -9 between saves: the restart loses no table change' '
 	test_cmp want got
 '
 
-test_expect_success 'SIGTERM saves the state; a restart goes on from it' '
-	enrich "${ARGS[@]}" --state sg -T customer=T.jsonl -T payments=P.jsonl </dev/null 2>/dev/null &&
-	rm -f g.fifo && mkfifo g.fifo && exec 9<>g.fifo &&
-	{ enrich "${ARGS[@]}" --state sg --state-interval 1h -T customer=TT2.jsonl \
-		-T payments=PP2.jsonl <g.fifo >g.out 2>g.err 9>&- & } && pid=$! &&
-	test_atexit "kill -9 $pid" &&
-	head -1 E2 >&9 &&
-	wait_until 30 "the event" test -s g.out &&
-	kill -TERM $pid && wait $pid &&
-	exec 9>&- &&
-	test_grep "binlog.000004" sg &&
-	enrich "${ARGS[@]}" --state sg -T customer=TT2.jsonl -T payments=PP2.jsonl <E2 >out 2>err &&
-	test_cmp full.E2 out &&
-	echo 0 >want && stat err table_customer_changes >got && test_cmp want got
-'
+for sig in TERM INT; do
+	test_expect_success "SIG$sig saves the state; a restart goes on from it" '
+		rm -f sg &&
+		enrich "${ARGS[@]}" --state sg -T customer=T.jsonl -T payments=P.jsonl </dev/null 2>/dev/null &&
+		rm -f g.fifo && mkfifo g.fifo && exec 9<>g.fifo &&
+		{ enrich "${ARGS[@]}" --state sg --state-interval 1h -T customer=TT2.jsonl \
+			-T payments=PP2.jsonl <g.fifo >g.out 2>g.err 9>&- & } && pid=$! &&
+		test_atexit "kill -9 $pid" &&
+		head -1 E2 >&9 &&
+		wait_until 30 "the event" test -s g.out &&
+		test_must_fail grep -q "binlog.000004" sg &&
+		kill -'$sig' $pid && wait $pid &&
+		exec 9>&- &&
+		test_grep "binlog.000004" sg &&
+		enrich "${ARGS[@]}" --state sg -T customer=TT2.jsonl -T payments=PP2.jsonl <E2 >out 2>err &&
+		test_cmp full.E2 out &&
+		echo 0 >want && stat err table_customer_changes >got && test_cmp want got
+	'
+done
 
 test_expect_success '--as-of: the versions survive a restart, none applied twice' '
 	A=(-a start_time "${ARGS[@]}") &&
