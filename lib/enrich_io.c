@@ -169,35 +169,110 @@ fdl_next(struct fdlines *f, char **line, size_t *len)
 
 /* ---- positions of table lines ---- */
 
-static struct jpath *pp_kafka, *pp_topic, *pp_part, *pp_off, *pp_source,
-    *pp_conn, *pp_name, *pp_db, *pp_file, *pp_pos, *pp_row, *pp_snap, *pp_lsn,
-    *pp_seq;
-
-static struct jpath *
-pp(const char *spec)
+/* The end of the string token at s[i] == '"'. */
+static size_t
+skip_str(const char *s, size_t n, size_t i)
 {
-	char e[64];
+	const char *q;
+	size_t j, k;
 
-	return jpath_parse(spec, e, sizeof e);
+	for (i++; i < n; i = j + 1) {
+		if ((q = memchr(s + i, '"', n - i)) == NULL)
+			return n;
+		j = (size_t)(q - s);
+		for (k = j; k > i && s[k - 1] == '\\'; k--)
+			;
+		if (((j - k) & 1) == 0)
+			return j + 1;
+	}
+	return n;
 }
 
-static void
-pp_init(void)
+/* The end of the value at s[i]. */
+static size_t
+skip_val(const char *s, size_t n, size_t i)
 {
-	pp_kafka = pp("_kafka");
-	pp_topic = pp("topic");
-	pp_part = pp("partition");
-	pp_off = pp("offset");
-	pp_source = pp("source");
-	pp_conn = pp("connector");
-	pp_name = pp("name");
-	pp_db = pp("db");
-	pp_file = pp("file");
-	pp_pos = pp("pos");
-	pp_row = pp("row");
-	pp_snap = pp("snapshot");
-	pp_lsn = pp("lsn");
-	pp_seq = pp("sequence");
+	int depth = 0;
+
+	if (i >= n)
+		return n;
+	if (s[i] == '"')
+		return skip_str(s, n, i);
+	if (s[i] != '{' && s[i] != '[') {
+		while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
+		    s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			i++;
+		return i;
+	}
+	while (i < n) {
+		switch (s[i]) {
+		case '"':
+			i = skip_str(s, n, i);
+			continue;
+		case '{': case '[':
+			depth++;
+			break;
+		case '}': case ']':
+			if (--depth == 0)
+				return i + 1;
+			break;
+		}
+		i++;
+	}
+	return n;
+}
+
+static size_t
+skip_ws(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+	    s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/*
+ * In one pass over the valid JSON object s[0..n), the values of its
+ * top-level members named names[0..k) (a name written with escapes is not
+ * recognised): v[i] and vn[i], v[i] NULL when absent or null.
+ */
+static void
+members(const char *s, size_t n, const char *const *names, const size_t *lens,
+    int k, const char **v, size_t *vn)
+{
+	size_t i = skip_ws(s, n, 0), ks, ke, ve;
+	int found = 0;
+
+	for (int j = 0; j < k; j++)
+		v[j] = NULL;
+	if (i >= n || s[i] != '{')
+		return;
+	for (i++; found < k; ) {
+		i = skip_ws(s, n, i);
+		if (i >= n || s[i] != '"')
+			return;
+		ks = i;
+		ke = skip_str(s, n, i);
+		i = skip_ws(s, n, ke);
+		if (i >= n || s[i] != ':')
+			return;
+		i = skip_ws(s, n, i + 1);
+		ve = skip_val(s, n, i);
+		for (int j = 0; j < k; j++)
+			if (v[j] == NULL && ke - ks - 2 == lens[j] &&
+			    memcmp(s + ks + 1, names[j], lens[j]) == 0) {
+				if (!(ve - i == 4 && memcmp(s + i, "null", 4) == 0)) {
+					v[j] = s + i;
+					vn[j] = ve - i;
+				}
+				found++;
+				break;
+			}
+		i = skip_ws(s, n, ve);
+		if (i >= n || s[i] != ',')
+			return;
+		i++;
+	}
 }
 
 /* A non-negative integer value (a JSON number without fraction, or a string
@@ -206,15 +281,16 @@ static int
 uint_of(const char *v, size_t n, unsigned long long *out)
 {
 	unsigned long long x = 0;
-	size_t i = 0;
 
+	if (v == NULL)
+		return -1;
 	if (n >= 2 && v[0] == '"') {
 		v++;
 		n -= 2;
 	}
-	if (n == 0 || n > 20)
+	if (n == 0 || n > 19)
 		return -1;
-	for (; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (v[i] < '0' || v[i] > '9')
 			return -1;
 		x = x * 10 + (unsigned long long)(v[i] - '0');
@@ -223,23 +299,19 @@ uint_of(const char *v, size_t n, unsigned long long *out)
 	return 0;
 }
 
+/* The text of a string value in b (NUL-terminated, empty when absent). */
 static int
-uint_member(struct jpath *p, const char *s, size_t n, unsigned long long *out,
-    const char **v, size_t *vn)
-{
-	return jpath_find(p, s, n, v, vn) && uint_of(*v, *vn, out) == 0 ? 0 : -1;
-}
-
-/* The value text of a string member in b (NUL-terminated), or -1. */
-static int
-str_member(struct jpath *p, const char *s, size_t n, struct buf *b,
-    const char **v, size_t *vn)
+str_of(const char *v, size_t n, struct buf *b)
 {
 	buf_reset(b);
-	buf_cstr(b);
-	if (!jpath_find(p, s, n, v, vn) || (*v)[0] != '"')
+	if (v == NULL || v[0] != '"') {
+		buf_cstr(b);
 		return -1;
-	jpath_value_text(b, *v, *vn);
+	}
+	if (memchr(v + 1, '\\', n - 2) == NULL)
+		buf_add(b, v + 1, n - 2);
+	else
+		jpath_value_text(b, v, n);
 	buf_cstr(b);
 	return 0;
 }
@@ -247,20 +319,24 @@ str_member(struct jpath *p, const char *s, size_t n, struct buf *b,
 static void
 key_field(struct buf *key, unsigned long long x)
 {
-	char t[24];
+	char *p;
 
 	if (key->len)
 		buf_putc(key, '.');
-	snprintf(t, sizeof t, "%020llu", x);
-	buf_add(key, t, 20);
+	buf_reserve(key, 20);
+	p = key->p + key->len;
+	for (int i = 19; i >= 0; i--, x /= 10)
+		p[i] = (char)('0' + x % 10);
+	key->len += 20;
 }
 
 static void
 pos_member(struct buf *pos, const char *name, const char *v, size_t vn)
 {
 	buf_putc(pos, pos->len > 1 ? ',' : '{');
-	buf_json_str(pos, name, strlen(name));
-	buf_putc(pos, ':');
+	buf_putc(pos, '"');
+	buf_puts(pos, name);
+	buf_puts(pos, "\":");
 	buf_add(pos, v, vn);
 }
 
@@ -294,63 +370,76 @@ parse_seq(const char *s, unsigned long long *commit, unsigned long long *lsn,
 	return 0;
 }
 
+static const char *const top_names[] = { "_kafka", "source" };
+static const size_t top_lens[] = { 6, 6 };
+static const char *const k_names[] = { "topic", "partition", "offset" };
+static const size_t k_lens[] = { 5, 9, 6 };
+enum { S_CONN, S_NAME, S_DB, S_FILE, S_POS, S_ROW, S_SNAP, S_LSN, S_SEQ, S_N };
+static const char *const s_names[] = { "connector", "name", "db", "file",
+    "pos", "row", "snapshot", "lsn", "sequence" };
+static const size_t s_lens[] = { 9, 4, 2, 4, 3, 3, 8, 3, 8 };
+
 int
 line_position(const char *line, size_t n, struct buf *stream, struct buf *key,
     struct buf *pos)
 {
 	static struct buf t1, t2;
-	const char *o, *v;
-	size_t on, vn;
+	const char *top[2], *kv[3], *sv[S_N];
+	size_t topn[2], kvn[3], svn[S_N];
 	unsigned long long a, b, c;
 
-	if (pp_kafka == NULL)
-		pp_init();
 	buf_reset(stream);
 	buf_reset(key);
 	buf_reset(pos);
-	if (jpath_find(pp_kafka, line, n, &o, &on) && o[0] == '{' &&
-	    str_member(pp_topic, o, on, &t1, &v, &vn) == 0) {
-		pos_member(pos, "topic", v, vn);
-		if (uint_member(pp_part, o, on, &a, &v, &vn) == 0) {
-			pos_member(pos, "partition", v, vn);
-			if (uint_member(pp_off, o, on, &b, &v, &vn) == 0) {
-				pos_member(pos, "offset", v, vn);
-				buf_putc(pos, '}');
-				buf_printf(stream, "kafka:%s:%llu", t1.p, a);
-				key_field(key, b);
-				return 1;
-			}
+	members(line, n, top_names, top_lens, 2, top, topn);
+	if (top[0] && top[0][0] == '{') {
+		members(top[0], topn[0], k_names, k_lens, 3, kv, kvn);
+		if (str_of(kv[0], kvn[0], &t1) == 0 &&
+		    uint_of(kv[1], kvn[1], &a) == 0 &&
+		    uint_of(kv[2], kvn[2], &b) == 0) {
+			pos_member(pos, "topic", kv[0], kvn[0]);
+			pos_member(pos, "partition", kv[1], kvn[1]);
+			pos_member(pos, "offset", kv[2], kvn[2]);
+			buf_putc(pos, '}');
+			buf_puts(stream, "kafka:");
+			buf_add(stream, t1.p, t1.len);
+			buf_printf(stream, ":%llu", a);
+			key_field(key, b);
+			return 1;
 		}
-		buf_reset(pos);
 	}
-	if (!jpath_find(pp_source, line, n, &o, &on) || o[0] != '{' ||
-	    str_member(pp_conn, o, on, &t1, &v, &vn) < 0)
+	if (top[1] == NULL || top[1][0] != '{')
+		return 0;
+	members(top[1], topn[1], s_names, s_lens, S_N, sv, svn);
+	if (str_of(sv[S_CONN], svn[S_CONN], &t1) < 0)
 		return 0;
 	if (strcmp(t1.p, "mysql") == 0) {
 		int snap = 0;
-		if (str_member(pp_file, o, on, &t2, &v, &vn) < 0)
+		if (str_of(sv[S_FILE], svn[S_FILE], &t2) < 0 ||
+		    uint_of(sv[S_POS], svn[S_POS], &b) < 0)
 			return 0;
-		pos_member(pos, "file", v, vn);
-		if (uint_member(pp_pos, o, on, &b, &v, &vn) < 0)
-			goto none;
-		pos_member(pos, "pos", v, vn);
+		pos_member(pos, "file", sv[S_FILE], svn[S_FILE]);
+		pos_member(pos, "pos", sv[S_POS], svn[S_POS]);
 		c = 0;
-		if (uint_member(pp_row, o, on, &c, &v, &vn) == 0)
-			pos_member(pos, "row", v, vn);
-		if (jpath_find(pp_snap, o, on, &v, &vn)) {
+		if (uint_of(sv[S_ROW], svn[S_ROW], &c) == 0)
+			pos_member(pos, "row", sv[S_ROW], svn[S_ROW]);
+		if (sv[S_SNAP]) {
+			const char *v = sv[S_SNAP];
+			size_t vn = svn[S_SNAP];
 			snap = (vn == 6 && memcmp(v, "\"true\"", 6) == 0) ||
 			    (vn == 6 && memcmp(v, "\"last\"", 6) == 0) ||
 			    (vn == 4 && memcmp(v, "true", 4) == 0);
 			pos_member(pos, "snapshot", v, vn);
 		}
+		buf_putc(pos, '}');
 		/* the binlog file's number: its name's numeric suffix */
 		const char *e = t2.p + t2.len, *q = e;
 		while (q > t2.p && q[-1] >= '0' && q[-1] <= '9')
 			q--;
 		a = q < e && e - q <= 19 ? strtoull(q, NULL, 10) : 0;
-		buf_putc(pos, '}');
-		str_member(pp_name, o, on, &t2, &v, &vn);
-		buf_printf(stream, "mysql:%s", t2.p);
+		str_of(sv[S_NAME], svn[S_NAME], &t2);
+		buf_puts(stream, "mysql:");
+		buf_add(stream, t2.p, t2.len);
 		key_field(key, a);
 		key_field(key, b);
 		key_field(key, snap ? 0 : 1);
@@ -360,28 +449,30 @@ line_position(const char *line, size_t n, struct buf *stream, struct buf *key,
 	if (strcmp(t1.p, "postgresql") == 0) {
 		unsigned long long lsn, commit, l;
 		int snap;
-		if (uint_member(pp_lsn, o, on, &lsn, &v, &vn) < 0)
+		if (uint_of(sv[S_LSN], svn[S_LSN], &lsn) < 0)
 			return 0;
-		pos_member(pos, "lsn", v, vn);
+		pos_member(pos, "lsn", sv[S_LSN], svn[S_LSN]);
 		commit = l = lsn;
-		if (str_member(pp_seq, o, on, &t2, &v, &vn) == 0) {
-			pos_member(pos, "sequence", v, vn);
+		if (str_of(sv[S_SEQ], svn[S_SEQ], &t2) == 0) {
+			pos_member(pos, "sequence", sv[S_SEQ], svn[S_SEQ]);
 			if (parse_seq(t2.p, &commit, &l, &snap) < 0)
 				commit = l = lsn;
 		}
 		c = 0;
-		if (uint_member(pp_row, o, on, &c, &v, &vn) == 0)
-			pos_member(pos, "row", v, vn);
+		if (uint_of(sv[S_ROW], svn[S_ROW], &c) == 0)
+			pos_member(pos, "row", sv[S_ROW], svn[S_ROW]);
 		buf_putc(pos, '}');
-		str_member(pp_name, o, on, &t1, &v, &vn);
-		str_member(pp_db, o, on, &t2, &v, &vn);
-		buf_printf(stream, "postgresql:%s:%s", t1.p, t2.p);
+		str_of(sv[S_NAME], svn[S_NAME], &t1);
+		str_of(sv[S_DB], svn[S_DB], &t2);
+		buf_puts(stream, "postgresql:");
+		buf_add(stream, t1.p, t1.len);
+		buf_putc(stream, ':');
+		buf_add(stream, t2.p, t2.len);
 		key_field(key, commit);
 		key_field(key, l);
 		key_field(key, c);
 		return 1;
 	}
-none:
 	buf_reset(pos);
 	return 0;
 }

@@ -333,13 +333,9 @@ apply_line(struct tdef *td, const char *line, size_t len)
 	long long ts = TABLE_ALWAYS;
 	int unwrapped = 0;
 
-	if (jvalid(line, len, &jv) == JV_NULL ||
-	    (jv.type == JV_OBJECT && jtext_member_span(line, len, "_value", &from,
-	    &to) && !jpath_find(p_value, line, len, &v, &vn)))
+	if (jvalid(line, len, &jv) == JV_NULL)
 		return NULL;	/* a Kafka tombstone (consume writes null) */
-	if (jv.type != JV_OBJECT)
-		return jv.type == JV_INVALID ? "not JSON" : "not a JSON object";
-	if (state_path) {
+	if (jv.type == JV_OBJECT && state_path) {
 		int skip;
 		line_stream(td, line, len, &skip);
 		if (skip) {
@@ -347,6 +343,11 @@ apply_line(struct tdef *td, const char *line, size_t len)
 			return NULL;
 		}
 	}
+	if (jv.type == JV_OBJECT && jtext_member_span(line, len, "_value", &from,
+	    &to) && !jpath_find(p_value, line, len, &v, &vn))
+		return NULL;	/* a tombstone with provenance (consume -m) */
+	if (jv.type != JV_OBJECT)
+		return jv.type == JV_INVALID ? "not JSON" : "not a JSON object";
 	if (jpath_find(p_op, line, len, &v, &vn) && v[0] == '"' &&
 	    (jtext_member_span(line, len, "after", &from, &to) ||
 	    jtext_member_span(line, len, "before", &from, &to))) {
