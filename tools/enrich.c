@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <stdio_ext.h>
 #include <sys/prctl.h>
 #endif
 
@@ -913,6 +914,9 @@ state_tick(void)
 #ifdef __linux__
 		/* a saver outliving its process could replace a newer state */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* the output buffered is the parent's to write, even if an
+		 * error here ends the child with exit(3) */
+		__fpurge(stdout);
 #endif
 		if (getppid() != parent)
 			_exit(1);
