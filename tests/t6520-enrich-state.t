@@ -202,6 +202,16 @@ test_expect_success 'Kafka provenance: offsets per partition, whatever order par
 	wc -l <T2b.jsonl >want && stat err table_customer_changes >got && test_cmp want got
 '
 
+test_expect_success 'the offset of a partition, out of the state (the example of enrich(1))' '
+	S=s4 T=cdc.crm.customer_profiles &&
+	off=$(sed -n "s/^p \"kafka:$T:0\" [0-9.]* //p" $S 2>/dev/null | jq .offset) &&
+	jq "select(._kafka.partition == 0) | ._kafka.offset" k2 | sort -n | tail -1 >want &&
+	echo $((${off:--1} + 1)) >got && echo $(($(cat want) + 1)) >want && test_cmp want got &&
+	S=nosuch &&
+	off=$(sed -n "s/^p \"kafka:$T:0\" [0-9.]* //p" $S 2>/dev/null | jq .offset) &&
+	echo $((${off:--1} + 1)) >got && echo 0 >want && test_cmp want got
+'
+
 test_expect_success 'kill -9 between saves: the restart loses no table change' '
 	enrich "${ARGS[@]}" --state sk -T customer=T.jsonl -T payments=P.jsonl </dev/null 2>/dev/null &&
 	rm -f t.fifo e.fifo && mkfifo t.fifo e.fifo &&
