@@ -5,6 +5,7 @@ test_description='enrich --state: restart from a saved state, positions skipped,
 FAILED='payments.failed_30d=count(status in ["failed","chargeback"]) within 30d by transaction_date'
 AGE='customer.account_age_days=days_since(account_creation_date)'
 LAST='payments.last_status=latest(status) by transaction_date'
+L='payments.last_amount=latest(amount) within 90d by created_at'
 # the tables and summaries of every run here; the inputs come after
 ARGS=(--row-key payments=transaction_id -s "$FAILED" -s "$LAST" --derive "$AGE" --stats 1h)
 
@@ -329,7 +330,8 @@ test_expect_success 'the state is replaced atomically; no temp file is left' '
 '
 
 # Debezium's encodings of the same rows: DATE as days since 1970-01-01,
-# DATETIME as epoch ms, PostgreSQL timestamp as microseconds
+# DATETIME as epoch ms (last_updated, created_at), PostgreSQL timestamp as
+# microseconds (transaction_date)
 cat >dbz.py <<'EOF'
 import json, sys
 from datetime import datetime, date, timezone
@@ -341,9 +343,10 @@ for l in sys.stdin:
         r["account_creation_date"] = (date.fromisoformat(r["account_creation_date"]) - date(1970, 1, 1)).days
     if r.get("last_updated"):
         r["last_updated"] = ms(r["last_updated"])
-    for k in ("transaction_date", "created_at"):
-        if r.get(k):
-            r[k] = ms(r[k]) * 1000
+    if r.get("transaction_date"):
+        r["transaction_date"] = ms(r["transaction_date"]) * 1000
+    if r.get("created_at"):
+        r["created_at"] = ms(r["created_at"])
     print(json.dumps(r, separators=(",", ":"), ensure_ascii=False))
 EOF
 
@@ -352,11 +355,15 @@ test_expect_success 'Debezium day counts and microseconds give what ISO 8601 dat
 	python3 dbz.py <data/payments.rows >pay.dbz &&
 	head -1 cust.dbz | jq -e ".account_creation_date | type == \"number\" and . < 100000" &&
 	head -1 pay.dbz | jq -e ".transaction_date | type == \"number\" and . > 1e15" &&
-	enrich "${ARGS[@]}" -T customer=data/customer.rows -T payments=data/payments.rows <E12 >iso.out 2>/dev/null &&
-	enrich "${ARGS[@]}" -T customer=cust.dbz -T payments=pay.dbz <E12 >dbz.out 2>/dev/null &&
-	jq -c "[.customer.account_age_days, .payments.failed_30d, .payments.last_status]" iso.out >iso.v &&
-	jq -c "[.customer.account_age_days, .payments.failed_30d, .payments.last_status]" dbz.out >dbz.v &&
+	head -1 pay.dbz | jq -e ".created_at | type == \"number\" and . > 1e12 and . < 1e14" &&
+	enrich "${ARGS[@]}" -s "$L" -T customer=data/customer.rows -T payments=data/payments.rows <E12 >iso.out 2>/dev/null &&
+	enrich "${ARGS[@]}" -s "$L" -T customer=cust.dbz -T payments=pay.dbz <E12 >dbz.out 2>/dev/null &&
+	V="[.customer.account_age_days, .payments.failed_30d, .payments.last_status, .payments.last_amount]" &&
+	jq -c "$V" iso.out >iso.v &&
+	jq -c "$V" dbz.out >dbz.v &&
 	test_cmp iso.v dbz.v &&
+	jq "select(.payments.last_amount != null)" dbz.out | grep -c cdr_id >n &&
+	test $(cat n) -gt 0 &&
 	# and both are right: the age computed here, for every event
 	python3 -c "
 import json
@@ -378,8 +385,8 @@ for l in open(\"E12\"):
 '
 
 test_expect_success 'a restart from --state with Debezium encodings: the same output' '
-	enrich "${ARGS[@]}" --state sd -T customer=cust.dbz -T payments=pay.dbz <E1 >/dev/null 2>/dev/null &&
-	enrich "${ARGS[@]}" --state sd -T customer=cust.dbz -T payments=pay.dbz <E2 >out 2>err &&
+	enrich "${ARGS[@]}" -s "$L" --state sd -T customer=cust.dbz -T payments=pay.dbz <E1 >/dev/null 2>/dev/null &&
+	enrich "${ARGS[@]}" -s "$L" --state sd -T customer=cust.dbz -T payments=pay.dbz <E2 >out 2>err &&
 	tail -n 1500 dbz.out >want && test_cmp want out
 '
 
