@@ -228,6 +228,7 @@ chconv_init(struct chconv *cv)
 	memset(cv, 0, sizeof *cv);
 	cv->deleted_col = -1;
 	buf_init(&cv->name);
+	buf_init(&cv->tsv);
 }
 
 void
@@ -243,6 +244,7 @@ chconv_free(struct chconv *cv)
 	free(cv->cols);
 	free(cv->hash);
 	buf_free(&cv->name);
+	buf_free(&cv->tsv);
 	memset(cv, 0, sizeof *cv);
 	cv->deleted_col = -1;
 }
@@ -961,12 +963,14 @@ put_col(struct chconv *cv, int i, json_t *v, struct buf *out, int *first,
 	size_t mark = out->len;
 
 	c->gen = cv->gen;
+	c->vlen = 0;		/* none, until written */
 	if (json_is_null(v) && !c->type->nullable)
 		return 0;	/* the column's default */
 	if (!*first)
 		buf_putc(out, ',');
 	buf_json_str(out, c->name, strlen(c->name));
 	buf_putc(out, ':');
+	c->voff = out->len;
 	if (chconv_value(c->type, v, out, err, errlen) != 0) {
 		char why[300];
 		snprintf(why, sizeof why, "%s", err);
@@ -975,6 +979,7 @@ put_col(struct chconv *cv, int i, json_t *v, struct buf *out, int *first,
 		out->len = mark;
 		return -1;
 	}
+	c->vlen = out->len - c->voff;
 	*first = 0;
 	return 0;
 }
@@ -1035,6 +1040,7 @@ chconv_row(struct chconv *cv, json_t *rec, struct buf *out, char *err,
 			v = json_object_get(v, c->path[j]);
 		if (v == NULL) {
 			c->gen = cv->gen;	/* mapped and missing: default */
+			c->vlen = 0;
 			continue;
 		}
 		if (put_col(cv, i, v, out, &first, err, errlen) != 0)
@@ -1058,6 +1064,7 @@ chconv_row(struct chconv *cv, json_t *rec, struct buf *out, char *err,
 	if (walk(cv, rec, 0, out, &first, err, errlen) != 0)
 		goto fail;
 	buf_putc(out, '}');
+	cv->span_gen = cv->gen;
 	return 0;
 fail:
 	out->len = mark;
@@ -1214,7 +1221,9 @@ chconv_row_text(struct chconv *cv, const char *line, size_t len,
 					buf_putc(out, ',');
 				buf_json_str(out, c->name, strlen(c->name));
 				buf_putc(out, ':');
+				c->voff = out->len;
 				buf_json_str(out, s, sn);
+				c->vlen = out->len - c->voff;
 				first = 0;
 			} else if (i >= 0) {
 				v = json_stringn_nocheck(s, sn);
@@ -1285,11 +1294,431 @@ chconv_row_text(struct chconv *cv, const char *line, size_t len,
 done:
 	if (tws(p, e) != e)
 		goto fallback;
-	if (out)
+	if (out) {
 		buf_putc(out, '}');
+		cv->span_gen = cv->gen;
+	}
 	return 0;
 fallback:
 	if (out)
 		out->len = mark;
 	return 1;
+}
+
+/* ---- TabSeparated ---- */
+
+/* Arrays of these are written as ClickHouse's literals in a field. */
+static int
+tsv_array_ok(const struct chtype *t)
+{
+	while (t->kind == CK_ARRAY)
+		t = t->elem;
+	switch (t->kind) {
+	case CK_INT: case CK_UINT: case CK_FLOAT: case CK_DECIMAL:
+	case CK_STRING: case CK_FIXEDSTRING: case CK_DATE: case CK_UUID:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+chconv_tsv_capable(const struct chconv *cv)
+{
+	for (int i = 0; i < cv->ncols; i++) {
+		const struct chtype *t = cv->cols[i].type;
+		/* DateTime64's text form differs between releases */
+		if (t->kind == CK_OTHER || t->kind == CK_DATETIME64 ||
+		    (t->kind == CK_ARRAY && !tsv_array_ok(t)))
+			return 0;
+	}
+	return cv->ncols > 0;
+}
+
+void
+chconv_set_default(struct chconv *cv, int col)
+{
+	if (col >= 0 && col < cv->ncols)
+		cv->cols[col].has_default = 1;
+}
+
+/* Left out of the column list when a row does not have it. */
+static int
+omittable(const struct chcol *c)
+{
+	enum chkind k = c->type->kind;
+
+	return c->has_default || (!c->type->nullable &&
+	    (k == CK_ENUM || k == CK_BOOL || k == CK_DATETIME64));
+}
+
+/* What the server stores for a column an INSERT leaves out, as text. */
+static const char *
+zero_text(const struct chtype *t)
+{
+	if (t->nullable)
+		return "\\N";
+	switch (t->kind) {
+	case CK_STRING:
+	case CK_FIXEDSTRING:
+		return "";
+	case CK_DATE:
+		return "0000-00-00";
+	case CK_UUID:
+		return "00000000-0000-0000-0000-000000000000";
+	case CK_ARRAY:
+		return "[]";
+	case CK_DATETIME:
+		return "0000000000";	/* epoch seconds, ten digits */
+	default:
+		return "0";	/* numbers */
+	}
+}
+
+static int
+hex4(const char *p, const char *e, unsigned *v)
+{
+	*v = 0;
+	if (e - p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		*v = *v << 4 | (unsigned)d;
+	}
+	return 0;
+}
+
+static void
+put_utf8(struct buf *out, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (char)(0xF0 | cp >> 18);
+		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	buf_add(out, u, n);
+}
+
+/* One byte of a value in TabSeparated's escaping. */
+static void
+tsv_byte(struct buf *out, unsigned char c)
+{
+	switch (c) {
+	case '\\': buf_add(out, "\\\\", 2); break;
+	case '\t': buf_add(out, "\\t", 2); break;
+	case '\n': buf_add(out, "\\n", 2); break;
+	case '\r': buf_add(out, "\\r", 2); break;
+	case '\0': buf_add(out, "\\0", 2); break;
+	case '\b': buf_add(out, "\\b", 2); break;
+	case '\f': buf_add(out, "\\f", 2); break;
+	default: buf_putc(out, (char)c);
+	}
+}
+
+/*
+ * The JSON string at p (its opening quote), unescaped and written in
+ * TabSeparated's escaping to out (when out is not NULL, else only
+ * skipped); returns the end, or NULL.
+ */
+static const char *
+tsv_str(const char *p, const char *e, struct buf *out)
+{
+	for (p++; p < e; p++) {
+		unsigned char c = (unsigned char)*p;
+		unsigned cp, lo;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			/* a run of bytes that need nothing */
+			const char *r = p;
+			while (r < e && (unsigned char)*r >= 0x20 && *r != '"' &&
+			    *r != '\\')
+				r++;
+			if (out)
+				buf_add(out, p, (size_t)(r - p));
+			p = r - 1;
+			continue;
+		}
+		if (c == '"')
+			return p + 1;
+		if (c != '\\') {
+			if (out) {
+				if (c == '\t' || c == '\n' || c == '\r' ||
+				    c == '\\' || c == '\0' || c == '\b' ||
+				    c == '\f')
+					tsv_byte(out, c);
+				else
+					buf_putc(out, (char)c);
+			}
+			continue;
+		}
+		if (++p >= e)
+			return NULL;
+		switch (*p) {
+		case '"': c = '"'; break;
+		case '\\': c = '\\'; break;
+		case '/': c = '/'; break;
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u':
+			if (hex4(p + 1, e, &cp) != 0)
+				return NULL;
+			p += 4;
+			if (cp >= 0xD800 && cp < 0xDC00 && e - p > 6 &&
+			    p[1] == '\\' && p[2] == 'u' &&
+			    hex4(p + 3, e, &lo) == 0 && lo >= 0xDC00 &&
+			    lo < 0xE000) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				p += 6;
+			} else if (cp >= 0xD800 && cp < 0xE000) {
+				cp = 0xFFFD;	/* a lone surrogate */
+			}
+			if (out) {
+				if (cp < 0x80)
+					tsv_byte(out, (unsigned char)cp);
+				else
+					put_utf8(out, cp);
+			}
+			continue;
+		default:
+			return NULL;
+		}
+		if (out)
+			tsv_byte(out, c);
+	}
+	return NULL;
+}
+
+/*
+ * A JSON array at p as an array literal in a TabSeparated field:
+ * strings in single quotes with backslash escapes (tabs and newlines
+ * among them, so the field needs no more), null as NULL. Returns the
+ * end, or NULL.
+ */
+static const char *
+tsv_array(const char *p, const char *e, struct buf *out)
+{
+	int depth = 0;
+
+	while (p < e) {
+		char c = *p;
+
+		if (c == '"') {
+			struct buf s;
+			buf_init(&s);
+			p = tsv_str(p, e, &s);	/* TSV-escaped: \\ \t \n ... */
+			if (p == NULL) {
+				buf_free(&s);
+				return NULL;
+			}
+			buf_putc(out, '\'');
+			for (size_t i = 0; i < s.len; i++) {
+				if (s.p[i] == '\'')
+					buf_putc(out, '\\');
+				buf_putc(out, s.p[i]);
+			}
+			buf_putc(out, '\'');
+			buf_free(&s);
+			continue;
+		}
+		if (c == 'n' && e - p >= 4 && memcmp(p, "null", 4) == 0) {
+			buf_add(out, "NULL", 4);
+			p += 4;
+			continue;
+		}
+		if (c == '{')
+			return NULL;
+		if (c == '[')
+			depth++;
+		else if (c == ']' && --depth == 0) {
+			buf_putc(out, ']');
+			return p + 1;
+		}
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			buf_putc(out, c);
+		p++;
+	}
+	return NULL;
+}
+
+/* Column i's JSON value p..e as TabSeparated text, kept in cv->tsv. */
+static int
+tsv_value(struct chconv *cv, int i, const char *p, const char *e)
+{
+	struct chcol *c = &cv->cols[i];
+	size_t off = cv->tsv.len;
+
+	if (p >= e)
+		return -1;
+	if (*p == '"') {
+		if (tsv_str(p, e, &cv->tsv) != e)
+			return -1;
+	} else if (*p == 'n' && e - p == 4 && memcmp(p, "null", 4) == 0) {
+		buf_add(&cv->tsv, "\\N", 2);
+	} else if (*p == '[') {
+		if (c->type->kind != CK_ARRAY || tsv_array(p, e, &cv->tsv) != e)
+			return -1;
+	} else if (*p == '{') {
+		return -1;
+	} else {
+		/* DateTime: epoch seconds, which the text form takes as
+		 * exactly ten digits */
+		if (c->type->kind == CK_DATETIME && e - p < 10 && *p != '-')
+			buf_add(&cv->tsv, "0000000000", (size_t)(10 - (e - p)));
+		buf_add(&cv->tsv, p, (size_t)(e - p));
+	}
+	c->toff = off;
+	c->tlen = cv->tsv.len - off;
+	return 0;
+}
+
+int
+chconv_tsv(struct chconv *cv, const char *json, size_t len, struct buf *out,
+    struct buf *sig)
+{
+	const char *p = json, *e = json + len;
+	size_t mark = out->len;
+
+	buf_reset(&cv->tsv);
+	if (cv->span_gen == cv->gen && cv->gen != 0) {
+		/* json is the row chconv just wrote: its values are where
+		 * it put them */
+		cv->span_gen = 0;
+		for (int i = 0; i < cv->ncols; i++) {
+			struct chcol *c = &cv->cols[i];
+			c->tlen = (size_t)-1;	/* absent */
+			if (c->gen != cv->gen || c->vlen == 0)
+				continue;
+			if (c->voff + c->vlen > len ||
+			    tsv_value(cv, i, json + c->voff,
+			    json + c->voff + c->vlen) != 0)
+				return -1;
+		}
+		goto columns;
+	}
+	if (++cv->gen == 0) {
+		for (int i = 0; i < cv->ncols; i++)
+			cv->cols[i].gen = 0;
+		cv->gen = 1;
+	}
+	p = tws(p, e);
+	if (p >= e || *p++ != '{')
+		return -1;
+	p = tws(p, e);
+	while (p < e && *p != '}') {
+		int i;
+
+		if (*p != '"')
+			return -1;
+		buf_reset(&cv->name);
+		if ((p = tsv_str(p, e, &cv->name)) == NULL)
+			return -1;
+		/* the rows hold the table's columns only: a name not found
+		 * is one with bytes TabSeparated escapes, for chconv_row */
+		if ((i = chconv_find(cv, cv->name.p, cv->name.len)) < 0)
+			return -1;
+		p = tws(p, e);
+		if (p >= e || *p++ != ':')
+			return -1;
+		p = tws(p, e);
+		if (p >= e)
+			return -1;
+		const char *q = p;
+		if (*p == '"')
+			q = tsv_str(p, e, NULL);
+		else if (*p == '[')
+			q = array_end(p, e);
+		else
+			while (q < e && *q != ',' && *q != '}' && *q != ' ')
+				q++;
+		if (q == NULL || q == p || tsv_value(cv, i, p, q) != 0)
+			return -1;
+		cv->cols[i].gen = cv->gen;
+		p = q;
+		p = tws(p, e);
+		if (p < e && *p == ',')
+			p = tws(p + 1, e);
+	}
+	if (p >= e || tws(p + 1, e) != e)
+		return -1;
+columns:
+	buf_reset(sig);
+	int first = 1;
+	for (int i = 0; i < cv->ncols; i++) {
+		const struct chcol *c = &cv->cols[i];
+		int have = c->gen == cv->gen && c->tlen != (size_t)-1;
+
+		if (omittable(c)) {
+			buf_putc(sig, have ? '1' : '0');
+			if (!have)
+				continue;
+		}
+		if (!first)
+			buf_putc(out, '\t');
+		first = 0;
+		if (have)
+			buf_add(out, cv->tsv.p + c->toff, c->tlen);
+		else
+			buf_puts(out, zero_text(c->type));
+	}
+	if (first) {
+		out->len = mark;	/* no column at all */
+		return -1;
+	}
+	buf_putc(out, '\n');
+	return 0;
+}
+
+void
+chconv_tsv_columns(const struct chconv *cv, const char *sig, size_t siglen,
+    struct buf *out)
+{
+	size_t k = 0;
+	int first = 1;
+
+	buf_putc(out, '(');
+	for (int i = 0; i < cv->ncols; i++) {
+		const struct chcol *c = &cv->cols[i];
+		if (omittable(c) && (k >= siglen || sig[k++] != '1'))
+			continue;
+		if (!first)
+			buf_putc(out, ',');
+		first = 0;
+		/* a quoted identifier: backquotes, with \ and ` escaped */
+		buf_putc(out, '`');
+		for (const char *s = c->name; *s; s++) {
+			if (*s == '`' || *s == '\\')
+				buf_putc(out, '\\');
+			buf_putc(out, *s);
+		}
+		buf_putc(out, '`');
+	}
+	buf_putc(out, ')');
 }

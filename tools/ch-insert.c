@@ -60,10 +60,16 @@ struct row {
 	size_t key;		/* in batch.keys */
 	const char *file;
 	unsigned long long line;
+	int grp;		/* TabSeparated: its column set in batch.sigs */
 };
+
+/* TabSeparated: the column sets of a batch's rows, an INSERT each */
+#define MAXGROUPS 16
 
 static struct {
 	struct buf rows, raw, keys, body, gz;
+	struct buf sigs[MAXGROUPS];	/* TabSeparated: the rows' column sets */
+	int ngroups, grp;	/* how many; the one being sent or added */
 	struct row *r;
 	size_t n, cap;
 	long long started;	/* mono ms of the first row, 0 when empty */
@@ -84,6 +90,11 @@ static const char *deadpath;
 static long long batch_rows = 100000, batch_bytes = 64LL << 20, batch_ms = 1000;
 static long long retry_ms = 300000, max_errors = -1;
 static int gzip_level = -1, raw_mode;	/* -1: by the server's address */
+/* the format of request bodies: FMT_AUTO is TabSeparated when the table's
+ * types allow it, else JSONEachRow */
+enum { FMT_AUTO, FMT_TSV, FMT_JSON };
+static int format = FMT_AUTO, use_tsv;
+static struct buf conv, tsvrow, tsvsig;	/* a row converted; as TabSeparated */
 static long long stats_ms;
 
 static volatile sig_atomic_t stop, want_stats;
@@ -110,7 +121,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: ch-insert [-hkr] [-b rows] [-B bytes] [-c checkpoint] [-C config]\n"
-	    "                 [-d dead-letter] [-e max-errors] [-m column=path]\n"
+	    "                 [-d dead-letter] [-e max-errors] [-f format] [-m column=path]\n"
 	    "                 [-R retry-time] [-s interval] [-T batch-ms] [-u url]\n"
 	    "                 [-z level] [--cacert file] [--max-line size]\n"
 	    "                 [--stats-file file] [--timeout duration] -t db.table\n"
@@ -122,13 +133,15 @@ static void
 help(void)
 {
 	printf("usage: ch-insert [options] -t db.table [file ...]\n"
-	    "JSON lines into a ClickHouse table (HTTP, FORMAT JSONEachRow).\n"
+	    "JSON lines into a ClickHouse table (HTTP).\n"
 	    "  -b, --batch-rows N      rows per insert (100000)\n"
 	    "  -B, --batch-bytes SIZE  bytes of rows per insert (64M)\n"
 	    "  -c, --checkpoint FILE   positions made durable; exactly-once on restart\n"
 	    "  -C, --config FILE       url, user, password (key = value lines)\n"
 	    "  -d, --dead-letter FILE  rejected records with their reasons\n"
 	    "  -e, --max-errors N      exit 65 after more than N rejected records\n"
+	    "  -f, --format FORMAT     tsv (TabSeparated) or json (JSONEachRow) bodies\n"
+	    "                          (tsv when the column types allow it)\n"
 	    "  -h, --help              this help\n"
 	    "  -k, --insecure          do not verify the server's TLS certificate\n"
 	    "  -m, --map COLUMN=PATH   fill COLUMN from the dotted PATH of a record\n"
@@ -492,7 +505,8 @@ wait_earlier_inserts(void)
 		buf_reset(&q);
 		buf_puts(&q, "SELECT count() FROM system.processes WHERE query LIKE ");
 		{
-			char *pat = xasprintf("%s%%", insert_sql);
+			/* either format, any column list */
+			char *pat = xasprintf("INSERT INTO %s %%", qtable);
 			chh_quote(&q, pat);
 			free(pat);
 		}
@@ -611,6 +625,8 @@ batch_reset(void)
 	buf_reset(&batch.keys);
 	batch.n = 0;
 	batch.started = 0;
+	batch.ngroups = 0;
+	batch.grp = 0;
 }
 
 /*
@@ -621,9 +637,12 @@ static size_t
 build_body(size_t lo, size_t hi, const void **body, size_t *len)
 {
 	size_t n = 0;
+	int contiguous = 1;	/* rows sorted by column set may not be */
 
 	for (size_t i = lo; i < hi; i++) {
 		struct row *r = &batch.r[i];
+		if (i > lo && r->off != r[-1].off + r[-1].len)
+			contiguous = 0;
 		if (r->stream >= 0 && streams[r->stream].nstored &&
 		    is_stored(&streams[r->stream], batch.keys.p + r->key)) {
 			r->stream = -2;	/* counted once, never sent */
@@ -633,7 +652,7 @@ build_body(size_t lo, size_t hi, const void **body, size_t *len)
 		if (r->stream != -2)
 			n++;
 	}
-	if (n == hi - lo) {
+	if (n == hi - lo && contiguous) {
 		*body = batch.rows.p + batch.r[lo].off;
 		*len = batch.r[hi - 1].off + batch.r[hi - 1].len - batch.r[lo].off;
 		return n;
@@ -659,6 +678,22 @@ resync(size_t lo, size_t hi)
 			stream_sync(&streams[batch.r[i].stream]);
 }
 
+/* The INSERT of the batch. */
+static const char *
+batch_sql(void)
+{
+	static struct buf q;
+
+	if (!use_tsv)
+		return insert_sql;
+	buf_reset(&q);
+	buf_printf(&q, "INSERT INTO %s ", qtable);
+	chconv_tsv_columns(&cv, batch.sigs[batch.grp].p,
+	    batch.sigs[batch.grp].len, &q);
+	buf_puts(&q, " FORMAT TabSeparated");
+	return buf_cstr(&q);
+}
+
 static void
 insert_range(size_t lo, size_t hi)
 {
@@ -679,7 +714,7 @@ insert_range(size_t lo, size_t hi)
 			len = batch.gz.len;
 		}
 		t0 = mono_ms();
-		r = chh_insert(&ch, insert_sql, body, len, gzip_level > 0);
+		r = chh_insert(&ch, batch_sql(), body, len, gzip_level > 0);
 		st[S_INSERT_MS].value = (double)(mono_ms() - t0);
 		st[S_INSERT_MS_TOTAL].value += st[S_INSERT_MS].value;
 		st[S_BYTES].value += (double)len;
@@ -728,7 +763,26 @@ flush(void)
 		for (size_t i = 0; i < batch.n; i++)
 			if (batch.r[i].stream >= 0)
 				stream_sync(&streams[batch.r[i].stream]);
-		insert_range(0, batch.n);
+		if (batch.ngroups > 1) {
+			/* the rows of each column set together, in their order */
+			struct row *sorted = xmalloc(batch.n * sizeof *sorted);
+			size_t k = 0, lo;
+			for (int g = 0; g < batch.ngroups; g++)
+				for (size_t i = 0; i < batch.n; i++)
+					if (batch.r[i].grp == g)
+						sorted[k++] = batch.r[i];
+			memcpy(batch.r, sorted, batch.n * sizeof *sorted);
+			free(sorted);
+			for (lo = 0; lo < batch.n; lo = k) {
+				for (k = lo; k < batch.n && batch.r[k].grp == batch.r[lo].grp; k++)
+					;
+				batch.grp = batch.r[lo].grp;
+				insert_range(lo, k);
+			}
+		} else {
+			batch.grp = 0;
+			insert_range(0, batch.n);
+		}
 		st[S_BATCHES].value++;
 	}
 	if (deadf && (fflush(deadf) != 0 || fsync(fileno(deadf)) != 0))
@@ -754,6 +808,52 @@ flush(void)
 static void add_row(const char *file, unsigned long long lineno,
     const char *line, size_t len, size_t mark, int si, const char *key);
 
+/*
+ * The row converted in conv into the batch, in the batch's format. A
+ * TabSeparated row whose column set differs from the batch's sends the
+ * batch first; that happens before the record's position is taken, so a
+ * checkpoint never covers a row not yet sent. Returns the row's offset in
+ * batch.rows, or -1 when it was dead-lettered.
+ */
+static long
+place_row(const char *file, unsigned long long lineno, const char *line,
+    size_t len)
+{
+	size_t mark;
+
+	if (!use_tsv) {
+		mark = batch.rows.len;
+		buf_add(&batch.rows, conv.p, conv.len);
+		return (long)mark;
+	}
+	buf_reset(&tsvrow);
+	if (chconv_tsv(&cv, conv.p, conv.len, &tsvrow, &tsvsig) != 0) {
+		dead_letter(file, lineno, line, len, "no TabSeparated form of "
+		    "the converted row (use --format=json)");
+		return -1;
+	}
+	/* its column set among the batch's; a new one when there is room */
+	int g;
+	for (g = 0; g < batch.ngroups; g++)
+		if (batch.sigs[g].len == tsvsig.len &&
+		    memcmp(batch.sigs[g].p, tsvsig.p, tsvsig.len) == 0)
+			break;
+	if (g == batch.ngroups) {
+		if (g == MAXGROUPS) {
+			flush();
+			g = 0;
+		}
+		buf_reset(&batch.sigs[g]);
+		buf_add(&batch.sigs[g], tsvsig.p, tsvsig.len);
+		batch.ngroups = g + 1;
+	}
+	batch.grp = g;
+	mark = batch.rows.len;
+	/* without its newline: add_row writes it */
+	buf_add(&batch.rows, tsvrow.p, tsvrow.len - 1);
+	return (long)mark;
+}
+
 static void
 add_record(const char *file, unsigned long long lineno, const char *line,
     size_t len)
@@ -762,17 +862,21 @@ add_record(const char *file, unsigned long long lineno, const char *line,
 	json_t *rec, *pos;
 	char *sname = NULL, key[KEYMAX], err[512];
 	struct stream *s = NULL;
-	size_t mark = batch.rows.len;
-	int si = -1;
+	long mark;
+	int si = -1, skip = 0;
 
 	st[S_IN].value++;
+	buf_reset(&conv);
 	if (raw_mode ? chconv_row_text(&cv, line, len, NULL) == 0 :
-	    chconv_row_text(&cv, line, len, &batch.rows) == 0) {
+	    chconv_row_text(&cv, line, len, &conv) == 0) {
 		/* a record without a source position, checked or converted in
 		 * one pass over its text */
-		if (raw_mode)
+		if (raw_mode) {
+			mark = (long)batch.rows.len;
 			buf_add(&batch.rows, line, len);
-		add_row(file, lineno, line, len, mark, -1, NULL);
+		} else if ((mark = place_row(file, lineno, line, len)) < 0)
+			return;
+		add_row(file, lineno, line, len, (size_t)mark, -1, NULL);
 		return;
 	}
 	if ((rec = json_loadb(line, len, 0, &je)) == NULL) {
@@ -797,30 +901,44 @@ add_record(const char *file, unsigned long long lineno, const char *line,
 				json_decref(rec);
 				return;
 			}
-			memcpy(s->last, key, KEYMAX);
-			s->has_last = 1;
-			json_decref(s->pending);
-			s->pending = pos;
-			memcpy(s->pkey, key, KEYMAX);
-			batch.dirty = 1;
 		} else {
 			json_decref(pos);
+			pos = NULL;
 		}
 	}
+	/* convert, and make room in the batch, before taking the position */
 	if (raw_mode) {
-		if (!json_is_object(rec)) {
-			dead_letter(file, lineno, line, len, "not a JSON object");
-			json_decref(rec);
-			return;
-		}
-		buf_add(&batch.rows, line, len);
-	} else if (chconv_row(&cv, rec, &batch.rows, err, sizeof err) != 0) {
-		dead_letter(file, lineno, line, len, err);
-		json_decref(rec);
-		return;
+		if (!json_is_object(rec))
+			skip = 1;
+	} else if (chconv_row(&cv, rec, &conv, err, sizeof err) != 0) {
+		skip = 2;
 	}
+	mark = -1;
+	if (!skip) {
+		if (raw_mode) {
+			mark = (long)batch.rows.len;
+			buf_add(&batch.rows, line, len);
+		} else if ((mark = place_row(file, lineno, line, len)) < 0)
+			skip = 3;	/* dead-lettered there */
+	}
+	if (s) {
+		/* a dead-lettered record is done with too */
+		memcpy(s->last, key, KEYMAX);
+		s->has_last = 1;
+		json_decref(s->pending);
+		s->pending = pos;
+		memcpy(s->pkey, key, KEYMAX);
+		batch.dirty = 1;
+	}
+	if (skip == 1)
+		dead_letter(file, lineno, line, len, "not a JSON object");
+	else if (skip == 2)
+		dead_letter(file, lineno, line, len, err);
 	json_decref(rec);
-	add_row(file, lineno, line, len, mark, s ? si : -1, s ? key : NULL);
+	if (skip)
+		return;
+	add_row(file, lineno, line, len, (size_t)mark, s ? si : -1,
+	    s ? key : NULL);
 }
 
 /* The row converted at batch.rows[mark..] into the batch. */
@@ -845,6 +963,7 @@ add_row(const char *file, unsigned long long lineno, const char *line,
 		buf_add(&batch.keys, key, strlen(key) + 1);
 	r->file = file;
 	r->line = lineno;
+	r->grp = use_tsv ? batch.grp : 0;
 	if (batch.started == 0)
 		batch.started = mono_ms();
 }
@@ -940,7 +1059,9 @@ describe(void)
 		if (f[2] && (strcmp(f[2], "MATERIALIZED") == 0 ||
 		    strcmp(f[2], "ALIAS") == 0 || strcmp(f[2], "EPHEMERAL") == 0))
 			continue;
-		chconv_add(&cv, f[0], f[1]);
+		int col = chconv_add(&cv, f[0], f[1]);
+		if (f[2] && strcmp(f[2], "DEFAULT") == 0)
+			chconv_set_default(&cv, col);
 	}
 	if (cv.ncols == 0)
 		die(EX_CONFIG, "table %s: no columns to insert into", table);
@@ -1077,6 +1198,7 @@ main(int argc, char *argv[])
 		{ "map", required_argument, NULL, 'm' },
 		{ "max-errors", required_argument, NULL, 'e' },
 		{ "max-line", required_argument, NULL, 2 },
+		{ "format", required_argument, NULL, 'f' },
 		{ "raw", no_argument, NULL, 'r' },
 		{ "retry-time", required_argument, NULL, 'R' },
 		{ "stats-file", required_argument, NULL, 3 },
@@ -1096,7 +1218,7 @@ main(int argc, char *argv[])
 
 	setprogname(argv[0]);
 	start_ms = mono_ms();
-	while ((ch_ = getopt_long(argc, argv, "B:b:C:c:d:e:hkm:R:rs:T:t:u:z:",
+	while ((ch_ = getopt_long(argc, argv, "B:b:C:c:d:e:f:hkm:R:rs:T:t:u:z:",
 	    longopts, NULL)) != -1) {
 		switch (ch_) {
 		case 'B':
@@ -1127,6 +1249,16 @@ main(int argc, char *argv[])
 			break;
 		case 'k':
 			insecure = 1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "tsv") == 0 ||
+			    strcasecmp(optarg, "TabSeparated") == 0)
+				format = FMT_TSV;
+			else if (strcmp(optarg, "json") == 0 ||
+			    strcasecmp(optarg, "JSONEachRow") == 0)
+				format = FMT_JSON;
+			else
+				die(EX_USAGE, "-f %s: tsv or json", optarg);
 			break;
 		case 'm':
 			if (strchr(optarg, '=') == NULL || *optarg == '=')
@@ -1226,6 +1358,17 @@ main(int argc, char *argv[])
 		free(col);
 	}
 	free(maps);
+	use_tsv = !raw_mode && format != FMT_JSON && chconv_tsv_capable(&cv);
+	if (format == FMT_TSV && !use_tsv) {
+		if (raw_mode)
+			die(EX_USAGE, "-f tsv: -r sends the records as they are");
+		for (int i = 0; i < cv.ncols; i++)
+			if (cv.cols[i].type->kind == CK_ARRAY ||
+			    cv.cols[i].type->kind == CK_OTHER)
+				die(EX_CONFIG, "-f tsv: table %s: column %s (%s) "
+				    "has no TabSeparated form here: use -f json",
+				    table, cv.cols[i].name, cv.cols[i].type->text);
+	}
 	if (ckpt_open(&ck, ckpath ? ckpath : "", "ch-insert", err, sizeof err) != 0)
 		die(EX_CONFIG, "%s", err);
 	use_ckpt = ckpath != NULL;
