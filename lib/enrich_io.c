@@ -564,11 +564,15 @@ fail:
 int
 sf_open(struct state_file *f, const char *path, size_t max)
 {
+	struct stat st;
+
 	memset(f, 0, sizeof(*f));
 	f->path = path;
 	f->max = max;
 	if ((f->fp = fopen(path, "re")) == NULL)
 		return errno == ENOENT ? 1 : -1;
+	if (fstat(fileno(f->fp), &st) == 0)
+		f->size = (unsigned long long)st.st_size;
 	f->crc = crc32(0L, Z_NULL, 0);
 	return 0;
 }

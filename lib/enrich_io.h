@@ -99,6 +99,7 @@ struct state_file {
 	unsigned long long lineno;	/* lines written, or the last read */
 	unsigned long long bytes;
 	int ended;
+	unsigned long long size;	/* of the file read */
 	char *line;
 	size_t cap, max;
 };

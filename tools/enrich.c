@@ -813,6 +813,11 @@ state_load(void)
 			    (why = state_num(&p, end, "watermark", &wm, 1)) ||
 			    p != end || keys < 0 || rows < 0 || versions < 0)
 				state_bad(&f, why ? why : "bad table line");
+			/* a row takes a line of at least 12 bytes */
+			if ((unsigned long long)versions > f.size / 12 ||
+			    rows > versions || keys > rows)
+				state_bad(&f, "the table line counts more rows "
+				    "than the file can hold");
 			td->watermark = wm;
 			table_reserve(td->t, (size_t)keys);
 			table_undump_free(&u);
