@@ -55,7 +55,7 @@ leg_wait() {
 				_s=$? _p=$_x
 				break
 			done
-			[ -n "$_p" ] || continue
+			[ -n "${_p:-}" ] || continue
 		fi
 		_leg_all=$(_leg_drop "$_p" "$_leg_all")
 		case " $_leg_src " in *" $_p "*) _leg_src=$(_leg_drop "$_p" "$_leg_src") ;; esac
