@@ -941,6 +941,46 @@ create_slot(int temporary, int export, char *snapname, size_t n)
 	return lsn;
 }
 
+/*
+ * With --ack-from: whether what downstream made durable shows the
+ * snapshot complete, that is a position after it or its last record. A
+ * run killed during the snapshot leaves a slot whose exported snapshot is
+ * gone, and downstream without some of its rows: that slot cannot give
+ * them again, so the caller takes a new one.
+ */
+static int
+snapshot_done_downstream(void)
+{
+	struct ckpt c;
+	char err[512], *stream;
+	json_t *pos;
+	int done = 0;
+
+	if (ckpt_open(&c, o.ackfrom, "pgcdc2jsonl", err, sizeof err) != 0)
+		die(EX_CONFIG, "--ack-from: %s", err);
+	stream = xasprintf("postgresql:%s:%s", o.name, g.db);
+	if ((pos = ckpt_get(&c, stream)) != NULL) {
+		const char *s = json_string_value(json_object_get(pos, "snapshot"));
+		done = s == NULL || strcmp(s, "true") != 0;
+	}
+	free(stream);
+	ckpt_close(&c);
+	return done;
+}
+
+static void
+drop_slot(void)
+{
+	PGconn *c = side();
+	char *l = lit(c, o.slot), *q;
+
+	q = xasprintf("select pg_drop_replication_slot(slot_name) from "
+	    "pg_replication_slots where slot_name = %s", l);
+	PQclear(sql(c, EX_UNAVAILABLE, "drop slot", q));
+	free(q);
+	free(l);
+}
+
 static void
 drop_all(void)
 {
@@ -1464,13 +1504,25 @@ main(int argc, char **argv)
 		PQfinish(g.repl);
 		return fshut(stdout, "standard output");
 	}
-	if (slot_state(o.slot, walst, sizeof walst)) {
-		if (strcmp(walst, "lost") == 0)
-			die(EX_UNAVAILABLE, "slot %s was invalidated (its WAL is "
-			    "gone, max_slot_wal_keep_size): drop it with --drop "
-			    "and start again with --create, which takes a new "
-			    "snapshot", o.slot);
-	} else {
+	int have_slot = slot_state(o.slot, walst, sizeof walst);
+	if (have_slot && strcmp(walst, "lost") == 0)
+		die(EX_UNAVAILABLE, "slot %s was invalidated (its WAL is "
+		    "gone, max_slot_wal_keep_size): drop it with --drop "
+		    "and start again with --create, which takes a new "
+		    "snapshot", o.slot);
+	if (have_slot && o.ackfrom && o.snapshot != SNAP_NEVER &&
+	    !snapshot_done_downstream()) {
+		/* Debezium's initial mode: no offset after the snapshot,
+		 * so the snapshot again */
+		weprintf("%s holds no position after the snapshot of slot %s: "
+		    "the snapshot did not complete downstream; the slot is "
+		    "dropped and made again with a new snapshot (rows already "
+		    "sent come again, op r)", o.ackfrom, o.slot);
+		drop_slot();
+		have_slot = 0;
+		o.create = 1;
+	}
+	if (!have_slot) {
 		if (!o.create)
 			die(EX_CONFIG, "slot %s does not exist in %s (create it "
 			    "with --create)", o.slot, g.db);
