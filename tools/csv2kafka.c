@@ -48,6 +48,12 @@ struct input {
 	 * "sent_max" are all the ones that can reach the topic twice.
 	 */
 	unsigned long long sent_max;
+	/*
+	 * The rows after the checkpoint found in the topic when resuming
+	 * (their byte offsets, sorted): sent before a crash, not sent again.
+	 */
+	unsigned long long *found;
+	size_t nfound;
 	/* this run */
 	unsigned long long rows_read, bad_read;
 	long long t0;
@@ -109,6 +115,16 @@ static size_t schema_n;
 static struct input *inputs;
 static size_t ninputs;
 static struct kprod *kp;
+static rd_kafka_conf_t *back_conf;	/* the producer's, to read the topic back */
+static unsigned long long nfound_total;
+
+static int
+cmp_ull(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+	return x < y ? -1 : x > y;
+}
 static struct ckpt ck;
 static int have_ckpt;
 static FILE *dl;
@@ -790,10 +806,25 @@ row(struct input *in, const struct cols *c, const struct csvrec *rec,
 			out_check(stdout);
 		written++;
 		in->rows_read++;
+	} else if (in->nfound > 0 && bsearch(&rec->start, in->found,
+	    in->nfound, sizeof *in->found, cmp_ull) != NULL) {
+		/* sent before a crash and in the topic: not again */
+		in->rows_read++;
+		nfound_total++;
 	} else {
+		rd_kafka_headers_t *hdrs = NULL;
+		if (have_ckpt && in->path != NULL) {
+			char pos[32];
+			int pl = snprintf(pos, sizeof pos, "@%llu", rec->start);
+			hdrs = rd_kafka_headers_new(1);
+			tmp.len = 0;
+			buf_puts(&tmp, in->path);
+			buf_add(&tmp, pos, (size_t)pl);
+			rd_kafka_header_add(hdrs, "csv", 3, tmp.p, (ssize_t)tmp.len);
+		}
 		seq = kprod_send(kp, in->topic, RD_KAFKA_PARTITION_UA,
 		    key ? key->p : NULL, key ? key->n : 0, out.p, out.len,
-		    NULL, &err);
+		    hdrs, &err);
 		if (seq == -2) {
 			bad_row(in, rec->line, rec->raw, rec->rawlen,
 			    "the producer refused the row (%zu bytes of JSON): %s",
@@ -913,6 +944,124 @@ infer(struct input *in, struct csvread *r, struct cols *c)
 	return 0;
 }
 
+/*
+ * The rows of in, at or after its checkpoint's offset, that the topic
+ * holds: each row sent with a checkpoint carries a header "csv" with
+ * "PATH@OFFSET" (the row's first byte), and the rows that can be there are
+ * among the last nmax records of each partition. Fills in->found; -1 when
+ * the topic cannot be read (then the rows are sent again).
+ */
+static int
+read_back(struct input *in, unsigned long long nmax)
+{
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	rd_kafka_topic_partition_list_t *l;
+	const struct rd_kafka_metadata *md;
+	rd_kafka_topic_t *rkt;
+	char err[512];
+	size_t plen = strlen(in->path), cap = 0, left = 0;
+	long long deadline;
+	int64_t *hi;
+	int i, n, rc = -1;
+
+	if (back_conf == NULL)
+		return -1;
+	conf = rd_kafka_conf_dup(back_conf);
+	if (rd_kafka_conf_set(conf, "group.id", "csv2kafka-read-back", err,
+	    sizeof err) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
+	    sizeof err) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err) !=
+	    RD_KAFKA_CONF_OK ||
+	    (rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err)) ==
+	    NULL) {
+		rd_kafka_conf_destroy(conf);
+		weprintf("%s: reading %s back: %s", in->name, in->topic, err);
+		return -1;
+	}
+	rkt = rd_kafka_topic_new(rk, in->topic, NULL);
+	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) != 0 ||
+	    md->topics[0].err != 0) {
+		if (md)
+			rd_kafka_metadata_destroy(md);
+		rd_kafka_topic_destroy(rkt);
+		rd_kafka_destroy(rk);
+		return -1;
+	}
+	n = md->topics[0].partition_cnt;
+	l = rd_kafka_topic_partition_list_new(n);
+	hi = xcalloc((size_t)n + 1, sizeof *hi);
+	for (i = 0; i < n; i++) {
+		int32_t p = md->topics[0].partitions[i].id;
+		int64_t lo, h;
+		if (rd_kafka_query_watermark_offsets(rk, in->topic, p, &lo, &h,
+		    10000) != 0)
+			goto out;
+		if (h <= lo)
+			continue;
+		rd_kafka_topic_partition_list_add(l, in->topic, p)->offset =
+		    h - lo > (int64_t)nmax ? h - (int64_t)nmax : lo;
+		hi[l->cnt - 1] = h;
+		left++;
+	}
+	if (left > 0 && rd_kafka_assign(rk, l) != 0)
+		goto out;
+	deadline = mono_ms() + 30000;
+	while (left > 0 && mono_ms() < deadline) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+		rd_kafka_headers_t *hdrs;
+		const void *v;
+		size_t vlen;
+		if (m == NULL)
+			continue;
+		if (m->err == 0 &&
+		    rd_kafka_message_headers(m, &hdrs) == 0 &&
+		    rd_kafka_header_get_last(hdrs, "csv", &v, &vlen) == 0 &&
+		    vlen > plen + 1 && memcmp(v, in->path, plen) == 0 &&
+		    ((const char *)v)[plen] == '@') {
+			char num[24];
+			size_t k = vlen - plen - 1 < sizeof num - 1 ?
+			    vlen - plen - 1 : sizeof num - 1;
+			unsigned long long o;
+			memcpy(num, (const char *)v + plen + 1, k);
+			num[k] = '\0';
+			o = strtoull(num, NULL, 10);
+			if (o >= in->off) {
+				if (in->nfound == cap) {
+					cap = cap ? cap * 2 : 1024;
+					in->found = xrealloc(in->found,
+					    cap * sizeof *in->found);
+				}
+				in->found[in->nfound++] = o;
+			}
+		}
+		if (m->err == 0 || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			for (i = 0; i < l->cnt; i++)
+				if (l->elems[i].partition == m->partition &&
+				    hi[i] > 0 && (m->err ? m->offset >= hi[i] :
+				    m->offset + 1 >= hi[i])) {
+					hi[i] = 0;
+					left--;
+				}
+		}
+		rd_kafka_message_destroy(m);
+	}
+	if (left == 0) {
+		qsort(in->found, in->nfound, sizeof *in->found, cmp_ull);
+		rc = 0;
+	} else
+		in->nfound = 0;
+out:
+	free(hi);
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
 /* Where the checkpoint says to resume: 1 skip the file, 0 go on. */
 static int
 resume_point(struct input *in, unsigned long long hdr_end,
@@ -972,7 +1121,13 @@ resume_point(struct input *in, unsigned long long hdr_end,
 		return 1;
 	}
 	progress_clear();
-	if (sent_max > (json_int_t)in->rows0)
+	if (sent_max > (json_int_t)in->rows0 && !to_stdout &&
+	    read_back(in, (unsigned long long)sent_max - in->rows0) == 0)
+		weprintf("%s: resuming after line %llu (%llu rows acknowledged, "
+		    "%s); %zu rows after those are in %s already, not sent "
+		    "again", in->name, in->line, in->rows0, ckpt_path,
+		    in->nfound, in->topic);
+	else if (sent_max > (json_int_t)in->rows0)
 		weprintf("%s: resuming after line %llu (%llu rows acknowledged, "
 		    "%s); up to %llu rows after those were sent before the "
 		    "stop: sent again, they may be in the topic twice", in->name,
@@ -1459,6 +1614,8 @@ main(int argc, char *argv[])
 		if (qmax < 1024)
 			qmax = 1024;
 		msg_timeout = conf_number(conf, "message.timeout.ms", 300000);
+		if (ckpt_path)
+			back_conf = rd_kafka_conf_dup(conf);
 		if ((kp = kprod_new(conf, on_fail, NULL, err, sizeof err)) ==
 		    NULL)
 			die(EX_CONFIG, "%s", err);
