@@ -12,12 +12,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #define FLUSH_MS	100	/* flush and store at least this often */
 #define WAIT_MS		100	/* longest wait for a message */
@@ -73,6 +75,7 @@ static long long down_since, last_probe, last_stats, last_flush;
 static int last_err;		/* the error last reported, until progress */
 static char *last_err_where;
 static int log_level = LOG_WARNING;
+static const char *resume_path;	/* --resume: a sink's checkpoint */
 
 static void
 usage(FILE *fp, int code)
@@ -80,7 +83,8 @@ usage(FILE *fp, int code)
 	fprintf(fp,
 	    "usage: consume [-eJmquv] -b brokers [-c count] [-F file] [-G group]\n"
 	    "               [-o offset] [-p partition] [-X prop=val]\n"
-	    "               [--stats interval] [--timeout duration]\n"
+	    "               [--resume checkpoint] [--stats interval]\n"
+	    "               [--timeout duration]\n"
 	    "               -t topic [-t topic ...]\n"
 	    "       consume -h | --help | --version\n");
 	exit(code == 0 ? fshut(stdout, "standard output") : code);
@@ -819,6 +823,51 @@ print_assignment(const char *what, const rd_kafka_topic_partition_list_t *l)
 }
 
 /*
+ * --resume: each partition of l that the checkpoint names (stream
+ * "kafka:TOPIC:PARTITION", as ch-insert and produce write it) starts right
+ * after its offset, whatever the group committed or -o says; one it does
+ * not name, from which the sink stored nothing, at its beginning (or
+ * where -o says). The file is read at each assignment: a sink downstream
+ * keeps it current; a missing file names nothing. Returns 0, or -1 when
+ * the file cannot be read.
+ */
+static int
+resume_from(rd_kafka_topic_partition_list_t *l)
+{
+	json_t *root, *streams, *pos;
+	json_error_t jerr;
+	char name[512];
+	int i;
+
+	if (resume_path == NULL)
+		return 0;
+	if (start == START_DEFAULT || start == START_STORED)
+		for (i = 0; i < l->cnt; i++)
+			l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+	if ((root = json_load_file(resume_path, 0, &jerr)) == NULL) {
+		if (access(resume_path, F_OK) != 0 && errno == ENOENT)
+			return 0;
+		weprintf("%s: %s", resume_path, jerr.text);
+		return -1;
+	}
+	streams = json_object_get(root, "streams");
+	for (i = 0; i < l->cnt; i++) {
+		snprintf(name, sizeof name, "kafka:%s:%d", l->elems[i].topic,
+		    (int)l->elems[i].partition);
+		pos = json_object_get(json_object_get(streams, name), "offset");
+		if (!json_is_integer(pos) || json_integer_value(pos) < 0)
+			continue;
+		l->elems[i].offset = json_integer_value(pos) + 1;
+		if (verbose)
+			weprintf("%s [%d]: resuming at offset %lld (%s)",
+			    l->elems[i].topic, (int)l->elems[i].partition,
+			    (long long)l->elems[i].offset, resume_path);
+	}
+	json_decref(root);
+	return 0;
+}
+
+/*
  * The group's partitions change hands. Before any are given away, what
  * was written is flushed, stored and committed, so the next owner starts
  * right after it.
@@ -861,6 +910,10 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 						    tl->elems[i].offset;
 				rd_kafka_topic_partition_list_destroy(tl);
 			}
+		}
+		if (resume_from(l) < 0) {
+			status = EX_CONFIG;
+			done = 1;
 		}
 		if (!coop)
 			parts_clear();
@@ -994,6 +1047,11 @@ start_simple(rd_kafka_t *rk, rd_kafka_queue_t *q, char **topics, int ntopics,
 		status = EX_UNAVAILABLE;
 		return -1;
 	}
+	if (resume_from(l) < 0) {
+		rd_kafka_topic_partition_list_destroy(l);
+		status = EX_CONFIG;
+		return -1;
+	}
 	for (k = 0; k < nparts; k++) {
 		rd_kafka_topic_t *rkt = NULL;
 
@@ -1058,6 +1116,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "resume", required_argument, NULL, 'R' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1130,6 +1189,9 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			log_level = -1;
+			break;
+		case 'R':
+			resume_path = optarg;
 			break;
 		case 'S':
 			if ((stats_ms = parse_duration_ms(optarg)) <= 0) {
