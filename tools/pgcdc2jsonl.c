@@ -942,30 +942,31 @@ create_slot(int temporary, int export, char *snapname, size_t n)
 }
 
 /*
- * With --ack-from: whether what downstream made durable shows the
- * snapshot complete, that is a position after it or its last record. A
- * run killed during the snapshot leaves a slot whose exported snapshot is
- * gone, and downstream without some of its rows: that slot cannot give
- * them again, so the caller takes a new one.
+ * With --ack-from: whether downstream made durable part of a snapshot
+ * and not its end (a position of a snapshot record other than the last).
+ * A run killed during the snapshot leaves a slot whose exported snapshot
+ * is gone, and downstream without some of its rows: that slot cannot
+ * give them again, so the caller takes a new one. No position at all
+ * says nothing (a slot made without a snapshot has none either).
  */
 static int
-snapshot_done_downstream(void)
+snapshot_cut_downstream(void)
 {
 	struct ckpt c;
 	char err[512], *stream;
 	json_t *pos;
-	int done = 0;
+	int cut = 0;
 
 	if (ckpt_open(&c, o.ackfrom, "pgcdc2jsonl", err, sizeof err) != 0)
 		die(EX_CONFIG, "--ack-from: %s", err);
 	stream = xasprintf("postgresql:%s:%s", o.name, g.db);
 	if ((pos = ckpt_get(&c, stream)) != NULL) {
 		const char *s = json_string_value(json_object_get(pos, "snapshot"));
-		done = s == NULL || strcmp(s, "true") != 0;
+		cut = s != NULL && strcmp(s, "true") == 0;
 	}
 	free(stream);
 	ckpt_close(&c);
-	return done;
+	return cut;
 }
 
 static void
@@ -1511,10 +1512,10 @@ main(int argc, char **argv)
 		    "and start again with --create, which takes a new "
 		    "snapshot", o.slot);
 	if (have_slot && o.ackfrom && o.snapshot != SNAP_NEVER &&
-	    !snapshot_done_downstream()) {
-		/* Debezium's initial mode: no offset after the snapshot,
-		 * so the snapshot again */
-		weprintf("%s holds no position after the snapshot of slot %s: "
+	    snapshot_cut_downstream()) {
+		/* as Debezium's initial mode does with an offset inside the
+		 * snapshot: the snapshot again */
+		weprintf("%s holds a position inside the snapshot of slot %s: "
 		    "the snapshot did not complete downstream; the slot is "
 		    "dropped and made again with a new snapshot (rows already "
 		    "sent come again, op r)", o.ackfrom, o.slot);
