@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,20 @@ struct row {
 /* TabSeparated: the column sets of a batch's rows, an INSERT each */
 #define MAXGROUPS 16
 
-static struct {
+/* A stream's position to checkpoint once its batch is stored. */
+struct pend {
+	int stream;
+	json_t *pos;
+	char key[KEYMAX];
+};
+
+/*
+ * Two batches: one filled while the other's first INSERT is sent by a
+ * thread (the server parses and stores it meanwhile). Everything else of
+ * a batch (position queries, retries, dead letters, the checkpoint) is
+ * done by the main thread once that INSERT returned.
+ */
+struct batchbuf {
 	struct buf rows, raw, keys, body, gz;
 	struct buf sigs[MAXGROUPS];	/* TabSeparated: the rows' column sets */
 	int ngroups, grp;	/* how many; the one being sent or added */
@@ -74,7 +88,18 @@ static struct {
 	size_t n, cap;
 	long long started;	/* mono ms of the first row, 0 when empty */
 	int dirty;		/* positions to checkpoint */
-} batch;
+	struct pend *pend;	/* taken when the batch was closed */
+	int npend, pendcap;
+	/* the INSERT the thread sends: rows [0, th_hi) */
+	struct buf sql;
+	pthread_t th;
+	int sending, th_done, th_rc;
+	const void *th_body;
+	size_t th_len, th_n, th_hi;
+	long long th_ms;
+};
+static struct batchbuf batches[2], *bp = &batches[0], *inflight;
+#define batch (*bp)
 
 static struct stream *streams;
 static int nstreams, lastidx = -1;
@@ -754,11 +779,109 @@ insert_range(size_t lo, size_t hi)
 	}
 }
 
+/* The thread: the first INSERT of the batch being sent. */
+static void *
+sender(void *arg)
+{
+	struct batchbuf *b = arg;
+	const void *body = b->th_body;
+	size_t len = b->th_len;
+	long long t0;
+
+	if (gzip_level > 0) {
+		buf_reset(&b->gz);
+		if (chh_gzip(body, len, gzip_level, &b->gz) != 0) {
+			b->th_rc = -1;
+			__atomic_store_n(&b->th_done, 1, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		body = b->gz.p;
+		len = b->gz.len;
+	}
+	t0 = mono_ms();
+	b->th_rc = chh_insert(&ch, buf_cstr(&b->sql), body, len, gzip_level > 0);
+	b->th_ms = mono_ms() - t0;
+	b->th_len = len;
+	__atomic_store_n(&b->th_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * The batch being sent, finished: its INSERT's outcome (a failed one
+ * again the synchronous way, which asks what the server stored first),
+ * its other column sets, the dead letters made durable, its positions
+ * checkpointed. Then it is empty for filling again.
+ */
+static void
+flush_end(void)
+{
+	struct batchbuf *fill = bp;
+
+	if (inflight == NULL)
+		return;
+	bp = inflight;
+	inflight = NULL;
+	if (batch.sending) {
+		pthread_join(batch.th, NULL);
+		batch.sending = 0;
+		if (batch.th_rc == -1)
+			die(EX_SOFTWARE, "gzip failed");
+		st[S_INSERT_MS].value = (double)batch.th_ms;
+		st[S_INSERT_MS_TOTAL].value += st[S_INSERT_MS].value;
+		st[S_BYTES].value += (double)batch.th_len;
+		if (batch.th_rc == CHH_OK) {
+			st[S_OUT].value += (double)batch.th_n;
+		} else if (batch.th_rc == CHH_FATAL) {
+			die_fatal("table");
+		} else {
+			if (batch.th_rc == CHH_RETRY)	/* counts, says, waits */
+				backoff(1, mono_ms() - batch.th_ms, EX_TEMPFAIL,
+				    "table");
+			resync(0, batch.th_hi);	/* it may have been applied */
+			insert_range(0, batch.th_hi);
+		}
+	}
+	if (batch.n > 0) {
+		for (size_t lo = batch.th_hi, k; lo < batch.n; lo = k) {
+			for (k = lo; k < batch.n && batch.r[k].grp == batch.r[lo].grp; k++)
+				;
+			batch.grp = batch.r[lo].grp;
+			insert_range(lo, k);
+		}
+		st[S_BATCHES].value++;
+	}
+	if (deadf && (fflush(deadf) != 0 || fsync(fileno(deadf)) != 0))
+		die(EX_IOERR, "%s:", deadpath);
+	if (batch.npend) {
+		for (int i = 0; i < batch.npend; i++) {
+			struct pend *p = &batch.pend[i];
+			struct stream *s = &streams[p->stream];
+			memcpy(s->ckey, p->key, KEYMAX);
+			s->has_ckpt = 1;
+			ckpt_set(&ck, s->name, p->pos);
+			stored_clear(s, 1);
+		}
+		batch.npend = 0;
+		if (use_ckpt && ckpt_save(&ck) != 0)
+			die(EX_IOERR, "%s:", ck.path);
+	}
+	batch_reset();
+	bp = fill;
+}
+
+/*
+ * Close the batch being filled: what its rows' streams hold already is
+ * asked, its positions are taken, its first INSERT goes to the thread,
+ * and the other batch is filled meanwhile. The one sent before is
+ * finished first.
+ */
 static void
 flush(void)
 {
+	flush_end();
 	if (batch.n == 0 && !batch.dirty)
 		return;
+	batch.th_hi = 0;
 	if (batch.n > 0) {
 		for (size_t i = 0; i < batch.n; i++)
 			if (batch.r[i].stream >= 0)
@@ -766,43 +889,66 @@ flush(void)
 		if (batch.ngroups > 1) {
 			/* the rows of each column set together, in their order */
 			struct row *sorted = xmalloc(batch.n * sizeof *sorted);
-			size_t k = 0, lo;
+			size_t k = 0;
 			for (int g = 0; g < batch.ngroups; g++)
 				for (size_t i = 0; i < batch.n; i++)
 					if (batch.r[i].grp == g)
 						sorted[k++] = batch.r[i];
 			memcpy(batch.r, sorted, batch.n * sizeof *sorted);
 			free(sorted);
-			for (lo = 0; lo < batch.n; lo = k) {
-				for (k = lo; k < batch.n && batch.r[k].grp == batch.r[lo].grp; k++)
-					;
-				batch.grp = batch.r[lo].grp;
-				insert_range(lo, k);
-			}
-		} else {
-			batch.grp = 0;
-			insert_range(0, batch.n);
 		}
-		st[S_BATCHES].value++;
+		size_t hi;
+		for (hi = 0; hi < batch.n && batch.r[hi].grp == batch.r[0].grp; hi++)
+			;
+		batch.grp = batch.r[0].grp;
+		batch.th_hi = hi;
+		batch.th_n = build_body(0, hi, &batch.th_body, &batch.th_len);
+		if (batch.th_n > 0) {
+			buf_reset(&batch.sql);
+			buf_puts(&batch.sql, batch_sql());
+			batch.th_done = 0;
+			if (pthread_create(&batch.th, NULL, sender, bp) != 0)
+				die(EX_OSERR, "pthread_create:");
+			batch.sending = 1;
+		}
 	}
-	if (deadf && (fflush(deadf) != 0 || fsync(fileno(deadf)) != 0))
-		die(EX_IOERR, "%s:", deadpath);
 	if (batch.dirty) {
 		for (int i = 0; i < nstreams; i++) {
 			struct stream *s = &streams[i];
 			if (s->pending == NULL)
 				continue;
-			memcpy(s->ckey, s->pkey, KEYMAX);
-			s->has_ckpt = 1;
-			ckpt_set(&ck, s->name, s->pending);
+			if (batch.npend == batch.pendcap) {
+				batch.pendcap = batch.pendcap ? batch.pendcap * 2 : 8;
+				batch.pend = xrealloc(batch.pend,
+				    batch.pendcap * sizeof *batch.pend);
+			}
+			struct pend *p = &batch.pend[batch.npend++];
+			p->stream = i;
+			p->pos = s->pending;
+			memcpy(p->key, s->pkey, KEYMAX);
 			s->pending = NULL;
-			stored_clear(s, 1);
 		}
-		if (use_ckpt && ckpt_save(&ck) != 0)
-			die(EX_IOERR, "%s:", ck.path);
 		batch.dirty = 0;
 	}
-	batch_reset();
+	inflight = bp;
+	bp = bp == &batches[0] ? &batches[1] : &batches[0];
+}
+
+/* Everything read so far stored and checkpointed. */
+static void
+flush_all(void)
+{
+	flush();
+	flush_end();
+}
+
+/* Finish the batch being sent if its INSERT returned. */
+static void
+flush_poll(void)
+{
+	if (inflight && (!inflight->sending ||
+	    __atomic_load_n(&inflight->th_done, __ATOMIC_ACQUIRE)))
+		flush_end();
 }
 
 static void add_row(const char *file, unsigned long long lineno,
@@ -1133,6 +1279,7 @@ read_input(const char *path, size_t maxline)
 		}
 		if (stats_ms > 0 && stats_due(&last_stats, stats_ms))
 			print_stats();
+		flush_poll();
 		if (batch.started && mono_ms() - batch.started >= batch_ms)
 			flush();
 		if (lr.fp->_IO_read_ptr >= lr.fp->_IO_read_end) {
@@ -1140,6 +1287,8 @@ read_input(const char *path, size_t maxline)
 			long long t = 1000;
 			if (batch.started)
 				t = batch.started + batch_ms - mono_ms();
+			if (inflight && t > 10)
+				t = 10;	/* to finish it soon after it returns */
 			if (stats_ms > 0 && stats_ms < t)
 				t = stats_ms;
 			if (t < 0)
@@ -1168,7 +1317,7 @@ read_input(const char *path, size_t maxline)
 			add_record(lr.name, lr.lineno, line, len);
 		}
 		if (max_errors >= 0 && st[S_REJECTED].value > max_errors) {
-			flush();
+			flush_all();
 			die(EX_DATAERR, "%s:%llu: more than %lld records rejected",
 			    lr.name, lr.lineno, max_errors);
 		}
@@ -1176,8 +1325,8 @@ read_input(const char *path, size_t maxline)
 		    batch.rows.len >= (size_t)batch_bytes)
 			flush();
 	}
-	/* the name stays in use by the batch's rows until the next flush */
-	flush();
+	/* the name stays in use by the batch's rows until they are stored */
+	flush_all();
 	lr_close(&lr);
 }
 
@@ -1398,7 +1547,7 @@ main(int argc, char *argv[])
 		read_input("-", (size_t)maxline);
 	for (int i = 0; i < argc && !stop; i++)
 		read_input(argv[i], (size_t)maxline);
-	flush();
+	flush_all();
 	if (stats_ms > 0 || stats_file)
 		print_stats();
 	if (deadf && fclose(deadf) != 0)
