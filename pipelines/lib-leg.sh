@@ -41,21 +41,28 @@ leg_wait() {
 	trap '_leg_stop=1; _leg_term $_leg_src' TERM INT
 	_st=0
 	while [ -n "${_leg_all// /}" ]; do
-		_p=""
-		# shellcheck disable=SC2086
-		wait -n -p _p $_leg_all 2>/dev/null
-		_s=$?
-		if [ -z "${_p:-}" ]; then
-			# a signal, or processes that ended together: bash reaps
-			# them all and wait -n then finds the others "no such
-			# job", while wait PID still gives their status
-			for _x in $_leg_all; do
-				kill -0 "$_x" 2>/dev/null && continue
-				wait "$_x" 2>/dev/null
-				_s=$? _p=$_x
-				break
-			done
-			[ -n "${_p:-}" ] || continue
+		# A process that ended while the shell was busy elsewhere (before
+		# leg_wait, or as others ended) is one bash has reaped and
+		# forgotten as a job: wait -n no longer sees it, but wait PID
+		# still gives its status. So look for those first, and let a
+		# tick end each wait -n within a second.
+		_p="" _s=0
+		for _x in $_leg_all; do
+			kill -0 "$_x" 2>/dev/null && continue
+			wait "$_x" 2>/dev/null
+			_s=$? _p=$_x
+			break
+		done
+		if [ -z "$_p" ]; then
+			sleep 1 &
+			_tick=$!
+			# shellcheck disable=SC2086
+			wait -n -p _p $_leg_all "$_tick" 2>/dev/null
+			_s=$?
+			kill "$_tick" 2>/dev/null
+			wait "$_tick" 2>/dev/null
+			# the tick, a signal, or one that ended unseen: look again
+			[ -n "${_p:-}" ] && [ "$_p" != "$_tick" ] || continue
 		fi
 		_leg_all=$(_leg_drop "$_p" "$_leg_all")
 		case " $_leg_src " in *" $_p "*) _leg_src=$(_leg_drop "$_p" "$_leg_src") ;; esac
