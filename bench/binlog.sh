@@ -53,12 +53,12 @@ echo
 printf '%-28s %10s %-6s %10s %16s %11s\n' program count unit time rate "peak RSS"
 measure ours sh -c "binlog2jsonl -h 127.0.0.1 -P $MYSQL_PORT -u root \
 	--snapshot=never --start=$first:4 -e >ours.jsonl"
-o_s=$SECS o_r=$RSS_KB
+o_s=$SECS o_r=$RSS_KB o_c=$CPU
 row "binlog2jsonl -e" "$changes" rows "$o_s" "$o_r"
 # shellcheck disable=SC2086 # the file names, split on purpose
 measure peer sh -c "mariadb-binlog --read-from-remote-server -h 127.0.0.1 \
 	-P $MYSQL_PORT -u root --verbose --base64-output=decode-rows $files >peer.txt"
-p_s=$SECS p_r=$RSS_KB
+p_s=$SECS p_r=$RSS_KB p_c=$CPU
 row "mariadb-binlog -v (remote)" "$changes" rows "$p_s" "$p_r"
 
 n1=$(grep -c '"op":"[cu]"' ours.jsonl)
@@ -66,5 +66,7 @@ n2=$(grep -c '^### \(INSERT\|UPDATE\)' peer.txt)
 echo
 echo "row changes written: binlog2jsonl=$n1 mariadb-binlog=$n2 (expected $changes each)"
 echo "binlog2jsonl/mariadb-binlog rows/s ratio:  $(ratio "$p_s" "$o_s") (goal >= 2)"
+echo "CPU seconds: binlog2jsonl $o_c, mariadb-binlog $p_c (ratio $(ratio "$p_c" "$o_c"))"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bytes written: binlog2jsonl $(wc -c <ours.jsonl), mariadb-binlog $(wc -c <peer.txt)"
 echo "peak RSS: binlog2jsonl $(ratio "$o_r" 1024) MB, mariadb-binlog $(ratio "$p_r" 1024) MB"

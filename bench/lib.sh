@@ -29,14 +29,18 @@ trap 'exit 130' INT TERM
 . "$TEST_DIR/lib-base.sh"
 
 # measure NAME CMD...: run CMD with stdin/stdout as given by the caller;
-# sets SECS and RSS_KB, and prints nothing.
+# sets SECS, RSS_KB and CPU, and prints nothing.
 measure() {
 	_name=$1
 	shift
-	/usr/bin/time -f '%e %M' -o "$TRASH/$_name.time" "$@"
+	/usr/bin/time -f '%e %M %U %S' -o "$TRASH/$_name.time" "$@"
 	_st=$?
 	# shellcheck disable=SC2034 # read by the callers
-	read -r SECS RSS_KB <"$TRASH/$_name.time"
+	read -r SECS RSS_KB _u _s <"$TRASH/$_name.time"
+	# CPU seconds of the command (user + system): a figure that a loaded
+	# machine disturbs less than the wall time
+	# shellcheck disable=SC2034
+	CPU=$(awk -v u="$_u" -v s="$_s" 'BEGIN { printf "%.2f", u + s }')
 	[ "$_st" -eq 0 ] || error "$_name exited $_st"
 }
 

@@ -35,12 +35,6 @@ buf_grow(struct buf *b, size_t extra)
 	b->p = xrealloc(b->p, b->cap);
 }
 
-void
-buf_puts(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
 static const char digits2[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
     "34353637383940414243444546474849505152535455565758596061626364656667"

@@ -39,7 +39,13 @@ buf_putc(struct buf *b, char c)
 	b->p[b->len++] = c;
 }
 
-void buf_puts(struct buf *b, const char *s);
+/* inline, so that a literal's length is known when compiled */
+static inline void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
 /* Decimal text of v. */
 void buf_put_u64(struct buf *b, unsigned long long v);
 void buf_put_i64(struct buf *b, long long v);

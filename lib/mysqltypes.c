@@ -178,6 +178,45 @@ my_decimal_str(struct buf *out, const unsigned char *p, int prec, int scale)
 	if (neg)
 		for (int k = 0; k < size; k++)
 			d[k] ^= 0xFF;
+	if (intg <= 18 && scale <= 9) {
+		/* the common case: the integer part fits 64 bits, the fraction
+		 * one group */
+		int lead = intg % 9, lb = dig2bytes[lead];
+		uint64_t ip = 0;
+		uint32_t g;
+		int ok = 1;
+		if (lb) {
+			g = (uint32_t)be(d + i, lb);
+			ok &= g < 1000000000u;
+			ip = g;
+			i += lb;
+		}
+		for (int k = 0; k < intg / 9; k++) {
+			g = (uint32_t)be(d + i, 4);
+			ok &= g < 1000000000u;
+			ip = ip * 1000000000u + g;
+			i += 4;
+		}
+		static const uint32_t pow10[10] = { 1, 10, 100, 1000, 10000,
+		    100000, 1000000, 10000000, 100000000, 1000000000 };
+		uint32_t frac = 0;
+		if (scale > 0) {
+			frac = (uint32_t)be(d + i, scale == 9 ? 4 : dig2bytes[scale]);
+			ok &= frac < pow10[scale];
+		}
+		if (ok) {
+			if (neg)
+				buf_putc(out, '-');
+			buf_put_u64(out, ip);
+			if (scale > 0) {
+				char f[12];
+				buf_putc(out, '.');
+				buf_add(out, f, (size_t)dig_into(f, frac, scale));
+			}
+			return size;
+		}
+		i = 0;	/* a corrupt group: the general way says it as it is */
+	}
 	/* integer part: leading partial group, then groups of 9 */
 	int lead = intg % 9, lb = dig2bytes[lead];
 	if (lb) {

@@ -532,6 +532,155 @@ gtid_sets(void)
 	    "transaction number 1..2^63-1 was expected at offset 33");
 }
 
+/* ---- DECIMAL: the decoder against the general one it had before its
+ * fast path, on valid values of every size and on random bytes ---- */
+
+static const int ref_dig2bytes[10] = { 0, 1, 1, 2, 2, 3, 3, 4, 4, 4 };
+static unsigned long long ref_be(const unsigned char *p, int n) { unsigned long long v = 0; for (int i = 0; i < n; i++) v = v << 8 | p[i]; return v; }
+static int
+ref_dig_into(char *dst, unsigned v, int n)
+{
+	char tmp[12];
+	int k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (k < n)
+		tmp[k++] = '0';
+	for (int i = 0; i < k; i++)
+		dst[i] = tmp[k - 1 - i];
+	return k;
+}
+
+static int
+ref_decimal_str(struct buf *out, const unsigned char *p, int prec, int scale)
+{
+	int size = my_decimal_size(prec, scale);
+	unsigned char d[48];
+	int intg = prec - scale, i = 0, started = 0;
+	char digits[96];
+	int nd = 0;
+
+	if (size <= 0 || size > (int)sizeof d)
+		return -1;
+	memcpy(d, p, size);
+	int neg = !(d[0] & 0x80);
+	d[0] ^= 0x80;
+	if (neg)
+		for (int k = 0; k < size; k++)
+			d[k] ^= 0xFF;
+	/* integer part: leading partial group, then groups of 9 */
+	int lead = intg % 9, lb = ref_dig2bytes[lead];
+	if (lb) {
+		nd += ref_dig_into(digits + nd, (unsigned)ref_be(d + i, lb), lead);
+		i += lb;
+	}
+	for (int g = 0; g < intg / 9; g++) {
+		nd += ref_dig_into(digits + nd, (unsigned)ref_be(d + i, 4), 9);
+		i += 4;
+	}
+	if (neg)
+		buf_putc(out, '-');
+	for (int k = 0; k < nd; k++) {
+		if (!started && digits[k] == '0')
+			continue;
+		started = 1;
+		buf_putc(out, digits[k]);
+	}
+	if (!started)
+		buf_putc(out, '0');
+	if (scale > 0) {
+		nd = 0;
+		for (int g = 0; g < scale / 9; g++) {
+			nd += ref_dig_into(digits + nd, (unsigned)ref_be(d + i, 4), 9);
+			i += 4;
+		}
+		int tail = scale % 9;
+		if (tail) {
+			nd += ref_dig_into(digits + nd,
+			    (unsigned)ref_be(d + i, ref_dig2bytes[tail]), tail);
+		}
+		buf_putc(out, '.');
+		buf_add(out, digits, nd);
+	}
+	return size;
+}
+
+
+static unsigned long long dec_rng = 88172645463325252ULL;
+
+static unsigned
+dec_rnd(unsigned n)
+{
+	dec_rng ^= dec_rng << 13;
+	dec_rng ^= dec_rng >> 7;
+	dec_rng ^= dec_rng << 17;
+	return (unsigned)(dec_rng % n);
+}
+
+/* Big-endian group g of nb bytes at p. */
+static void
+put_be(unsigned char *p, unsigned long long g, int nb)
+{
+	for (int i = nb - 1; i >= 0; i--, g >>= 8)
+		p[i] = (unsigned char)g;
+}
+
+static void
+decimals(void)
+{
+	static const unsigned p10[10] = { 1, 10, 100, 1000, 10000, 100000,
+	    1000000, 10000000, 100000000, 1000000000 };
+	struct buf a, b;
+	unsigned char d[48];
+	int bad = 0;
+
+	buf_init(&a);
+	buf_init(&b);
+	for (int prec = 1; prec <= 40; prec++)
+		for (int scale = 0; scale <= prec && scale <= 30; scale++)
+			for (int n = 0; n < 300; n++) {
+				int size = my_decimal_size(prec, scale), at = 0;
+				int intg = prec - scale;
+				if (n % 3 == 2) {	/* random bytes, corrupt groups too */
+					for (int k = 0; k < size; k++)
+						d[k] = (unsigned char)dec_rnd(256);
+				} else {
+					int lead = intg % 9;
+					if (ref_dig2bytes[lead]) {
+						put_be(d, dec_rnd(p10[lead]), ref_dig2bytes[lead]);
+						at += ref_dig2bytes[lead];
+					}
+					for (int g = 0; g < intg / 9 + scale / 9; g++, at += 4)
+						put_be(d + at, dec_rnd(1000000000u), 4);
+					if (scale % 9)
+						put_be(d + at, dec_rnd(p10[scale % 9]),
+						    ref_dig2bytes[scale % 9]);
+					if (n % 3 == 1)
+						for (int k = 0; k < size; k++)
+							d[k] ^= 0xFF;
+					d[0] ^= 0x80;
+				}
+				buf_reset(&a);
+				buf_reset(&b);
+				int ra = my_decimal_str(&a, d, prec, scale);
+				int rb = ref_decimal_str(&b, d, prec, scale);
+				checks++;
+				if (ra != rb || a.len != b.len ||
+				    memcmp(a.p, b.p, a.len) != 0) {
+					if (bad++ < 5)
+						fprintf(stderr, "DECIMAL(%d,%d): got %.*s, "
+						    "want %.*s\n", prec, scale,
+						    (int)a.len, a.p, (int)b.len, b.p);
+					failures++;
+				}
+			}
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -540,6 +689,7 @@ main(int argc, char **argv)
 		die(EX_USAGE, "usage: binlog FIXTURES-DIR DATA-DIR");
 	values();
 	gtid_sets();
+	decimals();
 	fixtures(argv[1]);
 	mariadb(argv[2]);
 	printf("%d checks, %d failed\n", checks, failures);
