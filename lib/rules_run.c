@@ -27,6 +27,13 @@ struct pend {
 	size_t hi;		/* index in the heap */
 };
 
+/* An event held for ordering: its time and its line. */
+struct held {
+	double t;
+	char *line;
+	size_t len;
+};
+
 struct engine {
 	struct rules *rs;
 	struct engine_opts o;
@@ -47,6 +54,10 @@ struct engine {
 	size_t pnb, pn;
 	struct pend **heap;
 	size_t hn, hcap;
+	/* events held until no event within the lateness can precede them:
+	 * a heap by (time, text) */
+	struct held *eb;
+	size_t en_, ecap;
 	/* per event */
 	const char **firednames;
 	int nfired;
@@ -143,6 +154,9 @@ engine_free(struct engine *en)
 	for (size_t i = 0; i < en->hn; i++)
 		pend_free(en->heap[i]);
 	free(en->heap);
+	for (size_t i = 0; i < en->en_; i++)
+		free(en->eb[i].line);
+	free(en->eb);
 	free(en->pb);
 	free(en->vals);
 	free(en->scratch);
@@ -285,9 +299,12 @@ close_due(struct engine *en, struct buf *out, double upto, int all)
 	}
 }
 
+static void release(struct engine *en, double before, int all, struct buf *out);
+
 void
 engine_flush(struct engine *en, struct buf *out)
 {
+	release(en, 0, 1, out);
 	close_due(en, out, 0, 1);
 }
 
@@ -751,17 +768,18 @@ tag_line(struct engine *en, const char *line, size_t len, struct buf *out)
 	buf_puts(out, "]}\n");
 }
 
-int
-engine_event(struct engine *en, const char *line, size_t len,
-    struct buf *out, const char **err)
+/*
+ * The fields, stream, event time and id of a line, into c (its values in
+ * en->vals and idb, until the next line). -1 with *err: bad record.
+ */
+static int
+event_parse(struct engine *en, const char *line, size_t len, struct evctx *c,
+    char *idb, size_t idbn, const char **err)
 {
 	struct rules *rs = en->rs;
 	struct jval *f = en->vals;
-	struct evctx c;
 	int tslot = -1;
-	double t, wm;
-	int late;
-	char idb[96];
+	double t;
 
 	if (len + 1 > en->scap) {
 		en->scap = len + 1 > 4096 ? len + 1 : 4096;
@@ -770,22 +788,22 @@ engine_event(struct engine *en, const char *line, size_t len,
 	}
 	if (jf_extract(rs->jf, line, len, f, en->scratch, err) < 0)
 		return -1;
-	memset(&c, 0, sizeof(c));
-	c.f = f;
-	c.ar = &en->ar;
-	c.stream = f[rs->topic_slot];
-	if (c.stream.t != J_STR && en->o.default_stream) {
-		c.stream.t = J_STR;
-		c.stream.s = en->o.default_stream;
-		c.stream.len = strlen(en->o.default_stream);
+	memset(c, 0, sizeof(*c));
+	c->f = f;
+	c->ar = &en->ar;
+	c->stream = f[rs->topic_slot];
+	if (c->stream.t != J_STR && en->o.default_stream) {
+		c->stream.t = J_STR;
+		c->stream.s = en->o.default_stream;
+		c->stream.len = strlen(en->o.default_stream);
 	}
 	for (int i = 0; i < rs->ntf; i++) {
 		const char *s = rs->tf[i].stream;
 		if (s == NULL) {
 			if (tslot < 0)
 				tslot = rs->tf[i].slot;
-		} else if (c.stream.t == J_STR && strlen(s) == c.stream.len &&
-		    memcmp(s, c.stream.s, c.stream.len) == 0) {
+		} else if (c->stream.t == J_STR && strlen(s) == c->stream.len &&
+		    memcmp(s, c->stream.s, c->stream.len) == 0) {
 			tslot = rs->tf[i].slot;
 			break;
 		}
@@ -799,73 +817,195 @@ engine_event(struct engine *en, const char *line, size_t len,
 		*err = msg;
 		return -1;
 	}
-	c.time = t;
-	c.id.t = J_NULL;
+	c->time = t;
+	c->id.t = J_NULL;
 	for (int i = 0; i < rs->nid; i++) {
 		struct jval v = f[rs->id_slots[i]];
 		if (v.t == J_STR || v.t == J_NUM) {
-			c.id = v;
+			c->id = v;
 			break;
 		}
 	}
-	if (c.id.t == J_NUM) {
-		snprintf(idb, sizeof(idb), "%.15g", c.id.n);
-		c.id.t = J_STR;
-		c.id.s = idb;
-		c.id.len = strlen(idb);
-	} else if (c.id.t != J_STR) {
+	if (c->id.t == J_NUM) {
+		snprintf(idb, idbn, "%.15g", c->id.n);
+		c->id.t = J_STR;
+		c->id.s = idb;
+		c->id.len = strlen(idb);
+	} else if (c->id.t != J_STR) {
 		/* no id field: the stream, the time and the customer */
 		char ts[32];
 		struct jval cu = f[rs->customer_slot];
 		iso8601_ms((long long)llround(t * 1000), ts);
-		snprintf(idb, sizeof(idb), "%.*s@%s#%.*s",
-		    c.stream.t == J_STR ? (int)(c.stream.len > 30 ? 30 : c.stream.len) : 0,
-		    c.stream.s, ts,
+		snprintf(idb, idbn, "%.*s@%s#%.*s",
+		    c->stream.t == J_STR ? (int)(c->stream.len > 30 ? 30 : c->stream.len) : 0,
+		    c->stream.s, ts,
 		    cu.t == J_STR ? (int)(cu.len > 30 ? 30 : cu.len) : 0, cu.s);
-		c.id.t = J_STR;
-		c.id.s = idb;
-		c.id.len = strlen(idb);
+		c->id.t = J_STR;
+		c->id.s = idb;
+		c->id.len = strlen(idb);
 	}
-	en->events++;
-	if (!en->have_clock || t > en->clock) {
-		en->clock = t;
-		en->have_clock = 1;
-	}
-	wm = en->clock - rs->lateness;
-	late = t < wm;
-	if (late)
-		en->late++;
+	return 0;
+}
+
+/*
+ * Run the rules over the event in c. A late event is checked by the
+ * stateless rules only. Otherwise events come here in event-time order,
+ * so the event's time is how far evaluation has gone: windows keep what
+ * it can still need and suppression spans that ended close before it.
+ */
+static void
+event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
+    int late, struct buf *out)
+{
+	struct rules *rs = en->rs;
+	const struct jval *f = c->f;
+	double t = c->time;
+
+	if (!late)
+		close_due(en, out, t, 0);
 	en->nfired = 0;
 	for (int i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->r[i];
 
-		if (!stream_match(r, c.stream))
+		if (!stream_match(r, c->stream))
 			continue;
-		if (r->where && !jv_true(rules_eval(r->where, &c)))
+		if (r->where && !jv_true(rules_eval(r->where, c)))
 			continue;
 		struct jval key = f[r->key_slot];
 		if (key.t != J_STR && key.t != J_NUM && key.t != J_BOOL)
 			continue;
 		if (!r->stateful) {
 			struct fire fi = { r, key, t, NAN, NULL, NULL, 0, 0,
-				NULL, NULL, &c };
+				NULL, NULL, c };
 			fire(en, &fi, out);
 		} else if (late) {
 			continue;
 		} else if (r->seq_a) {
-			run_sequence(en, i, &c, key, wm, out);
+			run_sequence(en, i, c, key, t, out);
 		} else {
-			run_window(en, i, &c, key, wm, out);
+			run_window(en, i, c, key, t, out);
 		}
 	}
 	if (en->o.tag)
 		tag_line(en, line, len, out);
-	close_due(en, out, wm, 0);
 	arena_reset(&en->ar);
 	if (++en->nsweep >= 65536) {
 		en->nsweep = 0;
 		engine_sweep(en);
 	}
+}
+
+/* ---- events held for ordering ---- */
+
+static int
+eless(const struct held *a, const struct held *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int d;
+
+	if (a->t != b->t)
+		return a->t < b->t;
+	d = memcmp(a->line, b->line, n);
+	return d < 0 || (d == 0 && a->len < b->len);
+}
+
+static void
+epush(struct engine *en, double t, const char *line, size_t len)
+{
+	struct held h = { t, xmalloc(len + 1), len }, x;
+	size_t i;
+
+	memcpy(h.line, line, len);
+	h.line[len] = '\0';
+	if (en->en_ == en->ecap) {
+		en->ecap = en->ecap ? 2 * en->ecap : 256;
+		en->eb = xrealloc(en->eb, en->ecap * sizeof(*en->eb));
+	}
+	i = en->en_++;
+	en->eb[i] = h;
+	while (i > 0 && eless(&en->eb[i], &en->eb[(i - 1) / 2])) {
+		x = en->eb[i];
+		en->eb[i] = en->eb[(i - 1) / 2];
+		en->eb[(i - 1) / 2] = x;
+		i = (i - 1) / 2;
+	}
+}
+
+static struct held
+epop(struct engine *en)
+{
+	struct held top = en->eb[0], x;
+	size_t i = 0, n;
+
+	n = --en->en_;
+	en->eb[0] = en->eb[n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && eless(&en->eb[l], &en->eb[m]))
+			m = l;
+		if (r < n && eless(&en->eb[r], &en->eb[m]))
+			m = r;
+		if (m == i)
+			break;
+		x = en->eb[i];
+		en->eb[i] = en->eb[m];
+		en->eb[m] = x;
+		i = m;
+	}
+	return top;
+}
+
+/* Run the held events earlier than before (all of them with all), in order. */
+static void
+release(struct engine *en, double before, int all, struct buf *out)
+{
+	struct evctx c;
+	char idb[96];
+	const char *err;
+
+	while (en->en_ > 0 && (all || en->eb[0].t < before)) {
+		struct held h = epop(en);
+		if (event_parse(en, h.line, h.len, &c, idb, sizeof(idb), &err) == 0)
+			event_run(en, &c, h.line, h.len, 0, out);
+		free(h.line);
+	}
+}
+
+/*
+ * An event is held until every event that may still come within the
+ * lateness is later than it (its time is before the greatest time seen
+ * less the lateness), then run with the others in order of event time
+ * (and of text, for equal times): windows, sequences and suppression see
+ * the events of a key in the same order however the streams and
+ * partitions were interleaved. An event already later than the lateness
+ * is run at once as late.
+ */
+int
+engine_event(struct engine *en, const char *line, size_t len,
+    struct buf *out, const char **err)
+{
+	struct evctx c;
+	double t, wm;
+	char idb[96];
+
+	if (event_parse(en, line, len, &c, idb, sizeof(idb), err) < 0)
+		return -1;
+	t = c.time;
+	en->events++;
+	if (!en->have_clock || t > en->clock) {
+		en->clock = t;
+		en->have_clock = 1;
+	}
+	wm = en->clock - en->rs->lateness;
+	if (t < wm) {
+		en->late++;
+		event_run(en, &c, line, len, 1, out);
+	} else if (t == en->clock && en->en_ == 0 && en->rs->lateness <= 0) {
+		event_run(en, &c, line, len, 0, out);
+	} else {
+		epush(en, t, line, len);
+	}
+	release(en, wm, 0, out);
 	return 0;
 }
 
@@ -962,6 +1102,7 @@ int
 engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 {
 	json_t *root = json_object(), *rules = json_object(), *pend = json_array();
+	json_t *held = json_array();
 	char hx[24];
 	char *tmp;
 	int fd, rc = 0;
@@ -1011,6 +1152,10 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 		    "text", p->text));
 	}
 	json_object_set_new(root, "pending", pend);
+	for (size_t i = 0; i < en->en_; i++)
+		json_array_append_new(held, json_pack("[f,s%]", en->eb[i].t,
+		    en->eb[i].line, en->eb[i].len));
+	json_object_set_new(root, "held", held);
 	tmp = xasprintf("%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || json_dumpfd(root, fd, JSON_COMPACT | JSON_SORT_KEYS) < 0 ||
@@ -1107,6 +1252,12 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		p->seq = json_integer_value(json_object_get(jp, "seq"));
 		p->text = xstrdup(text);
 		padd(en, p);
+	}
+	json_array_foreach(json_object_get(root, "held"), x, jp) {
+		json_t *l = json_array_get(jp, 1);
+		if (json_is_number(json_array_get(jp, 0)) && json_is_string(l))
+			epush(en, json_number_value(json_array_get(jp, 0)),
+			    json_string_value(l), json_string_length(l));
 	}
 	json_decref(root);
 	return 0;

@@ -16,6 +16,7 @@
 #                               in event time (see below)
 #   sys_drain                   wait until ClickHouse holds what Kafka holds, then
 #                               stop the processing leg, which writes its held alerts
+#                               and events
 #   sys_legs_stop               stop the legs (SIGTERM: each drains what it read)
 #   kcount TOPIC                the records in a topic
 #   chq SQL                     a ClickHouse query, tab-separated
@@ -245,8 +246,11 @@ sys_ends_stored() {
 		"$(printf '%s\n' "$_c" | awk 'NF { print $1, $2 }' | sort)" ]
 }
 
-sys_in_clickhouse() { # every topic's records in its ClickHouse table
+# sys_in_clickhouse [TABLE]: every topic's records in its ClickHouse
+# table (but TABLE)
+sys_in_clickhouse() {
 	for _m in $SYS_EVENT_TABLES; do
+		[ "${_m#*=}" != "${1:-}" ] || continue
 		[ "$(_sys_ch_count "${_m#*=}")" = "$(kcount "${_m%%=*}")" ] || return 1
 	done
 	for _m in $SYS_CDC_TABLES; do
@@ -273,10 +277,18 @@ _sys_stop_leg() {
 	return "$_st"
 }
 
+# detect holds the events of the last DETECT_LATENESS of event time, to
+# run them in order (detect(1)), until its input ends: the enriched CDRs
+# are all in ClickHouse once the processing leg has stopped, which it may
+# once enrich has read every event
+_sys_drain_ready() { sys_in_clickhouse cdr_enriched && "${SYS_ENRICH_READ:-_sys_enrich_read}"; }
+
 sys_drain() {
-	wait_until "$SYS_WAIT" "ClickHouse to hold every record Kafka holds" sys_in_clickhouse ||
+	wait_until "$SYS_WAIT" "ClickHouse to hold every record Kafka holds" _sys_drain_ready ||
 		error "ClickHouse does not hold what Kafka holds (logs/mirror.log, logs/process.log)"
 	_sys_stop_leg process || error "the processing leg did not stop"
+	wait_until "$SYS_WAIT" "ClickHouse to hold every enriched CDR" sys_in_clickhouse ||
+		error "ClickHouse does not hold every enriched CDR (logs/process.log)"
 }
 
 sys_legs_stop() {
