@@ -13,7 +13,8 @@
 #   sys_load                    the databases' schemas and tables (load-databases --init)
 #   sys_legs_start              cdc-mysql, cdc-postgres, mirror, process under supervise
 #   sys_replay                  the events and the database changes, interleaved
-#                               in event time (see below)
+#                               in event time (see below); state/slice-marks
+#                               has the wall clock at each slice's start
 #   sys_drain                   wait until ClickHouse holds what Kafka holds, then
 #                               stop the processing leg, which writes its held alerts
 #                               and events
@@ -26,6 +27,8 @@ SYS_CDC_TOPICS="cdc.crm.customer_profiles cdc.crm.device_information cdc.billing
 	cdc.billing.behavior cdc.care.complaints"
 
 SYS_SLICE_HOURS=${SYS_SLICE_HOURS:-6}
+# the condition sys_replay waits on before it applies a slice's changes
+SYS_ENRICH_READ=${SYS_ENRICH_READ:-_sys_enrich_read}
 SYS_WAIT=${SYS_WAIT:-120}
 : "${SYS_LOG:=/dev/null}"
 _sys_legs=""
@@ -114,7 +117,8 @@ sys_legs_start() {
 # the tables as they end. So the replay goes in slices of event time, cut
 # at each scenario's change and every SYS_SLICE_HOURS hours: the rows of
 # the slice are appended to the CSV files in live/ and sent by
-# pipelines/ingest-streams (which resumes each file where it stopped);
+# pipelines/ingest-streams under pipelines/supervise (which resumes each
+# file where it stopped, also after a crash);
 # once enrich has read them all, the changes up to the end of the slice
 # are applied (pipelines/apply-changes --speed 0), and the next slice
 # starts once enrich has applied every change record Kafka holds. A change
@@ -165,6 +169,7 @@ sys_replay() {
 	echo "$_end" >>state/slices
 	sort -u -o state/slices state/slices
 	mkdir -p live parts
+	: >state/slice-marks
 	# each file's rows by slice: parts/FILE.K (times are ISO 8601 in UTC)
 	for _f in data/telecom-*.csv; do
 		_b=${_f##*/}
@@ -190,10 +195,13 @@ sys_replay() {
 				echo $(($(cat state/expect.events) + $(wc -l <"$_p"))) >state/expect.events ;;
 			esac
 		done
-		BROKERS=$KAFKA_BROKERS DATA=live STATE=state \
+		# the wall clock as the slice starts: a change record produced
+		# before it was applied before the slice's events
+		date +%s%3N >>state/slice-marks
+		BROKERS=$KAFKA_BROKERS DATA=live STATE=state "$SYS_TOP/pipelines/supervise" \
 			"$SYS_TOP/pipelines/ingest-streams" >>logs/ingest.log 2>&1 ||
 			error "ingest-streams failed: $(tail -3 logs/ingest.log)"
-		wait_until "$SYS_WAIT" "enrich reading the events before $_bound" _sys_enrich_read ||
+		wait_until "$SYS_WAIT" "enrich reading the events before $_bound" "$SYS_ENRICH_READ" ||
 			error "the processing leg does not read the events (logs/process.log)"
 		jq -c --arg a "$_prev" --arg b "$_bound" 'select(.at > $a and .at <= $b)' \
 			data/changes.jsonl >state/changes.slice
