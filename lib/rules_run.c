@@ -27,11 +27,13 @@ struct pend {
 	size_t hi;		/* index in the heap */
 };
 
-/* An event held for ordering: its time and its line. */
+/* An event held for ordering: its time, stream, arrival and line. */
 struct held {
 	double t;
 	char *line;
 	size_t len;
+	char *stream;		/* NULL when the event names none */
+	unsigned long long seq;	/* order of arrival */
 };
 
 struct engine {
@@ -58,6 +60,7 @@ struct engine {
 	 * a heap by (time, text) */
 	struct held *eb;
 	size_t en_, ecap;
+	unsigned long long eseq;	/* the next event's arrival number */
 	/* per event */
 	const char **firednames;
 	int nfired;
@@ -154,8 +157,10 @@ engine_free(struct engine *en)
 	for (size_t i = 0; i < en->hn; i++)
 		pend_free(en->heap[i]);
 	free(en->heap);
-	for (size_t i = 0; i < en->en_; i++)
+	for (size_t i = 0; i < en->en_; i++) {
 		free(en->eb[i].line);
+		free(en->eb[i].stream);
+	}
 	free(en->eb);
 	free(en->pb);
 	free(en->vals);
@@ -897,26 +902,41 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 
 /* ---- events held for ordering ---- */
 
+/*
+ * Held events run in order of time; equal times by stream name, then in
+ * their order of arrival. Within one stream (a topic's partition, read in
+ * order) events whose times do not go down so come out as they came in,
+ * which keeps the positions a sink checks (ch-insert's offsets) rising;
+ * and the order does not depend on how streams were interleaved.
+ */
 static int
 eless(const struct held *a, const struct held *b)
 {
-	size_t n = a->len < b->len ? a->len : b->len;
 	int d;
 
 	if (a->t != b->t)
 		return a->t < b->t;
-	d = memcmp(a->line, b->line, n);
-	return d < 0 || (d == 0 && a->len < b->len);
+	if (a->stream != b->stream) {
+		if (a->stream == NULL || b->stream == NULL)
+			return a->stream == NULL;
+		if ((d = strcmp(a->stream, b->stream)) != 0)
+			return d < 0;
+	}
+	return a->seq < b->seq;
 }
 
 static void
-epush(struct engine *en, double t, const char *line, size_t len)
+epush(struct engine *en, double t, const char *line, size_t len,
+    const char *stream, size_t slen, unsigned long long seq)
 {
-	struct held h = { t, xmalloc(len + 1), len }, x;
+	struct held h = { t, xmalloc(len + 1), len,
+	    stream ? xstrndup(stream, slen) : NULL, seq }, x;
 	size_t i;
 
 	memcpy(h.line, line, len);
 	h.line[len] = '\0';
+	if (seq >= en->eseq)
+		en->eseq = seq + 1;
 	if (en->en_ == en->ecap) {
 		en->ecap = en->ecap ? 2 * en->ecap : 256;
 		en->eb = xrealloc(en->eb, en->ecap * sizeof(*en->eb));
@@ -968,6 +988,7 @@ release(struct engine *en, double before, int all, struct buf *out)
 		if (event_parse(en, h.line, h.len, &c, idb, sizeof(idb), &err) == 0)
 			event_run(en, &c, h.line, h.len, 0, out);
 		free(h.line);
+		free(h.stream);
 	}
 }
 
@@ -1003,7 +1024,9 @@ engine_event(struct engine *en, const char *line, size_t len,
 	} else if (t == en->clock && en->en_ == 0 && en->rs->lateness <= 0) {
 		event_run(en, &c, line, len, 0, out);
 	} else {
-		epush(en, t, line, len);
+		epush(en, t, line, len,
+		    c.stream.t == J_STR ? c.stream.s : NULL,
+		    c.stream.t == J_STR ? c.stream.len : 0, en->eseq);
 	}
 	release(en, wm, 0, out);
 	return 0;
@@ -1153,8 +1176,8 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 	}
 	json_object_set_new(root, "pending", pend);
 	for (size_t i = 0; i < en->en_; i++)
-		json_array_append_new(held, json_pack("[f,s%]", en->eb[i].t,
-		    en->eb[i].line, en->eb[i].len));
+		json_array_append_new(held, json_pack("[f,s%,I]", en->eb[i].t,
+		    en->eb[i].line, en->eb[i].len, (json_int_t)en->eb[i].seq));
 	json_object_set_new(root, "held", held);
 	tmp = xasprintf("%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -1254,10 +1277,24 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		padd(en, p);
 	}
 	json_array_foreach(json_object_get(root, "held"), x, jp) {
-		json_t *l = json_array_get(jp, 1);
-		if (json_is_number(json_array_get(jp, 0)) && json_is_string(l))
-			epush(en, json_number_value(json_array_get(jp, 0)),
-			    json_string_value(l), json_string_length(l));
+		json_t *l = json_array_get(jp, 1), *q = json_array_get(jp, 2);
+		struct evctx c;
+		char idb[96];
+		const char *perr;
+		if (!json_is_number(json_array_get(jp, 0)) || !json_is_string(l))
+			continue;
+		/* the stream from the line; the arrival number as saved (a
+		 * state without them: in the order of the file) */
+		int ok = event_parse(en, json_string_value(l),
+		    json_string_length(l), &c, idb, sizeof(idb), &perr) == 0 &&
+		    c.stream.t == J_STR;
+		char *sname = ok ? xstrndup(c.stream.s, c.stream.len) : NULL;
+		epush(en, json_number_value(json_array_get(jp, 0)),
+		    json_string_value(l), json_string_length(l), sname,
+		    sname ? strlen(sname) : 0,
+		    json_is_integer(q) ? (unsigned long long)json_integer_value(q) :
+		    en->eseq);
+		free(sname);
 	}
 	json_decref(root);
 	return 0;
