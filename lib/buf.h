@@ -27,6 +27,8 @@ buf_reserve(struct buf *b, size_t extra)
 static inline void
 buf_add(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;	/* p may be NULL then, which memcpy may not see */
 	buf_reserve(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;

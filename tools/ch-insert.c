@@ -982,7 +982,8 @@ place_row(const char *file, unsigned long long lineno, const char *line,
 	int g;
 	for (g = 0; g < batch.ngroups; g++)
 		if (batch.sigs[g].len == tsvsig.len &&
-		    memcmp(batch.sigs[g].p, tsvsig.p, tsvsig.len) == 0)
+		    (tsvsig.len == 0 ||
+		    memcmp(batch.sigs[g].p, tsvsig.p, tsvsig.len) == 0))
 			break;
 	if (g == batch.ngroups) {
 		if (g == MAXGROUPS) {

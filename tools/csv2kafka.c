@@ -1048,7 +1048,8 @@ read_back(struct input *in, unsigned long long nmax)
 		rd_kafka_message_destroy(m);
 	}
 	if (left == 0) {
-		qsort(in->found, in->nfound, sizeof *in->found, cmp_ull);
+		if (in->nfound)
+			qsort(in->found, in->nfound, sizeof *in->found, cmp_ull);
 		rc = 0;
 	} else
 		in->nfound = 0;
