@@ -1084,13 +1084,15 @@ bl_mysql_gtid_encode(const char *text, struct buf *out, char *err,
 		}
 	}
 #undef SKIPWS
-	qsort(sids, nsids, sizeof *sids, cmp_sid);
+	if (nsids > 1)
+		qsort(sids, nsids, sizeof *sids, cmp_sid);
 	put_le64(out, nsids);
 	for (i = 0; i < nsids; i++) {
 		struct gtid_sid *s = &sids[i];
 		size_t n = 0;
 
-		qsort(s->iv, s->niv, sizeof *s->iv, cmp_iv);
+		if (s->niv > 1)
+			qsort(s->iv, s->niv, sizeof *s->iv, cmp_iv);
 		for (size_t k = 0; k < s->niv; k++) {	/* merge, in place */
 			if (n && s->iv[k][0] <= s->iv[n - 1][1]) {
 				if (s->iv[k][1] > s->iv[n - 1][1])
