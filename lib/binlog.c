@@ -931,18 +931,6 @@ cmp_iv(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A UUID with or without its dashes at s; returns its length, or 0. */
 static size_t
 parse_uuid(const char *s, unsigned char *u)
@@ -955,8 +943,8 @@ parse_uuid(const char *s, unsigned char *u)
 			i++;
 			continue;
 		}
-		int h = hexval((unsigned char)s[i]), l;
-		if (h < 0 || (l = hexval((unsigned char)s[i + 1])) < 0)
+		int h = hex_digit((unsigned char)s[i]), l;
+		if (h < 0 || (l = hex_digit((unsigned char)s[i + 1])) < 0)
 			return 0;
 		u[k / 2] = (unsigned char)(h << 4 | l);
 		k += 2;

@@ -1382,46 +1382,12 @@ hex4(const char *p, const char *e, unsigned *v)
 	if (e - p < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int c = (unsigned char)p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		int d = hex_digit((unsigned char)p[i]);
+		if (d < 0)
 			return -1;
 		*v = *v << 4 | (unsigned)d;
 	}
 	return 0;
-}
-
-static void
-put_utf8(struct buf *out, unsigned cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (char)(0xF0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	buf_add(out, u, n);
 }
 
 /* One byte of a value in TabSeparated's escaping. */
@@ -1503,8 +1469,10 @@ tsv_str(const char *p, const char *e, struct buf *out)
 			if (out) {
 				if (cp < 0x80)
 					tsv_byte(out, (unsigned char)cp);
-				else
-					put_utf8(out, cp);
+				else {
+					char u[4];
+					buf_add(out, u, (size_t)(utf8_put(u, cp) - u));
+				}
 			}
 			continue;
 		default:

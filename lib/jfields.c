@@ -112,36 +112,6 @@ ws(struct jp *j)
 		j->p++;
 }
 
-static int
-hexv(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-static char *
-put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		*o++ = cp;
-	} else if (cp < 0x800) {
-		*o++ = 0xC0 | (cp >> 6);
-		*o++ = 0x80 | (cp & 0x3F);
-	} else if (cp < 0x10000) {
-		*o++ = 0xE0 | (cp >> 12);
-		*o++ = 0x80 | ((cp >> 6) & 0x3F);
-		*o++ = 0x80 | (cp & 0x3F);
-	} else {
-		*o++ = 0xF0 | (cp >> 18);
-		*o++ = 0x80 | ((cp >> 12) & 0x3F);
-		*o++ = 0x80 | ((cp >> 6) & 0x3F);
-		*o++ = 0x80 | (cp & 0x3F);
-	}
-	return o;
-}
-
 /*
  * Scan a string at j->p (at the quote). With want, set s and len to its
  * text: in place when it has no escapes, else unescaped into scratch.
@@ -204,7 +174,7 @@ str(struct jp *j, int want, const char **s, size_t *len)
 				return -1;
 			}
 			for (int i = 1; i <= 4; i++) {
-				int h = hexv(q[i]);
+				int h = hex_digit(q[i]);
 				if (h < 0) {
 					j->err = "bad \\u escape";
 					return -1;
@@ -217,7 +187,7 @@ str(struct jp *j, int want, const char **s, size_t *len)
 				unsigned lo = 0;
 				int ok = 1;
 				for (int i = 2; i <= 5; i++) {
-					int h = hexv(q[i]);
+					int h = hex_digit(q[i]);
 					if (h < 0)
 						ok = 0;
 					lo = lo << 4 | (h < 0 ? 0 : h);
@@ -227,7 +197,7 @@ str(struct jp *j, int want, const char **s, size_t *len)
 					q += 6;
 				}
 			}
-			o = put_utf8(o, cp);
+			o = utf8_put(o, cp);
 			break;
 		}
 		default:

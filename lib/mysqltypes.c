@@ -93,16 +93,7 @@ my_json_text(struct buf *out, const unsigned char *s, size_t n, unsigned cs)
 		unsigned c = s[i];
 		if (c >= 0x80 && c < 0xA0)
 			c = cp1252[c - 0x80];
-		if (c < 0x80)
-			u.p[u.len++] = (char)c;
-		else if (c < 0x800) {
-			u.p[u.len++] = (char)(0xC0 | c >> 6);
-			u.p[u.len++] = (char)(0x80 | (c & 0x3F));
-		} else {
-			u.p[u.len++] = (char)(0xE0 | c >> 12);
-			u.p[u.len++] = (char)(0x80 | (c >> 6 & 0x3F));
-			u.p[u.len++] = (char)(0x80 | (c & 0x3F));
-		}
+		u.len = (size_t)(utf8_put(u.p + u.len, c) - u.p);
 	}
 	buf_json_str(out, u.p, u.len);
 	buf_free(&u);

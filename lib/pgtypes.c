@@ -106,18 +106,6 @@ digits(const char *s, size_t n, long *v)
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* bytea in hex output (\x0a1b...) to base64, decoded in chunks. */
 static int
 enc_bytea(struct buf *b, const char *s, size_t n)
@@ -128,13 +116,13 @@ enc_bytea(struct buf *b, const char *s, size_t n)
 	if (n < 2 || s[0] != '\\' || s[1] != 'x' || (n - 2) % 2)
 		return -1;
 	for (i = 2; i < n; i += 2)
-		if (hexval((unsigned char)s[i]) < 0 ||
-		    hexval((unsigned char)s[i + 1]) < 0)
+		if (hex_digit((unsigned char)s[i]) < 0 ||
+		    hex_digit((unsigned char)s[i + 1]) < 0)
 			return -1;
 	buf_putc(b, '"');
 	for (i = 2; i < n; i += 2) {
-		chunk[k++] = (unsigned char)(hexval((unsigned char)s[i]) << 4 |
-		    hexval((unsigned char)s[i + 1]));
+		chunk[k++] = (unsigned char)(hex_digit((unsigned char)s[i]) << 4 |
+		    hex_digit((unsigned char)s[i + 1]));
 		if (k == sizeof chunk) {
 			buf_base64(b, chunk, k);
 			k = 0;

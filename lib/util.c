@@ -272,3 +272,24 @@ civil_from_days(long long z, int *y, unsigned *m, unsigned *d)
 	*m = mp < 10 ? mp + 3 : mp - 9;
 	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
+
+char *
+utf8_put(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xC0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xE0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*o++ = (char)(0xF0 | cp >> 18);
+		*o++ = (char)(0x80 | (cp >> 12 & 0x3F));
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	}
+	return o;
+}

@@ -53,4 +53,20 @@ void iso8601_ms(long long ms, char out[32]);
 long long days_from_civil(long long y, unsigned m, unsigned d);
 void civil_from_days(long long z, int *y, unsigned *m, unsigned *d);
 
+/* The value of a hex digit, or -1. */
+static inline int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Code point cp (up to U+10FFFF) in UTF-8 at o; returns the byte after. */
+char *utf8_put(char *o, unsigned cp);
+
 #endif
