@@ -7,6 +7,7 @@
 
 struct seg {
 	char *key;
+	size_t klen;
 	long index;		/* the key as an array index, or -1 */
 };
 
@@ -98,6 +99,7 @@ jpath_parse(const char *spec, char *err, size_t errlen)
 		}
 		cur.segs = xrealloc(cur.segs, (cur.n + 1) * sizeof *cur.segs);
 		cur.segs[cur.n].key = xstrndup(key.p, key.len);
+		cur.segs[cur.n].klen = key.len;
 		cur.segs[cur.n].index = as_index(cur.segs[cur.n].key);
 		cur.n++;
 		buf_reset(&key);
@@ -487,13 +489,14 @@ element_get(const char *s, size_t n, long index, size_t *vs, size_t *ve)
 	}
 }
 
+/* Segments k0.. of a from the value s[vs..ve). */
 static int
-find_alt(const struct alt *a, const char *s, size_t n, const char **v,
-    size_t *vn)
+find_alt_from(const struct alt *a, const char *s, size_t k0, size_t vs,
+    size_t ve, const char **v, size_t *vn)
 {
-	size_t vs = 0, ve = n, i;
+	size_t i;
 
-	for (size_t k = 0; k < a->n; k++) {
+	for (size_t k = k0; k < a->n; k++) {
 		i = skip_ws(s, ve, vs);
 		if (i < ve && s[i] == '{') {
 			if (!member_get(s + i, ve - i, a->segs[k].key, &vs, &ve))
@@ -515,6 +518,13 @@ find_alt(const struct alt *a, const char *s, size_t n, const char **v,
 	return 1;
 }
 
+static int
+find_alt(const struct alt *a, const char *s, size_t n, const char **v,
+    size_t *vn)
+{
+	return find_alt_from(a, s, 0, 0, n, v, vn);
+}
+
 int
 jpath_find(const struct jpath *p, const char *s, size_t n, const char **v,
     size_t *vn)
@@ -522,6 +532,38 @@ jpath_find(const struct jpath *p, const char *s, size_t n, const char **v,
 	for (size_t i = 0; i < p->n; i++)
 		if (find_alt(&p->alts[i], s, n, v, vn))
 			return 1;
+	return 0;
+}
+
+int
+jpath_find_members(const struct jpath *p, const char *s, size_t n,
+    const struct jmember *m, size_t nm, const char **v, size_t *vn)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct alt *a = &p->alts[i];
+		const char *key;
+		size_t kl;
+		int at = -1;
+
+		if (a->n == 0) {
+			if (find_alt(a, s, n, v, vn))
+				return 1;
+			continue;
+		}
+		key = a->segs[0].key;
+		kl = a->segs[0].klen + 2;	/* with the quotes */
+		/* the last member of the name, as member_get() */
+		for (size_t j = nm; j-- > 0;) {
+			if (m[j].esc ? key_is(s, m[j].ks, m[j].ke, key) :
+			    m[j].ke - m[j].ks == kl &&
+			    memcmp(s + m[j].ks + 1, key, kl - 2) == 0) {
+				at = (int)j;
+				break;
+			}
+		}
+		if (at >= 0 && find_alt_from(a, s, 1, m[at].vs, m[at].ve, v, vn))
+			return 1;
+	}
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "jvalid.h"
 
 struct jpath;
 struct jtmpl;
@@ -46,6 +47,12 @@ void jpath_text(struct buf *b, json_t *v);
  */
 int jpath_find(const struct jpath *p, const char *s, size_t n,
     const char **v, size_t *vn);
+/*
+ * jpath_find with the members of the object s[0..n) already known
+ * (jvalid_members(), all of them: nm at most its max).
+ */
+int jpath_find_members(const struct jpath *p, const char *s, size_t n,
+    const struct jmember *m, size_t nm, const char **v, size_t *vn);
 /* Append the text of the JSON value text v[0..n) to b (see above). */
 void jpath_value_text(struct buf *b, const char *v, size_t n);
 

@@ -106,8 +106,8 @@ hex4(const unsigned char *p)
  * after the closing quote, or NULL with *at and *why set.
  */
 static const unsigned char *
-scan_string(const unsigned char *p, const unsigned char *e,
-    const unsigned char **at, const char **why)
+scan_string_rest(const unsigned char *p, const unsigned char *e,
+    const unsigned char **at, const char **why, int *esc)
 {
 	long u, lo;
 	unsigned c;
@@ -124,6 +124,7 @@ scan_string(const unsigned char *p, const unsigned char *e,
 		case 1:
 			return p + 1;
 		case 2:
+			*esc = 1;
 			if (e - p < 2) {
 				*why = "unterminated string";
 				goto bad;
@@ -200,6 +201,18 @@ bad:
 	return NULL;
 }
 
+/* The usual string, plain ASCII up to its closing quote, inline. */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_string(const unsigned char *p, const unsigned char *e,
+    const unsigned char **at, const char **why, int *esc)
+{
+	const unsigned char *q = skip_plain(p, e);
+
+	if (q < e && *q == '"')
+		return q + 1;
+	return scan_string_rest(q, e, at, why, esc);
+}
+
 #define ISDIGIT(c) ((unsigned)(c) - '0' < 10)
 
 /* Scan a number starting at p; NULL with *at and *why set if bad. */
@@ -257,8 +270,13 @@ skip_ws(const unsigned char *p, const unsigned char *e, int *nl)
 	return p;
 }
 
-enum jv_type
-jvalid(const char *s, size_t n, struct jvalid *v)
+/*
+ * The validator; with m, it also notes the members of a top-level object
+ * (inlined twice, so that jvalid() pays nothing for it).
+ */
+static inline __attribute__((always_inline)) enum jv_type
+validate(const char *s, size_t n, struct jvalid *v, struct jmember *m,
+    size_t max, size_t *nm)
 {
 	const unsigned char *b = (const unsigned char *)s, *e = b + n, *p = b;
 	const unsigned char *q, *at = NULL;
@@ -266,7 +284,11 @@ jvalid(const char *s, size_t n, struct jvalid *v)
 	unsigned char stack[JV_MAX_DEPTH / 8];
 	size_t depth = 0;
 	int nl = 0, outer = 0;	/* line breaks inside, around the value */
+	size_t ks = 0, ke = 0, vs = 0, count = 0;
+	int open = 0, esc = 0, kesc = 0;
 
+	if (m)
+		*nm = 0;
 	v->type = JV_INVALID;
 	v->start = v->end = 0;
 	v->empty = 0;
@@ -319,7 +341,7 @@ value:
 			goto value;
 		goto key;
 	case '"':
-		if ((p = scan_string(p + 1, e, &at, &why)) == NULL)
+		if ((p = scan_string(p + 1, e, &at, &why, &esc)) == NULL)
 			goto bad_at;
 		goto after;
 	case 't':
@@ -352,8 +374,15 @@ key:
 		why = "expected a string as member name";
 		goto bad;
 	}
-	if ((p = scan_string(p + 1, e, &at, &why)) == NULL)
+	if (m && depth == 1)
+		ks = (size_t)(p - b);
+	esc = 0;
+	if ((p = scan_string(p + 1, e, &at, &why, &esc)) == NULL)
 		goto bad_at;
+	if (m && depth == 1) {
+		ke = (size_t)(p - b);
+		kesc = esc;
+	}
 	p = skip_ws(p, e, &nl);
 	if (p == e || *p != ':') {
 		why = "expected ':'";
@@ -361,9 +390,21 @@ key:
 	}
 	p++;
 	p = skip_ws(p, e, &nl);
+	if (m && depth == 1) {
+		vs = (size_t)(p - b);
+		open = 1;
+	}
 	goto value;
 
 after:
+	if (m && open && depth == 1) {
+		if (count < max)
+			m[count] = (struct jmember){ ks, ke, vs,
+			    (size_t)(p - b), kesc };
+		if (count <= max)
+			count++;
+		open = 0;
+	}
 	if (depth == 0)
 		goto done;
 	p = skip_ws(p, e, &nl);
@@ -399,6 +440,8 @@ after:
 	goto bad;
 
 done:
+	if (m)
+		*nm = count;
 	v->end = (size_t)(p - b);
 	v->newlines = nl;
 	p = skip_ws(p, e, &outer);
@@ -419,6 +462,19 @@ bad:
 	v->err_off = (size_t)(p - b);
 	v->empty = 0;
 	return JV_INVALID;
+}
+
+enum jv_type
+jvalid(const char *s, size_t n, struct jvalid *v)
+{
+	return validate(s, n, v, NULL, 0, NULL);
+}
+
+enum jv_type
+jvalid_members(const char *s, size_t n, struct jvalid *v, struct jmember *m,
+    size_t max, size_t *nm)
+{
+	return validate(s, n, v, m, max, nm);
 }
 
 const char *

@@ -43,6 +43,24 @@ struct jvalid {
  */
 enum jv_type jvalid(const char *s, size_t n, struct jvalid *v);
 
+/*
+ * A member of a top-level object, as offsets into the text: the name with
+ * its quotes in [ks, ke), the value in [vs, ve); esc when the name has
+ * escapes.
+ */
+struct jmember {
+	size_t ks, ke, vs, ve;
+	int esc;
+};
+
+/*
+ * jvalid, and for an object the spans of its members, in m[0..*nm), in
+ * the order written. When the object has more than max members, *nm is
+ * max + 1 and m holds the first max.
+ */
+enum jv_type jvalid_members(const char *s, size_t n, struct jvalid *v,
+    struct jmember *m, size_t max, size_t *nm);
+
 /* The name of a type: "object", "array", ... or "invalid". */
 const char *jv_type_name(enum jv_type t);
 

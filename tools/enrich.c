@@ -113,6 +113,7 @@ help(void)
 
 struct tdef {
 	char *name, *path;
+	size_t namelen;
 	char *key_spec, *evkey_spec, *rowkey_spec, *pick_spec, *where_spec;
 	struct jpath *key, *evkey, *rowkey;
 	int multi, has_pick;
@@ -140,6 +141,7 @@ struct tstream {
 
 static struct tdef *tabs;
 static int ntabs;
+static uint64_t tab_lengths;	/* bit n: a table's name has n bytes */
 
 /* options given as NAME=VALUE, resolved once every table is known */
 struct nv {
@@ -192,6 +194,48 @@ tab_find(const char *name, size_t n)
 	return NULL;
 }
 
+/*
+ * The members of the table line being applied (as evm for events): its
+ * object is the text [tl_obj, tl_obj + tl_n) of the line [tl_line,
+ * tl_line + tl_len).
+ */
+#define TL_MEMBERS 128
+static struct jmember tlm[TL_MEMBERS];
+static size_t tlnm = TL_MEMBERS + 1;
+static const char *tl_line, *tl_obj;
+static size_t tl_len, tl_n;
+
+/* jpath_find in the text r[0..n): by the members noted when it is the
+ * table line's object. */
+static int
+row_find(struct jpath *p, const char *r, size_t n, const char **v,
+    size_t *vn)
+{
+	if (r == tl_obj && n == tl_n && tlnm <= TL_MEMBERS)
+		return jpath_find_members(p, tl_line, tl_len, tlm, tlnm, v, vn);
+	return jpath_find(p, r, n, v, vn);
+}
+
+/* Whether the table line's object has a member called name. */
+static int
+line_has(const char *name)
+{
+	size_t kl = strlen(name), from, to;
+
+	if (tlnm > TL_MEMBERS)
+		return jtext_member_span(tl_obj, tl_n, name, &from, &to);
+	for (size_t j = 0; j < tlnm; j++) {
+		const char *k = tl_line + tlm[j].ks + 1;
+		size_t len = tlm[j].ke - tlm[j].ks - 2;
+		if (len == kl && memcmp(k, name, kl) == 0)
+			return 1;
+		if (tlm[j].esc && jtext_member_span(tl_obj, tl_n, name, &from,
+		    &to))
+			return 1;
+	}
+	return 0;
+}
+
 /* The text of the key at path p in the row text r[0..n), in b. */
 static int
 key_of(struct jpath *p, const char *r, size_t n, struct buf *b)
@@ -200,7 +244,7 @@ key_of(struct jpath *p, const char *r, size_t n, struct buf *b)
 	size_t vn;
 
 	buf_reset(b);
-	if (!jpath_find(p, r, n, &v, &vn) || v[0] == '{' || v[0] == '[')
+	if (!row_find(p, r, n, &v, &vn) || v[0] == '{' || v[0] == '[')
 		return -1;
 	jpath_value_text(b, v, vn);
 	buf_cstr(b);
@@ -215,7 +259,7 @@ ts_member(struct jpath *p, const char *s, size_t n)
 	size_t vn;
 	double d;
 
-	if (!jpath_find(p, s, n, &v, &vn) || json_number(v, vn, &d) < 0)
+	if (!row_find(p, s, n, &v, &vn) || json_number(v, vn, &d) < 0)
 		return TABLE_ALWAYS;
 	return (long long)d;
 }
@@ -334,8 +378,15 @@ apply_line(struct tdef *td, const char *line, size_t len)
 	long long ts = TABLE_ALWAYS;
 	int unwrapped = 0;
 
-	if (jvalid(line, len, &jv) == JV_NULL)
+	tlnm = TL_MEMBERS + 1;
+	if (jvalid_members(line, len, &jv, tlm, TL_MEMBERS, &tlnm) == JV_NULL)
 		return NULL;	/* a Kafka tombstone (consume writes null) */
+	if (jv.type != JV_OBJECT)
+		tlnm = TL_MEMBERS + 1;
+	tl_line = line;
+	tl_len = len;
+	tl_obj = line + jv.start;
+	tl_n = jv.end - jv.start;
 	if (jv.type == JV_OBJECT && state_path) {
 		int skip;
 		line_stream(td, line, len, &skip);
@@ -344,24 +395,23 @@ apply_line(struct tdef *td, const char *line, size_t len)
 			return NULL;
 		}
 	}
-	if (jv.type == JV_OBJECT && jtext_member_span(line, len, "_value", &from,
-	    &to) && !jpath_find(p_value, line, len, &v, &vn))
+	if (jv.type == JV_OBJECT && line_has("_value") &&
+	    !row_find(p_value, tl_obj, tl_n, &v, &vn))
 		return NULL;	/* a tombstone with provenance (consume -m) */
 	if (jv.type != JV_OBJECT)
 		return jv.type == JV_INVALID ? "not JSON" : "not a JSON object";
-	if (jpath_find(p_op, line, len, &v, &vn) && v[0] == '"' &&
-	    (jtext_member_span(line, len, "after", &from, &to) ||
-	    jtext_member_span(line, len, "before", &from, &to))) {
+	if (row_find(p_op, tl_obj, tl_n, &v, &vn) && v[0] == '"' &&
+	    (line_has("after") || line_has("before"))) {
 		op = op_of(v, vn);
-		if (jpath_find(p_after, line, len, &v, &vn) && v[0] == '{')
+		if (row_find(p_after, tl_obj, tl_n, &v, &vn) && v[0] == '{')
 			after = v, an = vn;
-		if (jpath_find(p_before, line, len, &v, &vn) && v[0] == '{')
+		if (row_find(p_before, tl_obj, tl_n, &v, &vn) && v[0] == '{')
 			before = v, bn = vn;
-		ts = ts_member(p_src_ts, line, len);
-	} else if (jpath_find(p_uop, line, len, &v, &vn) && v[0] == '"') {
+		ts = ts_member(p_src_ts, tl_obj, tl_n);
+	} else if (row_find(p_uop, tl_obj, tl_n, &v, &vn) && v[0] == '"') {
 		op = op_of(v, vn);
-		ts = ts_member(p_usrc_ts, line, len);
-		if (jpath_find(p_deleted, line, len, &v, &vn) &&
+		ts = ts_member(p_usrc_ts, tl_obj, tl_n);
+		if (row_find(p_deleted, tl_obj, tl_n, &v, &vn) &&
 		    ((vn == 6 && memcmp(v, "\"true\"", 6) == 0) ||
 		    (vn == 4 && memcmp(v, "true", 4) == 0)))
 			op = 'd';
@@ -937,6 +987,30 @@ state_tick(void)
 
 /* ---- events ---- */
 
+/*
+ * The members of the event being enriched, found while checking it, so
+ * that its fields are looked up without scanning it again. More than
+ * EV_MEMBERS: looked up by scanning.
+ */
+#define EV_MEMBERS 128
+static struct jmember evm[EV_MEMBERS];
+static size_t evnm;
+
+static enum jv_type
+event_check(const char *line, size_t len, struct jvalid *jv)
+{
+	return jvalid_members(line, len, jv, evm, EV_MEMBERS, &evnm);
+}
+
+static int
+event_find(struct jpath *p, const char *s, size_t n, const char **v,
+    size_t *vn)
+{
+	if (evnm <= EV_MEMBERS)
+		return jpath_find_members(p, s, n, evm, evnm, v, vn);
+	return jpath_find(p, s, n, v, vn);
+}
+
 static double
 field_time(struct jpath *p, const char *s, size_t n)
 {
@@ -944,21 +1018,25 @@ field_time(struct jpath *p, const char *s, size_t n)
 	size_t vn;
 	double t;
 
-	if (p && jpath_find(p, s, n, &v, &vn) && json_time(v, vn, &t) == 0)
+	if (p && event_find(p, s, n, &v, &vn) && json_time(v, vn, &t) == 0)
 		return t;
 	return NAN;
 }
 
-/* Append the members of a row's object text (without braces) to out. */
+/*
+ * Append the members of a row's object text (without braces) to out.
+ * Rows are stored as the text of a valid object, from its '{' to its '}'.
+ */
 static void
 add_row_members(struct buf *b, const char *text, size_t n, int *first)
 {
-	struct jvalid jv;
+	size_t s = 1, e = n - 1;
 
-	if (jvalid(text, n, &jv) != JV_OBJECT || jv.empty)
-		return;
-	/* between the braces */
-	size_t s = jv.start + 1, e = jv.end - 1;
+	while (s < e && (text[s] == ' ' || text[s] == '\t' || text[s] == '\r' ||
+	    text[s] == '\n'))
+		s++;
+	if (n < 2 || s == e)
+		return;		/* {} */
 	buf_add(b, text + s, e - s);
 	*first = 0;
 }
@@ -974,7 +1052,7 @@ table_value(struct tdef *td, const char *ev, size_t evn, double evtime,
 	double best = 0, t;
 	int first = 1, nvalid = 0;
 
-	if (!jpath_find(td->evkey, ev, evn, &v, &vn))
+	if (!event_find(td->evkey, ev, evn, &v, &vn))
 		return 0;
 	buf_reset(&kb);
 	jpath_value_text(&kb, v, vn);
@@ -1057,27 +1135,83 @@ write_out(int force)
 	out_check(stdout);
 }
 
-/* Enrich one event line (already checked to be an object). */
+/* Whether member m of the event is named like a table (and replaced). */
+static inline int
+named_like_table(const char *line, const struct jmember *m)
+{
+	const char *k = line + m->ks + 1;
+	size_t kl = m->ke - m->ks - 2;
+
+	if (!m->esc) {
+		if (kl < 64 && !(tab_lengths >> kl & 1))
+			return 0;
+		for (int i = 0; i < ntabs; i++)
+			if (tabs[i].namelen == kl &&
+			    memcmp(tabs[i].name, k, kl) == 0)
+				return 1;
+		return 0;
+	}
+	{
+		static struct buf name;
+		buf_reset(&name);
+		jpath_value_text(&name, line + m->ks, m->ke - m->ks);
+		k = name.p ? name.p : "";
+		kl = name.len;
+	}
+	return tab_find(k, kl) != NULL;
+}
+
+/*
+ * Enrich one event line, already checked to be an object by
+ * event_check(), whose members are in evm.
+ */
 static void
 enrich(const char *line, size_t len, long long asof)
 {
-	struct jvalid jv;
 	double evtime = field_time(time_path, line, len);
-	size_t from, to, end;
+	int empty = 1, drop = 0;
 
-	buf_reset(&tmp);
-	buf_add(&tmp, line, len);
-	/* members named like a table are replaced */
-	for (int i = 0; i < ntabs; i++)
-		while (jtext_member_span(tmp.p, tmp.len, tabs[i].name, &from, &to)) {
-			memmove(tmp.p + from, tmp.p + to, tmp.len - to);
-			tmp.len -= to - from;
+	if (evnm > EV_MEMBERS) {
+		/* very wide: members named like a table found by scanning */
+		struct jvalid jv;
+		size_t from, to;
+		buf_reset(&tmp);
+		buf_add(&tmp, line, len);
+		for (int i = 0; i < ntabs; i++)
+			while (jtext_member_span(tmp.p, tmp.len, tabs[i].name,
+			    &from, &to)) {
+				memmove(tmp.p + from, tmp.p + to, tmp.len - to);
+				tmp.len -= to - from;
+			}
+		if (jvalid(tmp.p, tmp.len, &jv) != JV_OBJECT)
+			die(EX_SOFTWARE, "an event is no longer an object");
+		buf_add(&out, tmp.p + jv.start, jv.end - 1 - jv.start);
+		empty = jv.empty;
+	} else {
+		for (size_t j = 0; j < evnm && !drop; j++)
+			drop = named_like_table(line, &evm[j]);
+		if (!drop) {
+			/* the event as written, up to its closing brace */
+			size_t b = 0, e = len;
+			while (line[b] != '{')
+				b++;
+			while (line[e - 1] != '}')
+				e--;
+			buf_add(&out, line + b, e - 1 - b);
+			empty = evnm == 0;
+		} else {
+			buf_putc(&out, '{');
+			for (size_t j = 0; j < evnm; j++) {
+				if (named_like_table(line, &evm[j]))
+					continue;
+				if (!empty)
+					buf_putc(&out, ',');
+				buf_add(&out, line + evm[j].ks,
+				    evm[j].ve - evm[j].ks);
+				empty = 0;
+			}
 		}
-	if (jvalid(tmp.p, tmp.len, &jv) != JV_OBJECT)
-		die(EX_SOFTWARE, "an event is no longer an object");
-	end = jv.end - 1;	/* the closing brace */
-	buf_add(&out, tmp.p + jv.start, end - jv.start);
-	int empty = jv.empty;
+	}
 	for (int i = 0; i < ntabs; i++) {
 		struct tdef *td = &tabs[i];
 		buf_reset(&row);
@@ -1147,6 +1281,9 @@ release(int all)
 			break;
 		if (!all && hq_n > (size_t)max_held)
 			nforced++;
+		struct jvalid jv;
+		if (event_check(h->line, h->len, &jv) != JV_OBJECT)
+			die(EX_SOFTWARE, "a held event is no longer an object");
 		enrich(h->line, h->len, h->asof);
 		free(h->line);
 		hq_head = (hq_head + 1) % hq_cap;
@@ -1184,7 +1321,7 @@ event_line(struct fdlines *in, char *line, size_t len, int rc)
 	}
 	if (len == 0)
 		return;
-	if (jvalid(line, len, &jv) != JV_OBJECT) {
+	if (event_check(line, len, &jv) != JV_OBJECT) {
 		char why[160];
 		if (jv.type == JV_INVALID)
 			snprintf(why, sizeof why, "not JSON: %s at byte %zu",
@@ -1450,6 +1587,9 @@ setup(void)
 		td = &tabs[ntabs++];
 		memset(td, 0, sizeof(*td));
 		td->name = xstrndup(a, (size_t)(eq - a));
+		td->namelen = strlen(td->name);
+		if (td->namelen < 64)
+			tab_lengths |= 1ULL << td->namelen;
 		td->path = xstrdup(eq + 1);
 		td->key_spec = "customer_id";
 	}

@@ -53,7 +53,24 @@ get(const char *spec, const char *text, int tree)
 			jpath_text(&b, v);
 		json_decref(root);
 	} else {
-		if (!jpath_find(p, text, strlen(text), &t, &tn))
+		struct jmember m[16];
+		struct jvalid jv;
+		size_t nm;
+		int found = jpath_find(p, text, strlen(text), &t, &tn);
+		const char *t2;
+		size_t tn2;
+		/* the members noted by jvalid_members find the same value */
+		if (jvalid_members(text, strlen(text), &jv, m, 16, &nm) ==
+		    JV_OBJECT && nm <= 16) {
+			int found2 = jpath_find_members(p, text, strlen(text),
+			    m, nm, &t2, &tn2);
+			if (found2 != found || (found && (t2 != t || tn2 != tn))) {
+				fprintf(stderr, "path %s in %s: jpath_find_members "
+				    "differs\n", spec, text);
+				failures++;
+			}
+		}
+		if (!found)
 			buf_puts(&b, "(absent)");
 		else
 			jpath_value_text(&b, t, tn);
@@ -111,6 +128,10 @@ test_path(void)
 	CHECK(get_is("x.01", cr, "(absent)"));
 	CHECK(get_is("after.customer_id.z", cr, "(absent)"));
 	CHECK(get_is("a\\,b", "{\"a,b\":true}", "true"));
+	CHECK(get_is("a", "{\"a\":1,\"b\":0,\"a\":2}", "2"));
+	CHECK(get_is("a.c", "{\"a\":{\"c\":1},\"a\":{\"c\":3}}", "3"));
+	CHECK(get_is("ab", "{\"\\u0061b\":5}", "5"));
+	CHECK(get_is2("a", " { \"a\" : [ 1 ] } ", "[1]", "[ 1 ]"));
 	CHECK(get_is("", cr, "(bad path)"));
 	CHECK(get_is("a..b", cr, "(bad path)"));
 	CHECK(get_is(".a", cr, "(bad path)"));

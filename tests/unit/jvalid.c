@@ -194,6 +194,67 @@ jansson_limit(const json_error_t *err)
 	    strstr(err->text, "maximum parsing depth") != NULL;
 }
 
+/*
+ * jvalid_members agrees with jvalid on doc, and for an object its members
+ * are those jansson reads: each name and value span parsed on its own
+ * equals jansson's member (the last of a repeated name). 1 if not.
+ */
+static int
+check_members(const char *doc, size_t n, enum jv_type t,
+    const struct jvalid *v, json_t *j)
+{
+	struct jmember m[8];
+	struct jvalid w;
+	size_t nm = 99, max = 8;
+	enum jv_type u = jvalid_members(doc, n, &w, m, max, &nm);
+
+	if (u != t || (t != JV_INVALID && (w.start != v->start ||
+	    w.end != v->end || w.empty != v->empty)) ||
+	    (t == JV_INVALID && (w.err_off != v->err_off || w.err != v->err))) {
+		printf("jvalid_members: %s, jvalid: %s: ", jv_type_name(u),
+		    jv_type_name(t));
+		return 1;
+	}
+	if (t != JV_OBJECT)
+		return 0;
+	if (nm > max)
+		return json_object_size(j) <= max ?
+		    (printf("jvalid_members: %zu members, jansson %zu: ", nm,
+		    json_object_size(j)), 1) : 0;
+	for (size_t i = 0; i < nm; i++) {
+		json_t *k = json_loadb(doc + m[i].ks, m[i].ke - m[i].ks,
+		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		json_t *x = json_loadb(doc + m[i].vs, m[i].ve - m[i].vs,
+		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		int esc = memchr(doc + m[i].ks, '\\', m[i].ke - m[i].ks) != NULL;
+		int bad = k == NULL || x == NULL || !json_is_string(k) ||
+		    esc != m[i].esc;
+		if (!bad) {
+			json_t *want = json_object_getn(j, json_string_value(k),
+			    json_string_length(k));
+			int last = 1;
+			for (size_t l = i + 1; l < nm; l++)
+				if (m[l].ke - m[l].ks == m[i].ke - m[i].ks &&
+				    memcmp(doc + m[l].ks, doc + m[i].ks,
+				    m[i].ke - m[i].ks) == 0)
+					last = 0;
+			bad = want == NULL || (last && !json_equal(want, x));
+		}
+		json_decref(k);
+		json_decref(x);
+		if (bad) {
+			printf("jvalid_members: member %zu wrong: ", i);
+			return 1;
+		}
+	}
+	if (nm != json_object_size(j) && nm == 0) {
+		printf("jvalid_members: no members, jansson %zu: ",
+		    json_object_size(j));
+		return 1;
+	}
+	return 0;
+}
+
 static int
 run_fuzz(long count, unsigned long long seed)
 {
@@ -250,6 +311,12 @@ run_fuzz(long count, unsigned long long seed)
 			printf("fuzz %ld: jvalid %s (%s at %zu), jansson %s (%s): ",
 			    i, jv_type_name(t), v.err ? v.err : "-", v.err_off,
 			    ok ? "valid" : "invalid", ok ? "-" : jerr.text);
+			fwrite(doc, 1, n, stdout);
+			putchar('\n');
+			if (++fails > 20)
+				break;
+		}
+		if (check_members(doc, n, t, &v, j)) {
 			fwrite(doc, 1, n, stdout);
 			putchar('\n');
 			if (++fails > 20)
