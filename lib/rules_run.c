@@ -27,13 +27,23 @@ struct pend {
 	size_t hi;		/* index in the heap */
 };
 
-/* An event held for ordering: its time, stream, arrival and line. */
-struct held {
-	double t;
+/*
+ * An event held for ordering, parsed once: its line and the values the
+ * rules read, in one allocation (the values point into it).
+ */
+struct hev {
+	struct jval *vals;
+	struct jval stream, id;
 	char *line;
 	size_t len;
-	char *stream;		/* NULL when the event names none */
+	char idb[96];
+};
+
+/* In the heap of held events: its time, arrival and the event. */
+struct held {
+	double t;
 	unsigned long long seq;	/* order of arrival */
+	struct hev *e;
 };
 
 struct engine {
@@ -157,10 +167,8 @@ engine_free(struct engine *en)
 	for (size_t i = 0; i < en->hn; i++)
 		pend_free(en->heap[i]);
 	free(en->heap);
-	for (size_t i = 0; i < en->en_; i++) {
-		free(en->eb[i].line);
-		free(en->eb[i].stream);
-	}
+	for (size_t i = 0; i < en->en_; i++)
+		free(en->eb[i].e);
 	free(en->eb);
 	free(en->pb);
 	free(en->vals);
@@ -912,29 +920,87 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 static int
 eless(const struct held *a, const struct held *b)
 {
-	int d;
+	const struct jval *x, *y;
 
 	if (a->t != b->t)
 		return a->t < b->t;
-	if (a->stream != b->stream) {
-		if (a->stream == NULL || b->stream == NULL)
-			return a->stream == NULL;
-		if ((d = strcmp(a->stream, b->stream)) != 0)
+	x = &a->e->stream;
+	y = &b->e->stream;
+	if ((x->t == J_STR) != (y->t == J_STR))
+		return x->t != J_STR;
+	if (x->t == J_STR) {
+		size_t l = x->len < y->len ? x->len : y->len;
+		int d = memcmp(x->s, y->s, l);
+		if (d != 0)
 			return d < 0;
+		if (x->len != y->len)
+			return x->len < y->len;
 	}
 	return a->seq < b->seq;
 }
 
-static void
-epush(struct engine *en, double t, const char *line, size_t len,
-    const char *stream, size_t slen, unsigned long long seq)
+/* A string of a parsed event moved with the line and scratch it was in. */
+static const char *
+rebase(const char *p, const char *line, size_t len, const char *nline,
+    const char *scr, size_t slen, const char *nscr, const char *idb,
+    const char *nidb)
 {
-	struct held h = { t, xmalloc(len + 1), len,
-	    stream ? xstrndup(stream, slen) : NULL, seq }, x;
+	if (p >= line && p <= line + len)
+		return nline + (p - line);
+	if (p >= scr && p < scr + slen)
+		return nscr + (p - scr);
+	if (p >= idb && p < idb + sizeof(((struct hev *)0)->idb))
+		return nidb + (p - idb);
+	return p;	/* the default stream */
+}
+
+/*
+ * Hold the event parsed into c (from line, with its values in en->vals,
+ * en->scratch and idb): copy it with its values into one allocation.
+ */
+static void
+epush(struct engine *en, struct evctx *c, const char *line, size_t len,
+    const char *idb, unsigned long long seq)
+{
+	int nv = jf_count(en->rs->jf);
+	const struct jval *f = c->f;
+	size_t slen = 0, sz;
+	struct held h, x;
+	struct hev *e;
+	char *nscr;
 	size_t i;
 
-	memcpy(h.line, line, len);
-	h.line[len] = '\0';
+	/* the part of the scratch in use: unescaped strings, each ended by
+	 * a NUL */
+	for (int k = 0; k < nv; k++)
+		if (f[k].t == J_STR && f[k].s >= en->scratch &&
+		    f[k].s < en->scratch + en->scap &&
+		    (size_t)(f[k].s - en->scratch) + f[k].len + 1 > slen)
+			slen = f[k].s - en->scratch + f[k].len + 1;
+	sz = sizeof(*e) + nv * sizeof(struct jval) + len + 1 + slen;
+	e = xmalloc(sz);
+	e->vals = (struct jval *)(e + 1);
+	e->line = (char *)(e->vals + nv);
+	nscr = e->line + len + 1;
+	memcpy(e->line, line, len);
+	e->line[len] = '\0';
+	e->len = len;
+	if (slen)
+		memcpy(nscr, en->scratch, slen);
+	memcpy(e->idb, idb, sizeof(e->idb));
+#define REB(v) do { if ((v).t == J_STR || (v).t == J_RAW) (v).s = \
+	rebase((v).s, line, len, e->line, en->scratch, slen, nscr, idb, e->idb); \
+	} while (0)
+	for (int k = 0; k < nv; k++) {
+		e->vals[k] = f[k];
+		REB(e->vals[k]);
+	}
+	e->stream = c->stream;
+	REB(e->stream);
+	e->id = c->id;
+	REB(e->id);
+#undef REB
+	h = (struct held){ c->time, seq, e };
 	if (seq >= en->eseq)
 		en->eseq = seq + 1;
 	if (en->en_ == en->ecap) {
@@ -980,15 +1046,17 @@ static void
 release(struct engine *en, double before, int all, struct buf *out)
 {
 	struct evctx c;
-	char idb[96];
-	const char *err;
 
 	while (en->en_ > 0 && (all || en->eb[0].t < before)) {
 		struct held h = epop(en);
-		if (event_parse(en, h.line, h.len, &c, idb, sizeof(idb), &err) == 0)
-			event_run(en, &c, h.line, h.len, 0, out);
-		free(h.line);
-		free(h.stream);
+		memset(&c, 0, sizeof(c));
+		c.f = h.e->vals;
+		c.ar = &en->ar;
+		c.time = h.t;
+		c.stream = h.e->stream;
+		c.id = h.e->id;
+		event_run(en, &c, h.e->line, h.e->len, 0, out);
+		free(h.e);
 	}
 }
 
@@ -1024,9 +1092,7 @@ engine_event(struct engine *en, const char *line, size_t len,
 	} else if (t == en->clock && en->en_ == 0 && en->rs->lateness <= 0) {
 		event_run(en, &c, line, len, 0, out);
 	} else {
-		epush(en, t, line, len,
-		    c.stream.t == J_STR ? c.stream.s : NULL,
-		    c.stream.t == J_STR ? c.stream.len : 0, en->eseq);
+		epush(en, &c, line, len, idb, en->eseq);
 	}
 	release(en, wm, 0, out);
 	return 0;
@@ -1177,7 +1243,8 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 	json_object_set_new(root, "pending", pend);
 	for (size_t i = 0; i < en->en_; i++)
 		json_array_append_new(held, json_pack("[f,s%,I]", en->eb[i].t,
-		    en->eb[i].line, en->eb[i].len, (json_int_t)en->eb[i].seq));
+		    en->eb[i].e->line, en->eb[i].e->len,
+		    (json_int_t)en->eb[i].seq));
 	json_object_set_new(root, "held", held);
 	tmp = xasprintf("%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -1283,18 +1350,18 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		const char *perr;
 		if (!json_is_number(json_array_get(jp, 0)) || !json_is_string(l))
 			continue;
-		/* the stream from the line; the arrival number as saved (a
-		 * state without them: in the order of the file) */
-		int ok = event_parse(en, json_string_value(l),
-		    json_string_length(l), &c, idb, sizeof(idb), &perr) == 0 &&
-		    c.stream.t == J_STR;
-		char *sname = ok ? xstrndup(c.stream.s, c.stream.len) : NULL;
-		epush(en, json_number_value(json_array_get(jp, 0)),
-		    json_string_value(l), json_string_length(l), sname,
-		    sname ? strlen(sname) : 0,
-		    json_is_integer(q) ? (unsigned long long)json_integer_value(q) :
-		    en->eseq);
-		free(sname);
+		/* the arrival number as saved (a state without them: in the
+		 * order of the file) */
+		unsigned long long seq = json_is_integer(q) ?
+		    (unsigned long long)json_integer_value(q) : en->eseq;
+		if (seq >= en->eseq)
+			en->eseq = seq + 1;
+		if (event_parse(en, json_string_value(l), json_string_length(l),
+		    &c, idb, sizeof(idb), &perr) < 0)
+			continue;
+		c.time = json_number_value(json_array_get(jp, 0));
+		epush(en, &c, json_string_value(l), json_string_length(l), idb,
+		    seq);
 	}
 	json_decref(root);
 	return 0;
