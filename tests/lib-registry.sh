@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# tests/lib-registry.sh: a real schema registry for the tests.
+#
+#   . "$TEST_DIR/lib-registry.sh"
+#   registry_start         # sets REGISTRY_URL (Confluent's REST API)
+#
+# Apicurio Registry 2.4.2 with its in-memory storage, bound to 127.0.0.1 on
+# a free port, its log in $REGISTRY_DIR. Its Confluent-compatible API is
+# under /apis/ccompat/v6. tests/setup-deps builds it into the cache from
+# Maven Central. A registry this script started is stopped when it exits,
+# also when a test fails.
+
+REGISTRY_HOME=${REGISTRY_HOME:-${TP_CACHE:-$HOME/.cache/telco-pipes}/apicurio-registry-2.4.2}
+REGISTRY_START_TIMEOUT=${REGISTRY_START_TIMEOUT:-120}
+
+registry_start() {
+	REGISTRY_DIR=${REGISTRY_DIR:-$TRASH/registry}
+	[ -f "$REGISTRY_HOME/.complete" ] ||
+		error "no Apicurio Registry in $REGISTRY_HOME: run tests/setup-deps (make test does)"
+	mkdir -p "$REGISTRY_DIR"
+	REGISTRY_PORT=$(free_port)
+	REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v6
+	export REGISTRY_URL
+	(
+		cd "$REGISTRY_DIR" || exit 1
+		exec java -Xms64m -Xmx${REGISTRY_HEAP:-384m} -XX:+UseSerialGC \
+			-Djava.awt.headless=true \
+			-Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+			-jar "$REGISTRY_HOME/registry.jar"
+	) >"$REGISTRY_DIR/registry.log" 2>&1 &
+	echo $! >"$REGISTRY_DIR/pid"
+	disown $! 2>/dev/null || :
+	test_atexit registry_stop
+	if ! wait_until "$REGISTRY_START_TIMEOUT" "schema registry at $REGISTRY_URL" \
+		_registry_ready; then
+		echo "---- $REGISTRY_DIR/registry.log (last 40 lines) ----" >&2
+		tail -n 40 "$REGISTRY_DIR/registry.log" >&2
+		return 1
+	fi
+}
+
+_registry_ready() {
+	kill -0 "$(cat "$REGISTRY_DIR/pid")" 2>/dev/null || return 1
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$REGISTRY_URL/subjects")" = 200 ]
+}
+
+registry_stop() {
+	_pf=$REGISTRY_DIR/pid
+	[ -f "$_pf" ] || return 0
+	kill -9 "$(cat "$_pf")" 2>/dev/null
+	rm -f "$_pf"
+	return 0
+}
+
+# registry_curl METHOD PATH [JSON]: one request to the registry's API;
+# prints the body, then the HTTP status on a line of its own.
+registry_curl() {
+	curl -s -X "$1" -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
+		${3:+--data-binary "$3"} -w '\n%{http_code}\n' "$REGISTRY_URL$2"
+}
