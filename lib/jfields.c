@@ -2,8 +2,11 @@
 #include "jfields.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define JN_HASH 64
 
 struct jnode {
 	char *name;
@@ -11,7 +14,30 @@ struct jnode {
 	int slot;		/* -1 when only a prefix */
 	struct jnode *kids;
 	int nkids;
+	int head[JN_HASH];	/* kids by hash of their name, chained by */
+	int hnext;		/* the next kid of the parent in its bucket */
 };
+
+static inline unsigned
+name_hash(const char *k, size_t l)
+{
+	if (l == 0)
+		return 0;
+	return (unsigned)(l * 7 + (unsigned char)k[0] * 3 +
+	    (unsigned char)k[l - 1]) & (JN_HASH - 1);
+}
+
+static void
+node_rehash(struct jnode *n)
+{
+	for (int i = 0; i < JN_HASH; i++)
+		n->head[i] = -1;
+	for (int i = n->nkids - 1; i >= 0; i--) {
+		unsigned h = name_hash(n->kids[i].name, n->kids[i].nlen);
+		n->kids[i].hnext = n->head[h];
+		n->head[h] = i;
+	}
+}
 
 struct jfields {
 	struct jnode root;
@@ -25,6 +51,7 @@ jf_new(void)
 	struct jfields *jf = xcalloc(1, sizeof(*jf));
 
 	jf->root.slot = -1;
+	node_rehash(&jf->root);
 	return jf;
 }
 
@@ -85,6 +112,8 @@ jf_add(struct jfields *jf, const char *path)
 			k->name = xstrndup(p, l);
 			k->nlen = l;
 			k->slot = -1;
+			node_rehash(k);
+			node_rehash(n);
 		}
 		n = k;
 		if (dot == NULL)
@@ -107,49 +136,26 @@ struct jp {
 static inline void
 ws(struct jp *j)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r'))
+	while (j->p < j->end && (unsigned char)*j->p <= ' ' &&
+	    (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
 		j->p++;
 }
 
-/*
- * Scan a string at j->p (at the quote). With want, set s and len to its
- * text: in place when it has no escapes, else unescaped into scratch.
- */
-static int
-str(struct jp *j, int want, const char **s, size_t *len)
+/* Some byte of x is a quote, a backslash or a control character. */
+static inline uint64_t
+special8(uint64_t x)
 {
-	const char *q = ++j->p;
-	int esc = 0;
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
 
-	while (j->p < j->end && *j->p != '"') {
-		unsigned char c = *j->p;
+	return (((q - ones) & ~q) | ((b - ones) & ~b) |
+	    ((x - ones * 0x20) & ~x)) & high;
+}
 
-		if (c < 0x20) {
-			j->err = "control character in string";
-			return -1;
-		}
-		if (c == '\\') {
-			esc = 1;
-			j->p++;
-			if (j->p >= j->end)
-				break;
-		}
-		j->p++;
-	}
-	if (j->p >= j->end) {
-		j->err = "unterminated string";
-		return -1;
-	}
-	j->p++;
-	if (!esc) {
-		if (want) {
-			*s = q;
-			*len = j->p - 1 - q;
-		}
-		return 0;
-	}
-	/* unescape (and validate escapes) */
+/* The escapes of the string q..j->p-1 (its closing quote at j->p-1). */
+static int __attribute__((noinline))
+unescape(struct jp *j, const char *q, int want, const char **s, size_t *len)
+{
 	char *o = j->scratch, *o0 = o;
 	const char *e = j->p - 1;
 
@@ -210,6 +216,61 @@ str(struct jp *j, int want, const char **s, size_t *len)
 		*len = o - o0;
 		*o++ = '\0';
 		j->scratch = o;
+	}
+	return 0;
+}
+
+/*
+ * Scan a string at j->p (at the quote). With want, set s and len to its
+ * text: in place when it has no escapes, else unescaped into scratch.
+ */
+static inline int
+str(struct jp *j, int want, const char **s, size_t *len)
+{
+	const char *q = ++j->p;
+	int esc = 0;
+
+	for (;;) {
+		uint64_t x, m;
+
+		/* eight bytes at a time up to the first special one (the
+		 * lowest bit set is exact; those above it may not be) */
+		while (j->end - j->p >= 8) {
+			memcpy(&x, j->p, 8);
+			if ((m = special8(x)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				j->p += __builtin_ctzll(m) >> 3;
+#endif
+				break;
+			}
+			j->p += 8;
+		}
+		if (j->p >= j->end || *j->p == '"')
+			break;
+		unsigned char c = *j->p;
+
+		if (c < 0x20) {
+			j->err = "control character in string";
+			return -1;
+		}
+		if (c == '\\') {
+			esc = 1;
+			j->p++;
+			if (j->p >= j->end)
+				break;
+		}
+		j->p++;
+	}
+	if (j->p >= j->end) {
+		j->err = "unterminated string";
+		return -1;
+	}
+	j->p++;
+	if (esc)
+		return unescape(j, q, want, s, len);
+	if (want) {
+		*s = q;
+		*len = j->p - 1 - q;
 	}
 	return 0;
 }
@@ -296,9 +357,11 @@ kid(const struct jnode *n, const char *k, size_t l)
 {
 	if (n == NULL)
 		return NULL;
-	for (int i = 0; i < n->nkids; i++)
-		if (n->kids[i].nlen == l && memcmp(n->kids[i].name, k, l) == 0)
-			return &n->kids[i];
+	for (int i = n->head[name_hash(k, l)]; i >= 0; i = n->kids[i].hnext) {
+		const struct jnode *c = &n->kids[i];
+		if (c->nlen == l && memcmp(c->name, k, l) == 0)
+			return c;
+	}
 	return NULL;
 }
 

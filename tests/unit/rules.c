@@ -335,6 +335,79 @@ test_jfields(void)
 	jf_free(jf);
 }
 
+/* Strings of every length to 40 with a special byte at every offset, and
+ * many names in the same buckets of a level. */
+static void
+test_jfields_scan(void)
+{
+	struct jfields *jf = jf_new();
+	struct jval v[128];
+	char line[1024], want[64], scratch[1024];
+	const char *err;
+	int a = jf_add(jf, "a"), ok = 1, bad = 1;
+
+	for (int len = 0; len <= 40; len++) {
+		for (int at = 0; at <= len; at++) {
+			/* plain text with UTF-8, an escape at "at" */
+			int n = snprintf(line, sizeof(line), "{\"b\":\"%.*s\",\"a\":\"",
+			    len, "0123456789abcdefghij\xc3\xa9klmnopqrstuvwxyzABCDEFGH");
+			int w = 0;
+			for (int i = 0; i < len; i++) {
+				char ch = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"[i];
+				if (i == at) {
+					line[n++] = '\\';
+					line[n++] = 'n';
+					want[w++] = '\n';
+				} else {
+					line[n++] = ch;
+					want[w++] = ch;
+				}
+			}
+			n += snprintf(line + n, sizeof(line) - n, "\",\"c\":1}");
+			if (jf_extract(jf, line, n, v, scratch, &err) < 0 ||
+			    v[a].t != J_STR || v[a].len != (size_t)w ||
+			    memcmp(v[a].s, want, w) != 0)
+				ok = 0;
+			/* a control character at "at" is refused */
+			if (at < len) {
+				line[n - 9 - len + at] = '\x01';
+				if (jf_extract(jf, line, n, v, scratch, &err) == 0)
+					bad = 0;
+			}
+		}
+	}
+	CHECK(ok);
+	CHECK(bad);
+	/* an unterminated string at every length */
+	for (int len = 0; len <= 20; len++) {
+		int n = snprintf(line, sizeof(line), "{\"a\":\"%.*s", len,
+		    "abcdefghijklmnopqrstuvwxyz");
+		if (jf_extract(jf, line, n, v, scratch, &err) == 0)
+			bad = 0;
+	}
+	CHECK(bad);
+	jf_free(jf);
+
+	jf = jf_new();
+	for (int i = 0; i < 100; i++) {
+		snprintf(line, sizeof(line), "k%d", i);
+		CHECK(jf_add(jf, line) == i);
+	}
+	CHECK(jf_add(jf, "k7.x") == 100);
+	int n = snprintf(line, sizeof(line), "{");
+	for (int i = 99; i >= 0; i -= 3)
+		n += snprintf(line + n, sizeof(line) - n, "\"k%d\":%d,", i, i);
+	snprintf(line + n, sizeof(line) - n, "\"z\":0}");
+	CHECK(jf_extract(jf, line, strlen(line), v, scratch, &err) == 0);
+	ok = 1;
+	for (int i = 0; i < 100; i++)
+		if ((i % 3 == 0) != (v[i].t == J_NUM) ||
+		    (v[i].t == J_NUM && v[i].n != i))
+			ok = 0;
+	CHECK(ok);
+	jf_free(jf);
+}
+
 static void
 test_time(void)
 {
@@ -390,6 +463,7 @@ main(void)
 	test_eval();
 	test_errors();
 	test_jfields();
+	test_jfields_scan();
 	test_time();
 	test_window();
 	printf("rules: %d checks, %d failed\n", checks, failures);
