@@ -19,13 +19,23 @@
 # from csv2kafka --stdout), the events its first CDRS CDRs (csv2kafka
 # --stdout -m). Each program reads the table, then every CDR; the time
 # includes loading the table.
+#
+# enrich runs on all CDRS CDRs, its output read through a pipe (as in a
+# pipeline). The peers, slower by orders of magnitude, run on the first
+# PEER_CDRS of them (all by default), as does enrich a second time, to
+# files, for the same work and for the comparison of their outputs. The
+# table's memory: enrich's peak RSS reading the table alone, less its RSS
+# with an empty table, over the rows.
 #   SEED=7 CUSTOMERS=100000 CDRS=1000000 bench/enrich.sh
+#   CUSTOMERS=1000000 CDRS=10000000 PEER_CDRS=1000000 bench/enrich.sh
 set -u
 . "$(dirname "$0")/lib.sh"
 
 SEED=${SEED:-7}
 CUSTOMERS=${CUSTOMERS:-100000}
 CDRS=${CDRS:-1000000}
+PEER_CDRS=${PEER_CDRS:-$CDRS}
+[ "$PEER_CDRS" -le "$CDRS" ] || error "PEER_CDRS ($PEER_CDRS) is more than CDRS ($CDRS)"
 
 for p in telco-gen csv2kafka enrich jq mlr cc; do
 	command -v "$p" >/dev/null ||
@@ -49,6 +59,22 @@ echo "table: $(wc -l <customer.rows) rows, $(($(wc -c <customer.rows) / 1048576)
 echo
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs; the machine may be shared)"
 printf '%-28s %10s %-6s %10s %16s %11s\n' program count unit time rate "peak RSS"
+measure table-only enrich -T customer=customer.rows </dev/null >/dev/null
+t_r=$RSS_KB
+: >empty.rows
+measure empty enrich -T customer=empty.rows </dev/null >/dev/null
+z_r=$RSS_KB
+measure enrich-all enrich -T customer=customer.rows cdr.jsonl > >(wc -l >enrich-all.count)
+wait $!
+a_s=$SECS a_r=$RSS_KB a_c=$CPU
+[ "$(cat enrich-all.count)" -eq "$n" ] || error "enrich wrote $(cat enrich-all.count) lines, not $n"
+row "enrich (all CDRs, a pipe)" "$n" events "$a_s" "$a_r"
+if [ "$PEER_CDRS" -lt "$n" ]; then
+	head -n "$PEER_CDRS" cdr.jsonl >cdr-peers.jsonl
+	mv cdr-peers.jsonl cdr.jsonl
+	n=$PEER_CDRS
+	echo "the peers, and enrich again, on the first $n CDRs:"
+fi
 measure enrich enrich -T customer=customer.rows cdr.jsonl >enrich.out
 e_s=$SECS e_r=$RSS_KB
 row "enrich" "$n" events "$e_s" "$e_r"
@@ -85,5 +111,9 @@ echo
 echo "enrich / mlr join events/s:        $(ratio "$m_s" "$e_s")"
 echo "enrich / jq lookup events/s:       $(ratio "$j_s" "$e_s")"
 echo "enrich / floor-jansson events/s:   $(ratio "$f_s" "$e_s")"
+echo "enrich, all $(cat enrich-all.count) CDRs: $(awk -v n="$(cat enrich-all.count)" -v s="$a_s" 'BEGIN { printf "%.0f", n / s }') events/s" \
+	"($(awk -v n="$(cat enrich-all.count)" -v s="$a_c" 'BEGIN { printf "%.0f", n / s }') per CPU second)"
+echo "table memory: $(awk -v t="$t_r" -v z="$z_r" -v r="$(wc -l <customer.rows)" \
+	'BEGIN { printf "%.0f bytes a row (%.1f MB for %d rows)", (t - z) * 1024 / r, (t - z) / 1024, r }')"
 echo "peak RSS: enrich $(ratio "$e_r" 1024) MB, mlr $(ratio "$m_r" 1024) MB," \
 	"jq $(ratio "$j_r" 1024) MB, floor $(ratio "$f_r" 1024) MB"

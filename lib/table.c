@@ -9,12 +9,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A shape: the member names of a compact row, in order. A row of one row
+ * per key whose text is '{' NAME ':' VALUE (',' NAME ':' VALUE)* '}' with
+ * no blanks is kept as its shape's number and its values only:
+ *
+ *   SHAPED  varint(shape)  (varint(length) value)...
+ *
+ * which saves the names, about half a customer profile. trow_at() gives
+ * the text back, the same bytes.
+ */
+#define SHAPED		'\001'	/* a stored text that is not JSON */
+#define MAX_SHAPES	4096
+#define SHAPE_MEMBERS	256
+
+struct shape {
+	char *sig;		/* the names with their quotes, each ended by ':' */
+	size_t siglen;
+	uint32_t n, h;
+	uint32_t *off;		/* n + 1 offsets of the names in sig */
+};
+
 struct table {
 	struct tentry *slot;	/* open addressing, linear probing */
 	size_t cap, n;		/* cap a power of two; n entries */
 	size_t nrows, nversions;
 	int history, max_versions;
 	long long span_ms;
+	struct shape *shapes;
+	uint32_t nshapes;
+	uint32_t *shape_slot;	/* open addressing: shape number + 1 */
+	struct buf enc, dec;	/* scratch: a text made compact, given back */
 };
 
 static uint32_t
@@ -39,7 +64,141 @@ table_new(int history, int max_versions, long long span_ms)
 	t->history = history;
 	t->max_versions = max_versions > 0 ? max_versions : 1;
 	t->span_ms = span_ms;
+	t->shape_slot = xcalloc(2 * MAX_SHAPES, sizeof(*t->shape_slot));
+	buf_init(&t->enc);
+	buf_init(&t->dec);
 	return t;
+}
+
+static void
+put_varint(struct buf *b, size_t v)
+{
+	while (v >= 0x80) {
+		buf_putc(b, (char)((v & 0x7f) | 0x80));
+		v >>= 7;
+	}
+	buf_putc(b, (char)v);
+}
+
+static size_t
+get_varint(const unsigned char **p)
+{
+	size_t v = 0;
+	int sh = 0;
+
+	while (**p & 0x80) {
+		v |= (size_t)(**p & 0x7f) << sh;
+		sh += 7;
+		(*p)++;
+	}
+	v |= (size_t)**p << sh;
+	(*p)++;
+	return v;
+}
+
+/* The number of the shape of names sig[0..n), made when new; -1 when
+ * there are too many shapes. */
+static int
+shape_of(struct table *t, const char *sig, size_t n, uint32_t nm,
+    const uint32_t *off)
+{
+	uint32_t h = 2166136261u, m = 2 * MAX_SHAPES - 1, i;
+
+	for (size_t k = 0; k < n; k++) {
+		h ^= (unsigned char)sig[k];
+		h *= 16777619u;
+	}
+	for (i = h & m; t->shape_slot[i]; i = (i + 1) & m) {
+		struct shape *sh = &t->shapes[t->shape_slot[i] - 1];
+		if (sh->h == h && sh->siglen == n && memcmp(sh->sig, sig, n) == 0)
+			return (int)(t->shape_slot[i] - 1);
+	}
+	if (t->nshapes == MAX_SHAPES)
+		return -1;
+	t->shapes = xrealloc(t->shapes, (t->nshapes + 1) * sizeof(*t->shapes));
+	struct shape *sh = &t->shapes[t->nshapes];
+	sh->sig = xmalloc(n);
+	memcpy(sh->sig, sig, n);
+	sh->siglen = n;
+	sh->n = nm;
+	sh->h = h;
+	sh->off = xmalloc((nm + 1) * sizeof(*sh->off));
+	memcpy(sh->off, off, (nm + 1) * sizeof(*off));
+	t->shape_slot[i] = ++t->nshapes;
+	return (int)(t->nshapes - 1);
+}
+
+/*
+ * The text kept for a row's version: the compact form when the text is a
+ * compact object (and a row of one row per key), else a copy.
+ */
+static char *
+keep_text(struct table *t, int one, const char *text, size_t n, uint32_t *len)
+{
+	struct jmember m[SHAPE_MEMBERS];
+	uint32_t off[SHAPE_MEMBERS + 1];
+	struct jvalid jv;
+	size_t nm, i;
+	int id;
+	char *k;
+
+	*len = (uint32_t)n;
+	if (!one || n < 2 || text[0] != '{' ||
+	    jvalid_members(text, n, &jv, m, SHAPE_MEMBERS, &nm) != JV_OBJECT ||
+	    nm == 0 || nm > SHAPE_MEMBERS || jv.start != 0 || jv.end != n ||
+	    m[0].ks != 1 || m[nm - 1].ve != n - 1)
+		return xstrndup(text, n);
+	buf_reset(&t->enc);
+	for (i = 0; i < nm; i++) {
+		/* nothing between the members but ':' and ',' */
+		if (m[i].vs != m[i].ke + 1 || (i > 0 && m[i].ks != m[i - 1].ve + 1))
+			return xstrndup(text, n);
+		off[i] = (uint32_t)t->enc.len;
+		buf_add(&t->enc, text + m[i].ks, m[i].vs - m[i].ks);
+	}
+	off[nm] = (uint32_t)t->enc.len;
+	if ((id = shape_of(t, t->enc.p, t->enc.len, (uint32_t)nm, off)) < 0)
+		return xstrndup(text, n);
+	buf_reset(&t->enc);
+	buf_putc(&t->enc, SHAPED);
+	put_varint(&t->enc, (size_t)id);
+	for (i = 0; i < nm; i++) {
+		put_varint(&t->enc, m[i].ve - m[i].vs);
+		buf_add(&t->enc, text + m[i].vs, m[i].ve - m[i].vs);
+	}
+	if (t->enc.len >= n)
+		return xstrndup(text, n);
+	k = xmalloc(t->enc.len);
+	memcpy(k, t->enc.p, t->enc.len);
+	*len = (uint32_t)t->enc.len;
+	return k;
+}
+
+/* The JSON text of a kept text, in b (NUL-terminated). */
+static void
+give_text(const struct table *t, const char *k, size_t n, struct buf *b)
+{
+	const unsigned char *p = (const unsigned char *)k + 1;
+	const struct shape *sh;
+
+	buf_reset(b);
+	if (n == 0 || k[0] != SHAPED) {
+		buf_add(b, k, n);
+		buf_cstr(b);
+		return;
+	}
+	sh = &t->shapes[get_varint(&p)];
+	buf_putc(b, '{');
+	for (uint32_t i = 0; i < sh->n; i++) {
+		size_t vl = get_varint(&p);
+		if (i > 0)
+			buf_putc(b, ',');
+		buf_add(b, sh->sig + sh->off[i], sh->off[i + 1] - sh->off[i]);
+		buf_add(b, (const char *)p, vl);
+		p += vl;
+	}
+	buf_putc(b, '}');
+	buf_cstr(b);
 }
 
 static struct tversion *
@@ -65,8 +224,7 @@ entry_free(struct tentry *e)
 {
 	for (uint32_t i = 0; i < e->nrows; i++)
 		row_free(&e->rows[i]);
-	free(e->rows);
-	free(e->key);
+	free(e->rows);		/* the key with them */
 }
 
 void
@@ -78,6 +236,14 @@ table_free(struct table *t)
 		if (t->slot[i].hash)
 			entry_free(&t->slot[i]);
 	free(t->slot);
+	for (uint32_t i = 0; i < t->nshapes; i++) {
+		free(t->shapes[i].sig);
+		free(t->shapes[i].off);
+	}
+	free(t->shapes);
+	free(t->shape_slot);
+	buf_free(&t->enc);
+	buf_free(&t->dec);
 	free(t);
 }
 
@@ -245,11 +411,22 @@ row_get(struct table *t, const char *key, size_t kn, const char *rkey,
 	e = &t->slot[i];
 	if (!e->hash) {
 		e->hash = h;
-		e->key = xstrndup(key, kn);
 		t->n++;
+	} else {
+		kn = strlen(e->key);
 	}
 	if ((r = row_find(e, rkey, rn)) == NULL) {
-		e->rows = xrealloc(e->rows, (e->nrows + 1) * sizeof(*e->rows));
+		/* one allocation: the rows, then the key */
+		struct trow *rows = xmalloc((e->nrows + 1) * sizeof(*rows) +
+		    kn + 1);
+		char *k = (char *)(rows + e->nrows + 1);
+		if (e->nrows)
+			memcpy(rows, e->rows, e->nrows * sizeof(*rows));
+		memcpy(k, e->key ? e->key : key, kn);
+		k[kn] = '\0';
+		free(e->rows);
+		e->rows = rows;
+		e->key = k;
 		r = &e->rows[e->nrows++];
 		memset(r, 0, sizeof(*r));
 		r->rkey = rkey ? xstrndup(rkey, rn) : NULL;
@@ -262,8 +439,10 @@ void
 table_put(struct table *t, const char *key, size_t kn, const char *rkey,
     size_t rn, long long ts, const char *text, size_t n)
 {
-	add_version(t, row_get(t, key, kn, rkey, rn), ts, xstrndup(text, n),
-	    (uint32_t)n);
+	uint32_t len;
+	char *k = keep_text(t, rkey == NULL, text, n, &len);
+
+	add_version(t, row_get(t, key, kn, rkey, rn), ts, k, len);
 }
 
 int
@@ -324,7 +503,8 @@ table_find_row(const struct table *t, const char *rkey, size_t rn)
 }
 
 const char *
-trow_at(const struct trow *r, long long asof, size_t *len)
+trow_at(const struct table *t, const struct trow *r, long long asof,
+    size_t *len)
 {
 	const struct tversion *v = r->capv ? r->v : &r->one;
 	uint32_t i = r->nv;
@@ -333,6 +513,12 @@ trow_at(const struct trow *r, long long asof, size_t *len)
 		i--;
 	if (i == 0 || v[i - 1].text == NULL)
 		return NULL;
+	if (v[i - 1].text[0] == SHAPED) {
+		struct buf *b = (struct buf *)&t->dec;
+		give_text(t, v[i - 1].text, v[i - 1].len, b);
+		*len = b->len;
+		return b->p;
+	}
 	*len = v[i - 1].len;
 	return v[i - 1].text;
 }
@@ -360,12 +546,17 @@ put_ts(struct buf *b, long long ts)
 }
 
 static void
-put_text(struct buf *b, const struct tversion *v)
+put_text(const struct table *t, struct buf *b, const struct tversion *v)
 {
-	if (v->text == NULL)
+	if (v->text == NULL) {
 		buf_putc(b, '-');
-	else
+	} else if (v->text[0] == SHAPED) {
+		struct buf *d = (struct buf *)&t->dec;
+		give_text(t, v->text, v->len, d);
+		buf_add(b, d->p, d->len);
+	} else {
 		buf_add(b, v->text, v->len);
+	}
 }
 
 int
@@ -395,7 +586,7 @@ table_dump(const struct table *t, struct buf *b, table_emit_fn emit, void *arg)
 			else
 				buf_json_str(b, r->rkey, strlen(r->rkey));
 			buf_putc(b, ' ');
-			put_text(b, &v[0]);
+			put_text(t, b, &v[0]);
 			if ((rc = emit(arg, b->p, b->len)) != 0)
 				return rc;
 			for (uint32_t k = 1; k < r->nv; k++) {
@@ -403,7 +594,7 @@ table_dump(const struct table *t, struct buf *b, table_emit_fn emit, void *arg)
 				buf_puts(b, "+ ");
 				put_ts(b, v[k].ts);
 				buf_putc(b, ' ');
-				put_text(b, &v[k]);
+				put_text(t, b, &v[k]);
 				if ((rc = emit(arg, b->p, b->len)) != 0)
 					return rc;
 			}

@@ -25,7 +25,7 @@
 
 struct tversion {
 	long long ts;
-	char *text;		/* NUL-terminated; NULL: deleted */
+	char *text;		/* NUL-terminated or compact; NULL: deleted */
 	uint32_t len;
 };
 
@@ -39,7 +39,7 @@ struct trow {
 };
 
 struct tentry {
-	char *key;
+	char *key;		/* in the allocation of rows, after them */
 	uint32_t hash, nrows;
 	struct trow *rows;
 };
@@ -67,8 +67,13 @@ const struct tentry *table_get(const struct table *t, const char *key,
  */
 const struct tentry *table_find_row(const struct table *t, const char *rkey,
     size_t rn);
-/* The text of row r valid at time asof (TABLE_LATEST: the newest), or NULL. */
-const char *trow_at(const struct trow *r, long long asof, size_t *len);
+/*
+ * The text of row r of t valid at time asof (TABLE_LATEST: the newest), or
+ * NULL. The text of a row of one row per key may be made again from its
+ * compact form: it is then valid until the next trow_at() on t.
+ */
+const char *trow_at(const struct table *t, const struct trow *r,
+    long long asof, size_t *len);
 
 /* Keys and rows stored, versions kept (deleted ones included). */
 size_t table_keys(const struct table *t);

@@ -1059,11 +1059,11 @@ table_value(struct tdef *td, const char *ev, size_t evn, double evtime,
 	if ((e = table_get(td->t, kb.p ? kb.p : "", kb.len)) == NULL)
 		return 0;
 	if (!td->multi) {
-		if ((text = trow_at(&e->rows[0], asof, &tlen)) == NULL)
+		if ((text = trow_at(td->t, &e->rows[0], asof, &tlen)) == NULL)
 			return 0;
 	} else {
 		for (uint32_t i = 0; i < e->nrows; i++) {
-			if ((rt = trow_at(&e->rows[i], asof, &rl)) == NULL)
+			if ((rt = trow_at(td->t, &e->rows[i], asof, &rl)) == NULL)
 				continue;
 			nvalid++;
 			if (!td->has_pick || (td->where &&
@@ -1109,7 +1109,7 @@ table_value(struct tdef *td, const char *ev, size_t evn, double evtime,
 		struct sacc a;
 		summary_start(&a);
 		for (uint32_t j = 0; j < e->nrows; j++)
-			if ((rt = trow_at(&e->rows[j], asof, &rl)) != NULL)
+			if ((rt = trow_at(td->t, &e->rows[j], asof, &rl)) != NULL)
 				summary_row(s, &a, rt, rl, evtime);
 		if (!first)
 			buf_putc(b, ',');

@@ -42,7 +42,7 @@ at(struct table *t, const char *key, const char *rkey, long long asof)
 		if ((rkey == NULL) != (r->rkey == NULL) ||
 		    (rkey && strcmp(rkey, r->rkey)))
 			continue;
-		s = trow_at(r, asof, &n);
+		s = trow_at(t, r, asof, &n);
 		return s ? s : "-";
 	}
 	return "-";
@@ -99,6 +99,73 @@ test_table_latest(void)
 	table_truncate(t, 0);
 	CHECK(table_keys(t) == 0 && table_get(t, S("M")) == NULL);
 	table_free(t);
+}
+
+static int
+dump_line(void *arg, const char *line, size_t n)
+{
+	struct buf *b = arg;
+
+	buf_add(b, line, n);
+	buf_putc(b, '\n');
+	return 0;
+}
+
+static void
+test_table_compact(void)
+{
+	/* rows kept in their compact form give back the same bytes */
+	static const char *rows[] = {
+		"{\"customer_id\":\"C1\",\"name\":\"\\u00e9 \\\"q\\\"\",\"n\":-1.5e3,"
+		    "\"o\":{\"a\":[1,{}]},\"t\":true,\"z\":null}",
+		"{\"customer_id\":\"C2\",\"name\":\"x\",\"n\":2,\"o\":{},"
+		    "\"t\":false,\"z\":1}",
+		"{ \"customer_id\" : \"C3\" }",	/* blanks: kept as it is */
+		"{\"customer_id\":\"C4\",\"customer_id\":\"C4\"}",
+		"{\"\\u0063\":\"C5\",\"n\":\"\"}",
+		"{}",
+		"{\"a\":\"\"}",
+	};
+	struct table *t = table_new(0, 1, 0), *u = table_new(0, 1, 0);
+	struct table_undump ud;
+	struct buf b, scratch;
+	char k[16];
+	const char *line, *nl, *why = NULL;
+
+	buf_init(&b);
+	buf_init(&scratch);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		snprintf(k, sizeof k, "K%zu", i);
+		table_put(t, S(k), NULL, 0, TABLE_ALWAYS, rows[i], strlen(rows[i]));
+	}
+	/* the same shape many times, and a value longer than 127 bytes */
+	char big[400];
+	memset(big, 'x', sizeof big);
+	snprintf(big, sizeof big, "{\"customer_id\":\"C9\",\"name\":\"%0300d\"}", 7);
+	table_put(t, S("K9"), NULL, 0, TABLE_ALWAYS, big, strlen(big));
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		snprintf(k, sizeof k, "K%zu", i);
+		CHECK(strcmp(at(t, k, NULL, TABLE_LATEST), rows[i]) == 0);
+	}
+	CHECK(strcmp(at(t, "K9", NULL, TABLE_LATEST), big) == 0);
+	/* saved and loaded: the same texts */
+	CHECK(table_dump(t, &scratch, dump_line, &b) == 0);
+	buf_cstr(&b);
+	table_undump_init(&ud);
+	for (line = b.p; (nl = strchr(line, '\n')) != NULL; line = nl + 1)
+		if ((why = table_undump(u, &ud, line, (size_t)(nl - line))) != NULL)
+			break;
+	CHECK(why == NULL);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		snprintf(k, sizeof k, "K%zu", i);
+		CHECK(strcmp(at(u, k, NULL, TABLE_LATEST), rows[i]) == 0);
+	}
+	CHECK(strcmp(at(u, "K9", NULL, TABLE_LATEST), big) == 0);
+	table_undump_free(&ud);
+	buf_free(&b);
+	buf_free(&scratch);
+	table_free(t);
+	table_free(u);
 }
 
 static void
@@ -404,6 +471,7 @@ main(void)
 	setprogname("enrich-unit");
 	test_table_latest();
 	test_table_history();
+	test_table_compact();
 	test_cond();
 	test_summary();
 	test_derive();
