@@ -32,6 +32,7 @@ struct pend {
  * rules read, in one allocation (the values point into it).
  */
 struct hev {
+	size_t cap;		/* bytes allocated */
 	struct jval *vals;
 	struct jval stream, id;
 	char *line;
@@ -71,6 +72,8 @@ struct engine {
 	struct held *eb;
 	size_t en_, ecap;
 	unsigned long long eseq;	/* the next event's arrival number */
+	struct hev *hfree[64];		/* released, for the next ones */
+	int nhfree;
 	/* per event */
 	const char **firednames;
 	int nfired;
@@ -100,13 +103,58 @@ put_val(struct buf *b, struct jval v)
 	}
 }
 
+static char *
+put2(char *o, unsigned v)
+{
+	o[0] = '0' + v / 10;
+	o[1] = '0' + v % 10;
+	return o + 2;
+}
+
+/* iso8601_ms without strftime for the years 1000 to 9999; its length. */
+static size_t
+iso_ms(long long ms, char out[32])
+{
+	const long long lo = -30610224000000LL, hi = 253402300800000LL;
+	long long days, r;
+	unsigned m, d;
+	int y;
+	char *o = out;
+
+	if (ms < lo || ms >= hi) {
+		iso8601_ms(ms, out);
+		return strlen(out);
+	}
+	days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+	r = ms - days * 86400000;
+	civil_from_days(days, &y, &m, &d);
+	o = put2(o, y / 100);
+	o = put2(o, y % 100);
+	*o++ = '-';
+	o = put2(o, m);
+	*o++ = '-';
+	o = put2(o, d);
+	*o++ = 'T';
+	o = put2(o, r / 3600000);
+	*o++ = ':';
+	o = put2(o, r / 60000 % 60);
+	*o++ = ':';
+	o = put2(o, r / 1000 % 60);
+	*o++ = '.';
+	*o++ = '0' + r % 1000 / 100;
+	o = put2(o, r % 100);
+	*o++ = 'Z';
+	*o = '\0';
+	return o - out;
+}
+
 static void
 put_time(struct buf *b, double t)
 {
 	char s[32];
+	size_t n = iso_ms((long long)llround(t * 1000), s);
 
-	iso8601_ms((long long)llround(t * 1000), s);
-	buf_json_str(b, s, strlen(s));
+	buf_json_str(b, s, n);
 }
 
 static void
@@ -169,6 +217,8 @@ engine_free(struct engine *en)
 	free(en->heap);
 	for (size_t i = 0; i < en->en_; i++)
 		free(en->eb[i].e);
+	for (int i = 0; i < en->nhfree; i++)
+		free(en->hfree[i]);
 	free(en->eb);
 	free(en->pb);
 	free(en->vals);
@@ -845,17 +895,26 @@ event_parse(struct engine *en, const char *line, size_t len, struct evctx *c,
 		c->id.s = idb;
 		c->id.len = strlen(idb);
 	} else if (c->id.t != J_STR) {
-		/* no id field: the stream, the time and the customer */
-		char ts[32];
+		/* no id field: the stream, the time and the customer (at most
+		 * 30 bytes of each: 86 in all) */
 		struct jval cu = f[rs->customer_slot];
-		iso8601_ms((long long)llround(t * 1000), ts);
-		snprintf(idb, idbn, "%.*s@%s#%.*s",
-		    c->stream.t == J_STR ? (int)(c->stream.len > 30 ? 30 : c->stream.len) : 0,
-		    c->stream.s, ts,
-		    cu.t == J_STR ? (int)(cu.len > 30 ? 30 : cu.len) : 0, cu.s);
+		size_t sl = c->stream.t == J_STR ?
+		    strnlen(c->stream.s, c->stream.len > 30 ? 30 : c->stream.len) : 0;
+		size_t cl = cu.t == J_STR ?
+		    strnlen(cu.s, cu.len > 30 ? 30 : cu.len) : 0, n;
+		if (sl)
+			memcpy(idb, c->stream.s, sl);
+		n = sl;
+		idb[n++] = '@';
+		n += iso_ms((long long)llround(t * 1000), idb + n);
+		idb[n++] = '#';
+		if (cl)
+			memcpy(idb + n, cu.s, cl);
+		n += cl;
+		idb[n] = '\0';
 		c->id.t = J_STR;
 		c->id.s = idb;
-		c->id.len = strlen(idb);
+		c->id.len = n;
 	}
 	return 0;
 }
@@ -978,7 +1037,12 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 		    (size_t)(f[k].s - en->scratch) + f[k].len + 1 > slen)
 			slen = f[k].s - en->scratch + f[k].len + 1;
 	sz = sizeof(*e) + nv * sizeof(struct jval) + len + 1 + slen;
-	e = xmalloc(sz);
+	e = en->nhfree > 0 ? en->hfree[--en->nhfree] : NULL;
+	if (e == NULL || e->cap < sz) {
+		free(e);
+		e = xmalloc(sz + sz / 4);
+		e->cap = sz + sz / 4;
+	}
 	e->vals = (struct jval *)(e + 1);
 	e->line = (char *)(e->vals + nv);
 	nscr = e->line + len + 1;
@@ -1056,7 +1120,10 @@ release(struct engine *en, double before, int all, struct buf *out)
 		c.stream = h.e->stream;
 		c.id = h.e->id;
 		event_run(en, &c, h.e->line, h.e->len, 0, out);
-		free(h.e);
+		if (en->nhfree < (int)(sizeof(en->hfree) / sizeof(en->hfree[0])))
+			en->hfree[en->nhfree++] = h.e;
+		else
+			free(h.e);
 	}
 }
 
