@@ -3,6 +3,7 @@
 #
 #   . "$TEST_DIR/lib-registry.sh"
 #   registry_start         # sets REGISTRY_URL (Confluent's REST API)
+#   registry_start nowait; kafka_use; registry_wait   # both at once
 #
 # Apicurio Registry 2.4.2 with its in-memory storage, bound to 127.0.0.1 on
 # a free port, its log in $REGISTRY_DIR. Its Confluent-compatible API is
@@ -31,6 +32,11 @@ registry_start() {
 	echo $! >"$REGISTRY_DIR/pid"
 	disown $! 2>/dev/null || :
 	test_atexit registry_stop
+	[ "${1:-}" = nowait ] || registry_wait
+}
+
+# registry_wait: wait until the registry answers.
+registry_wait() {
 	if ! wait_until "$REGISTRY_START_TIMEOUT" "schema registry at $REGISTRY_URL" \
 		_registry_ready; then
 		echo "---- $REGISTRY_DIR/registry.log (last 40 lines) ----" >&2
