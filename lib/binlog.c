@@ -816,10 +816,10 @@ bl_event(struct binlog *b, const unsigned char *p, size_t n, int nested,
 	return 0;
 }
 
-int
-bl_row_image(struct binlog *b, const struct bl_event *ev,
+static inline __attribute__((always_inline)) int
+row_image(struct binlog *b, const struct bl_event *ev,
     const unsigned char **pp, const unsigned char *present, struct buf *vals,
-    size_t *off, size_t *len, enum my_enc enc)
+    size_t *off, size_t *len, const struct buf *const *keys, enum my_enc enc)
 {
 	const unsigned char *p = *pp, *end = ev->rows + ev->rows_len;
 	const struct bl_table *t = ev->table;
@@ -846,8 +846,13 @@ bl_row_image(struct binlog *b, const struct bl_event *ev,
 				len[i] = (size_t)-1;
 			continue;
 		}
-		if (vals)
+		if (keys) {
+			if (k > 0)
+				buf_putc(vals, ',');
+			buf_add(vals, keys[i]->p, keys[i]->len);
+		} else if (vals) {
 			off[i] = vals->len;
+		}
 		if (bl_bit(nulls, k++)) {
 			if (vals)
 				buf_puts(vals, "null");
@@ -859,11 +864,27 @@ bl_row_image(struct binlog *b, const struct bl_event *ev,
 				    i + 1, t->cols[i].type);
 			p += r;
 		}
-		if (vals)
+		if (vals && !keys)
 			len[i] = vals->len - off[i];
 	}
 	*pp = p;
 	return 0;
+}
+
+int
+bl_row_image(struct binlog *b, const struct bl_event *ev,
+    const unsigned char **pp, const unsigned char *present, struct buf *vals,
+    size_t *off, size_t *len, enum my_enc enc)
+{
+	return row_image(b, ev, pp, present, vals, off, len, NULL, enc);
+}
+
+int
+bl_row_members(struct binlog *b, const struct bl_event *ev,
+    const unsigned char **pp, const unsigned char *present,
+    const struct buf *const *keys, struct buf *out, enum my_enc enc)
+{
+	return row_image(b, ev, pp, present, out, NULL, NULL, keys, enc);
 }
 
 const char *

@@ -126,6 +126,14 @@ long bl_payload_next(const unsigned char *p, size_t n);
 int bl_row_image(struct binlog *b, const struct bl_event *ev,
     const unsigned char **pp, const unsigned char *present, struct buf *vals,
     size_t *off, size_t *len, enum my_enc enc);
+/*
+ * The same, written as the members of a JSON object without its braces:
+ * keys[i] (the name of column i as JSON with its colon, "\"id\":") then
+ * the value, for each column present, separated by ','.
+ */
+int bl_row_members(struct binlog *b, const struct bl_event *ev,
+    const unsigned char **pp, const unsigned char *present,
+    const struct buf *const *keys, struct buf *out, enum my_enc enc);
 
 /* A table by id (from an earlier TABLE_MAP), or NULL. */
 struct bl_table *bl_table_get(struct binlog *b, uint64_t id);

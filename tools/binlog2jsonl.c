@@ -46,8 +46,6 @@ static volatile sig_atomic_t stop, want_stats;
 static struct binlog bl;
 static struct cdcrec rec;
 static struct buf vals, line;
-static size_t *voff, *vlen, *voff2, *vlen2;
-static size_t vcap;
 static struct buf vals2;
 
 static char cur_file[256];		/* file being read */
@@ -267,18 +265,6 @@ source_fields(const char *db, const char *tb, const char *snap,
 	cdc_source_end(&rec);
 }
 
-static void
-grow_cols(uint32_t n)
-{
-	if (n <= vcap)
-		return;
-	vcap = n;
-	voff = xrealloc(voff, n * sizeof *voff);
-	vlen = xrealloc(vlen, n * sizeof *vlen);
-	voff2 = xrealloc(voff2, n * sizeof *voff2);
-	vlen2 = xrealloc(vlen2, n * sizeof *vlen2);
-}
-
 /*
  * The names of the columns, written as JSON keys once: kept by column
  * number with the name they were made from, so a table that changed or
@@ -323,21 +309,30 @@ free_colkeys(void)
 	ncolkeys = 0;
 }
 
+/* The names of t's columns as JSON with their colons, in keyv. */
+static const struct buf **keyv;
+static uint32_t nkeyv;
+
 static void
-put_image(const struct bl_table *t, struct buf *v, size_t *off, size_t *len)
+table_keys(const struct bl_table *t)
 {
 	char nm[16];
+
+	if (t->ncols > nkeyv) {
+		keyv = xrealloc(keyv, t->ncols * sizeof *keyv);
+		nkeyv = t->ncols;
+	}
 	for (uint32_t i = 0; i < t->ncols; i++) {
-		if (len[i] == (size_t)-1)
-			continue;
 		const char *name = t->cols[i].name;
 		if (!name) {
 			snprintf(nm, sizeof nm, "@%u", i + 1);
 			name = nm;
 		}
-		const struct buf *k = col_key(i, name);
-		cdc_value_key(&rec, k->p, k->len, v->p + off[i], len[i]);
+		col_key(i, name);
 	}
+	/* col_key() may move colkeys: their addresses once all are made */
+	for (uint32_t i = 0; i < t->ncols; i++)
+		keyv[i] = &colkeys[i].key;
 }
 
 /* ---- table names from information_schema (MINIMAL metadata) ---- */
@@ -436,7 +431,6 @@ rows(struct bl_event *ev, unsigned long long evpos)
 		return 0;
 	if (!in_txn)
 		txn_begin(evpos, "", ev->ts);
-	grow_cols(t->ncols);
 	int partial = 0;
 	for (uint32_t i = 0; i < t->ncols; i++)
 		if (!bl_bit(ev->present, i) || !bl_bit(ev->present_after, i))
@@ -447,15 +441,16 @@ rows(struct bl_event *ev, unsigned long long evpos)
 		    "FULL): columns absent from an image are left out of it",
 		    t->db, t->name);
 	}
+	table_keys(t);
 	while (p < end) {
 		if (ev->op == 'u') {
-			if (bl_row_image(&bl, ev, &p, ev->present, &vals, voff,
-			    vlen, o_enc) < 0 ||
-			    bl_row_image(&bl, ev, &p, ev->present_after, &vals2,
-			    voff2, vlen2, o_enc) < 0)
+			if (bl_row_members(&bl, ev, &p, ev->present, keyv, &vals,
+			    o_enc) < 0 ||
+			    bl_row_members(&bl, ev, &p, ev->present_after, keyv,
+			    &vals2, o_enc) < 0)
 				return -1;
-		} else if (bl_row_image(&bl, ev, &p, ev->present, &vals, voff,
-		    vlen, o_enc) < 0)
+		} else if (bl_row_members(&bl, ev, &p, ev->present, keyv, &vals,
+		    o_enc) < 0)
 			return -1;
 		unsigned long long row = txn_row++;
 		if (skip_row >= 0 && !strcmp(txn_file, skip_file) &&
@@ -464,15 +459,15 @@ rows(struct bl_event *ev, unsigned long long evpos)
 		cdc_begin(&rec, ev->op);
 		if (ev->op == 'u' || ev->op == 'd') {
 			cdc_row_begin(&rec, CDC_BEFORE);
-			put_image(t, &vals, voff, vlen);
+			cdc_fields(&rec, vals.p, vals.len);
 			cdc_row_end(&rec);
 		}
 		if (ev->op == 'u' || ev->op == 'c') {
 			cdc_row_begin(&rec, CDC_AFTER);
 			if (ev->op == 'u')
-				put_image(t, &vals2, voff2, vlen2);
+				cdc_fields(&rec, vals2.p, vals2.len);
 			else
-				put_image(t, &vals, voff, vlen);
+				cdc_fields(&rec, vals.p, vals.len);
 			cdc_row_end(&rec);
 		}
 		source_fields(t->db, t->name, "false", (long long)ev->ts * 1000,
@@ -1529,10 +1524,7 @@ done:
 	buf_free(&vals);
 	buf_free(&vals2);
 	buf_free(&line);
-	free(voff);
-	free(vlen);
-	free(voff2);
-	free(vlen2);
+	free(keyv);
 	for (size_t i = 0; i < o_ntables; i++)
 		free(o_tables[i]);
 	free(o_tables);
