@@ -74,6 +74,16 @@ struct engine {
 	unsigned long long eseq;	/* the next event's arrival number */
 	struct hev *hfree[64];		/* released, for the next ones */
 	int nhfree;
+	/* --tag: the events from obase to eseq in order of arrival, written
+	 * out once every earlier one was */
+	struct oslot {
+		char *text;	/* the tagged line, once run */
+		size_t len;
+		int done;
+	} *os;
+	size_t oscap;			/* a power of 2 */
+	unsigned long long obase;
+	struct buf tagb;
 	/* per event */
 	const char **firednames;
 	int nfired;
@@ -191,6 +201,7 @@ engine_new(struct rules *rs, const struct engine_opts *o)
 	en->pnb = 64;
 	en->pb = xcalloc(en->pnb, sizeof(*en->pb));
 	buf_init(&en->tmpb);
+	buf_init(&en->tagb);
 	return en;
 }
 
@@ -219,6 +230,10 @@ engine_free(struct engine *en)
 		free(en->eb[i].e);
 	for (int i = 0; i < en->nhfree; i++)
 		free(en->hfree[i]);
+	for (size_t i = 0; i < en->oscap; i++)
+		free(en->os[i].text);
+	free(en->os);
+	buf_free(&en->tagb);
 	free(en->eb);
 	free(en->pb);
 	free(en->vals);
@@ -831,6 +846,77 @@ tag_line(struct engine *en, const char *line, size_t len, struct buf *out)
 	buf_puts(out, "]}\n");
 }
 
+/* ---- tagged events in order of arrival ---- */
+
+static struct oslot *
+oslot(struct engine *en, unsigned long long seq)
+{
+	return &en->os[seq & (en->oscap - 1)];
+}
+
+/* Make room for the events up to seq (not yet run). */
+static void
+oslot_open(struct engine *en, unsigned long long seq)
+{
+	size_t need = seq + 1 - en->obase, cap = en->oscap ? en->oscap : 256;
+
+	if (seq < en->obase)
+		return;
+	while (cap < need)
+		cap *= 2;
+	if (cap != en->oscap) {
+		struct oslot *n = xcalloc(cap, sizeof(*n));
+		for (unsigned long long q = en->obase; en->oscap &&
+		    q < en->obase + en->oscap; q++)
+			n[q & (cap - 1)] = *oslot(en, q);
+		free(en->os);
+		en->os = n;
+		en->oscap = cap;
+	}
+}
+
+/* Write out the tagged events from obase on that have run. */
+static void
+oslot_drain(struct engine *en, struct buf *out)
+{
+	while (en->obase < en->eseq) {
+		struct oslot *o = oslot(en, en->obase);
+		if (!o->done)
+			break;
+		buf_add(out, o->text, o->len);
+		free(o->text);
+		o->text = NULL;
+		o->done = 0;
+		en->obase++;
+	}
+}
+
+/* The event of arrival seq has run: out now, or when the earlier ones are. */
+static void
+tag_out(struct engine *en, unsigned long long seq, const char *line,
+    size_t len, struct buf *out)
+{
+	struct oslot *o;
+
+	if (seq == en->obase) {
+		tag_line(en, line, len, out);
+		en->obase++;
+		oslot_drain(en, out);
+		return;
+	}
+	if (seq < en->obase) {	/* a state without arrival numbers */
+		tag_line(en, line, len, out);
+		return;
+	}
+	buf_reset(&en->tagb);
+	tag_line(en, line, len, &en->tagb);
+	o = oslot(en, seq);
+	o->text = xmalloc(en->tagb.len ? en->tagb.len : 1);
+	memcpy(o->text, en->tagb.p, en->tagb.len);
+	o->len = en->tagb.len;
+	o->done = 1;
+}
+
 /*
  * The fields, stream, event time and id of a line, into c (its values in
  * en->vals and idb, until the next line). -1 with *err: bad record.
@@ -927,7 +1013,7 @@ event_parse(struct engine *en, const char *line, size_t len, struct evctx *c,
  */
 static void
 event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
-    int late, struct buf *out)
+    int late, unsigned long long seq, struct buf *out)
 {
 	struct rules *rs = en->rs;
 	const struct jval *f = c->f;
@@ -959,7 +1045,7 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 		}
 	}
 	if (en->o.tag)
-		tag_line(en, line, len, out);
+		tag_out(en, seq, line, len, out);
 	arena_reset(&en->ar);
 	if (++en->nsweep >= 65536) {
 		en->nsweep = 0;
@@ -1119,7 +1205,7 @@ release(struct engine *en, double before, int all, struct buf *out)
 		c.time = h.t;
 		c.stream = h.e->stream;
 		c.id = h.e->id;
-		event_run(en, &c, h.e->line, h.e->len, 0, out);
+		event_run(en, &c, h.e->line, h.e->len, 0, h.seq, out);
 		if (en->nhfree < (int)(sizeof(en->hfree) / sizeof(en->hfree[0])))
 			en->hfree[en->nhfree++] = h.e;
 		else
@@ -1143,11 +1229,15 @@ engine_event(struct engine *en, const char *line, size_t len,
 	struct evctx c;
 	double t, wm;
 	char idb[96];
+	unsigned long long seq;
 
 	if (event_parse(en, line, len, &c, idb, sizeof(idb), err) < 0)
 		return -1;
 	t = c.time;
 	en->events++;
+	seq = en->eseq++;
+	if (en->o.tag)
+		oslot_open(en, seq);
 	if (!en->have_clock || t > en->clock) {
 		en->clock = t;
 		en->have_clock = 1;
@@ -1155,11 +1245,11 @@ engine_event(struct engine *en, const char *line, size_t len,
 	wm = en->clock - en->rs->lateness;
 	if (t < wm) {
 		en->late++;
-		event_run(en, &c, line, len, 1, out);
+		event_run(en, &c, line, len, 1, seq, out);
 	} else if (t == en->clock && en->en_ == 0 && en->rs->lateness <= 0) {
-		event_run(en, &c, line, len, 0, out);
+		event_run(en, &c, line, len, 0, seq, out);
 	} else {
-		epush(en, &c, line, len, idb, en->eseq);
+		epush(en, &c, line, len, idb, seq);
 	}
 	release(en, wm, 0, out);
 	return 0;
@@ -1313,6 +1403,19 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 		    en->eb[i].e->line, en->eb[i].e->len,
 		    (json_int_t)en->eb[i].seq));
 	json_object_set_new(root, "held", held);
+	if (en->o.tag) {
+		/* tagged events that wait for earlier ones */
+		json_t *outq = json_array();
+		for (unsigned long long q = en->obase; q < en->eseq; q++) {
+			const struct oslot *o = oslot(en, q);
+			if (o->done)
+				json_array_append_new(outq, json_pack("[I,s%]",
+				    (json_int_t)q, o->text, o->len));
+		}
+		json_object_set_new(root, "out_from", json_integer(
+		    (json_int_t)en->obase));
+		json_object_set_new(root, "out_waiting", outq);
+	}
 	tmp = xasprintf("%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || json_dumpfd(root, fd, JSON_COMPACT | JSON_SORT_KEYS) < 0 ||
@@ -1429,6 +1532,43 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		c.time = json_number_value(json_array_get(jp, 0));
 		epush(en, &c, json_string_value(l), json_string_length(l), idb,
 		    seq);
+	}
+	if (en->o.tag) {
+		/* output resumes at the first event not written out */
+		json_t *of = json_object_get(root, "out_from"), *w;
+		unsigned long long lo;
+		json_array_foreach(json_object_get(root, "out_waiting"), x, w)
+			if (json_is_integer(json_array_get(w, 0)) &&
+			    (unsigned long long)json_integer_value(
+			    json_array_get(w, 0)) >= en->eseq)
+				en->eseq = json_integer_value(json_array_get(w, 0)) + 1;
+		lo = en->eseq;
+		for (size_t i = 0; i < en->en_; i++)
+			if (en->eb[i].seq < lo)
+				lo = en->eb[i].seq;
+		json_array_foreach(json_object_get(root, "out_waiting"), x, w)
+			if (json_is_integer(json_array_get(w, 0)) &&
+			    (unsigned long long)json_integer_value(
+			    json_array_get(w, 0)) < lo)
+				lo = json_integer_value(json_array_get(w, 0));
+		en->obase = json_is_integer(of) &&
+		    (unsigned long long)json_integer_value(of) <= lo ?
+		    (unsigned long long)json_integer_value(of) : lo;
+		if (en->eseq > en->obase)
+			oslot_open(en, en->eseq - 1);
+		json_array_foreach(json_object_get(root, "out_waiting"), x, w) {
+			json_t *q = json_array_get(w, 0), *tx = json_array_get(w, 1);
+			if (!json_is_integer(q) || !json_is_string(tx) ||
+			    (unsigned long long)json_integer_value(q) < en->obase ||
+			    (unsigned long long)json_integer_value(q) >= en->eseq)
+				continue;
+			struct oslot *o = oslot(en, json_integer_value(q));
+			free(o->text);
+			o->len = json_string_length(tx);
+			o->text = xmalloc(o->len ? o->len : 1);
+			memcpy(o->text, json_string_value(tx), o->len);
+			o->done = 1;
+		}
 	}
 	json_decref(root);
 	return 0;
