@@ -188,16 +188,22 @@ give_text(const struct table *t, const char *k, size_t n, struct buf *b)
 		return;
 	}
 	sh = &t->shapes[get_varint(&p)];
-	buf_putc(b, '{');
+	/* the text is no longer than the names, the values, their commas
+	 * and the braces */
+	buf_reserve(b, sh->siglen + n + sh->n + 2);
+	char *o = b->p + b->len;
+	*o++ = '{';
 	for (uint32_t i = 0; i < sh->n; i++) {
-		size_t vl = get_varint(&p);
+		size_t vl = get_varint(&p), nl = sh->off[i + 1] - sh->off[i];
 		if (i > 0)
-			buf_putc(b, ',');
-		buf_add(b, sh->sig + sh->off[i], sh->off[i + 1] - sh->off[i]);
-		buf_add(b, (const char *)p, vl);
+			*o++ = ',';
+		memcpy(o, sh->sig + sh->off[i], nl);
+		memcpy(o + nl, p, vl);
+		o += nl + vl;
 		p += vl;
 	}
-	buf_putc(b, '}');
+	*o++ = '}';
+	b->len = (size_t)(o - b->p);
 	buf_cstr(b);
 }
 

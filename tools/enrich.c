@@ -114,6 +114,7 @@ help(void)
 struct tdef {
 	char *name, *path;
 	size_t namelen;
+	struct buf jname;	/* the name as JSON with its colon */
 	char *key_spec, *evkey_spec, *rowkey_spec, *pick_spec, *where_spec;
 	struct jpath *key, *evkey, *rowkey;
 	int multi, has_pick;
@@ -167,7 +168,7 @@ static FILE *dl;
 
 static unsigned long long nevents, nout, nbad, nmiss, nforced;
 static int status;
-static struct buf out, row, tmp, kb;
+static struct buf out, tmp, kb;
 
 static void
 count_bad(const char *name, unsigned long long lineno, const char *why,
@@ -1214,19 +1215,24 @@ enrich(const char *line, size_t len, long long asof)
 	}
 	for (int i = 0; i < ntabs; i++) {
 		struct tdef *td = &tabs[i];
-		buf_reset(&row);
-		if (!table_value(td, line, len, evtime, asof, &row)) {
-			nmiss++;
-			if (miss_omit)
-				continue;
-			buf_puts(&row, "null");
-		}
+		size_t mark = out.len;
 		if (!empty)
 			buf_putc(&out, ',');
+		buf_add(&out, td->jname.p, td->jname.len);
+		/* the value written in place, taken back on a miss */
+		if (!table_value(td, line, len, evtime, asof, &out)) {
+			nmiss++;
+			if (miss_omit) {
+				out.len = mark;
+				continue;
+			}
+			out.len = mark;
+			if (!empty)
+				buf_putc(&out, ',');
+			buf_add(&out, td->jname.p, td->jname.len);
+			buf_puts(&out, "null");
+		}
 		empty = 0;
-		buf_json_str(&out, td->name, strlen(td->name));
-		buf_putc(&out, ':');
-		buf_add(&out, row.p, row.len);
 	}
 	buf_puts(&out, "}\n");
 	nout++;
@@ -1588,6 +1594,9 @@ setup(void)
 		memset(td, 0, sizeof(*td));
 		td->name = xstrndup(a, (size_t)(eq - a));
 		td->namelen = strlen(td->name);
+		buf_init(&td->jname);
+		buf_json_str(&td->jname, td->name, td->namelen);
+		buf_putc(&td->jname, ':');
 		if (td->namelen < 64)
 			tab_lengths |= 1ULL << td->namelen;
 		td->path = xstrdup(eq + 1);
