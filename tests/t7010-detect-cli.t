@@ -142,6 +142,67 @@ test_expect_success 'SIGUSR1 prints statistics; SIGTERM exits 0' '
 	jq -e "select(.rule == \"imei_mismatch\") | .count == 1" out
 '
 
+# ev ID CUST KIND TIME: a small event of stream s
+ev() {
+	printf '{"event_id":"%s","customer_id":"%s","kind":"%s","event_time":"%s","_kafka":{"topic":"s"}}\n' \
+		"$1" "$2" "$3" "$(T "$4")"
+}
+
+# alerts_are N RULE FILE: FILE holds N alerts of RULE
+alerts_are() { test "$(grep -c "\"rule\":\"$2\"" "$3")" = "$1"; }
+
+test_expect_success 'SIGHUP reloads the rules: unchanged rules keep their windows, a bad file keeps the old rules' '
+	cat >one.rules <<-\EOF &&
+	lateness 0s
+	rule ping {
+		where kind == "ping"
+		key customer_id
+	}
+	rule kept {
+		key customer_id
+		window 1h
+		having count(kind == "call") >= 3
+	}
+	rule changed {
+		key customer_id
+		window 1h
+		having count(kind == "call") >= 3
+	}
+	EOF
+	sed "/rule changed/,\$ s/>= 3/>= 2 + 1/" one.rules >two.rules &&
+	! cmp -s one.rules two.rules &&
+	cp one.rules hup.rules &&
+	rm -f hup.fifo && mkfifo hup.fifo &&
+	{ detect -u -r hup.rules hup.fifo >hup.out 2>hup.err & pid=$!; } &&
+	exec 4>hup.fifo &&
+	{ ev e1 C1 call 1; ev e2 C1 call 2; ev p1 C1 ping 3; } >&4 &&
+	wait_until 10 "the ping alert" grep -q "\"rule\":\"ping\"" hup.out &&
+	cp two.rules hup.rules &&
+	kill -HUP $pid &&
+	ev e3 C1 call 4 >&4 &&
+	wait_until 10 "the reload" grep -q "hup.rules: 3 rules reloaded" hup.err &&
+	wait_until 10 "the alert of the kept rule" grep -q "\"rule\":\"kept\"" hup.out &&
+	echo "rule broken {" >hup.rules &&
+	kill -HUP $pid &&
+	ev e4 C1 call 5 >&4 &&
+	wait_until 10 "the refused reload" grep -q "keeping the rules loaded" hup.err &&
+	wait_until 10 "a second alert of the kept rule" alerts_are 2 kept hup.out &&
+	ev p2 C1 ping 6 >&4 &&
+	wait_until 10 "the second ping alert" alerts_are 2 ping hup.out &&
+	exec 4>&- &&
+	wait $pid &&
+	test_grep "hup.rules:1:1: .*(keeping the rules loaded)" hup.err &&
+	jq -r ".rule + \" \" + .event_time" hup.out >got &&
+	cat >want <<-EOF &&
+	ping $(T 3 | sed "s/Z/.000Z/")
+	kept $(T 4 | sed "s/Z/.000Z/")
+	kept $(T 5 | sed "s/Z/.000Z/")
+	ping $(T 6 | sed "s/Z/.000Z/")
+	kept $(T 6 | sed "s/Z/.000Z/")
+	EOF
+	test_cmp want got
+'
+
 test_expect_success '--stats-file writes Prometheus text' '
 	detect -r "$R" --stats-file m.prom two.jsonl >out 2>err &&
 	test_grep "^telco_detect_events_in 2" m.prom
