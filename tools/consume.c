@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "jvalid.h"
 #include "kconf.h"
+#include "registry.h"
 #include "util.h"
 
 #include <errno.h>
@@ -77,14 +78,27 @@ static char *last_err_where;
 static int log_level = LOG_WARNING;
 static const char *resume_path;	/* --resume: a sink's checkpoint */
 
+/* -s avro: values (and keys) in Confluent's Avro framing */
+static int avro_value, avro_key, avro_strict;
+static const char *registry_url;
+static struct registry *reg;
+static struct buf avb, akb;	/* a record's value and key as JSON */
+static const struct buf *avro_keyjson;	/* the key, when decoded */
+static const char *dl_path;	/* --dead-letter */
+static FILE *dl;
+static int dl_dirty;
+static long long max_errors = -1;
+static unsigned long long nbad;
+
 static void
 usage(FILE *fp, int code)
 {
 	fprintf(fp,
 	    "usage: consume [-eJmquv] -b brokers [-c count] [-F file] [-G group]\n"
-	    "               [-o offset] [-p partition] [-X prop=val]\n"
-	    "               [--resume checkpoint] [--stats interval]\n"
-	    "               [--timeout duration]\n"
+	    "               [-o offset] [-p partition] [-r url] [-s [key=|value=]avro]\n"
+	    "               [-X prop=val] [--avro-strict] [--dead-letter file]\n"
+	    "               [--max-errors n] [--resume checkpoint]\n"
+	    "               [--stats interval] [--timeout duration]\n"
 	    "               -t topic [-t topic ...]\n"
 	    "       consume -h | --help | --version\n");
 	exit(code == 0 ? fshut(stdout, "standard output") : code);
@@ -309,6 +323,15 @@ flush_and_store(rd_kafka_t *rk)
 			return;
 		dirty = 0;
 	}
+	if (dl && dl_dirty) {
+		if (fflush(dl) == EOF || fsync(fileno(dl)) != 0) {
+			weprintf("%s:", dl_path);
+			status = EX_IOERR;
+			done = 1;
+			return;
+		}
+		dl_dirty = 0;
+	}
 	if (group == NULL || out_failed)
 		return;
 	for (i = 0; i < nparts; i++)
@@ -449,7 +472,10 @@ put_meta(const struct part *p, const rd_kafka_message_t *m)
 		buf_i64(b, ts);
 	else
 		buf_add(b, "null", 4);
-	if (m->key == NULL)
+	if (avro_keyjson) {
+		buf_add(b, ",\"key\":", 7);
+		buf_add(b, avro_keyjson->p, avro_keyjson->len);
+	} else if (m->key == NULL)
 		buf_add(b, ",\"key\":null", 11);
 	else if (utf8_valid(m->key, m->key_len)) {
 		buf_add(b, ",\"key\":", 7);
@@ -498,12 +524,13 @@ put_other(const rd_kafka_message_t *m, int *binary)
 }
 
 static void
-write_value(const struct part *p, const rd_kafka_message_t *m)
+write_value(const struct part *p, const rd_kafka_message_t *m,
+    const char *payload, size_t len)
 {
 	struct jvalid jv;
 	int binary;
 
-	if (m->payload == NULL) {
+	if (payload == NULL) {
 		if (meta) {
 			out("{\"_value\":null,", 15);
 			put_meta(p, m);
@@ -511,18 +538,18 @@ write_value(const struct part *p, const rd_kafka_message_t *m)
 			out("null\n", 5);
 		return;
 	}
-	if (jvalid(m->payload, m->len, &jv) != JV_INVALID) {
+	if (jvalid(payload, len, &jv) != JV_INVALID) {
 		if (!meta) {
-			put_json(m->payload, &jv, jv.end);
+			put_json(payload, &jv, jv.end);
 			out("\n", 1);
 		} else if (jv.type == JV_OBJECT) {
-			put_json(m->payload, &jv, jv.end - 1);
+			put_json(payload, &jv, jv.end - 1);
 			if (!jv.empty)
 				out(",", 1);
 			put_meta(p, m);
 		} else {
 			out("{\"_value\":", 10);
-			put_json(m->payload, &jv, jv.end);
+			put_json(payload, &jv, jv.end);
 			out(",", 1);
 			put_meta(p, m);
 		}
@@ -598,6 +625,122 @@ write_kcat(const struct part *p, const rd_kafka_message_t *m)
 	out(b->p, b->len);
 }
 
+/* A record that cannot be decoded: report it, dead-letter it, count it. */
+static void
+bad_record(const struct part *p, const rd_kafka_message_t *m,
+    const char *what, const char *why)
+{
+	struct buf b;
+	char *msg;
+
+	nbad++;
+	nerrors++;
+	weprintf("%s [%d] offset %lld: %s: %s", p->topic, (int)p->partition,
+	    (long long)m->offset, what, why);
+	if (dl) {
+		buf_init(&b);
+		buf_puts(&b, "{\"topic\":");
+		buf_json_str(&b, p->topic, strlen(p->topic));
+		buf_printf(&b, ",\"partition\":%d,\"offset\":%lld,\"error\":",
+		    (int)p->partition, (long long)m->offset);
+		msg = xasprintf("%s: %s", what, why);
+		buf_json_str(&b, msg, strlen(msg));
+		free(msg);
+		buf_puts(&b, ",\"key_base64\":");
+		if (m->key) {
+			buf_putc(&b, '"');
+			buf_base64(&b, m->key, m->key_len);
+			buf_putc(&b, '"');
+		} else
+			buf_puts(&b, "null");
+		buf_puts(&b, ",\"value_base64\":");
+		if (m->payload) {
+			buf_putc(&b, '"');
+			buf_base64(&b, m->payload, m->len);
+			buf_putc(&b, '"');
+		} else
+			buf_puts(&b, "null");
+		buf_puts(&b, "}\n");
+		if (fwrite(b.p, 1, b.len, dl) != b.len) {
+			weprintf("%s:", dl_path);
+			status = EX_IOERR;
+			done = 1;
+		}
+		dl_dirty = 1;
+		buf_free(&b);
+	}
+	if (max_errors >= 0 && nbad > (unsigned long long)max_errors) {
+		weprintf("more than %lld bad records", max_errors);
+		status = EX_DATAERR;
+		done = 1;
+	}
+}
+
+/*
+ * Decode one Confluent-framed Avro key or value into out. 0 done, 1 a bad
+ * record (reported), -1 stop (the registry cannot be used).
+ */
+static int
+avro_field(const struct part *p, const rd_kafka_message_t *m, const char *what,
+    const void *data, size_t len, struct buf *out)
+{
+	char err[600];
+	struct avsch *sch;
+	int32_t id;
+	int rc;
+
+	switch (sr_unframe(data, len, &id)) {
+	case SR_SHORT:
+		bad_record(p, m, what, len ? "truncated: shorter than the "
+		    "5 bytes of Confluent's header" : "empty, not Avro");
+		return 1;
+	case SR_MAGIC:
+		snprintf(err, sizeof err, "not Confluent's Avro framing "
+		    "(magic byte %u, not 0)", *(const unsigned char *)data);
+		bad_record(p, m, what, err);
+		return 1;
+	}
+	rc = registry_schema(reg, id, &sch, err, sizeof err);
+	if (rc == REG_NOTFOUND) {
+		bad_record(p, m, what, err);
+		return 1;
+	}
+	if (rc != REG_OK) {
+		weprintf("%s [%d] offset %lld: %s: registry %s: %s", p->topic,
+		    (int)p->partition, (long long)m->offset, what, registry_url,
+		    err);
+		status = rc == REG_DOWN ? EX_UNAVAILABLE : EX_CONFIG;
+		done = 1;
+		return -1;
+	}
+	buf_reset(out);
+	if (avsch_decode(sch, (const char *)data + SR_HEADER, len - SR_HEADER,
+	    avro_strict, out, err, sizeof err) < 0) {
+		char why[700];
+
+		snprintf(why, sizeof why, "schema id %d: %s", (int)id, err);
+		bad_record(p, m, what, why);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+avro_decode(const struct part *p, const rd_kafka_message_t *m)
+{
+	int rc;
+
+	if (avro_key && m->key != NULL) {
+		if ((rc = avro_field(p, m, "key", m->key, m->key_len, &akb)) != 0)
+			return rc;
+		avro_keyjson = &akb;
+	}
+	if (avro_value && m->payload != NULL &&
+	    (rc = avro_field(p, m, "value", m->payload, m->len, &avb)) != 0)
+		return rc;
+	return 0;
+}
+
 static void
 handle(const rd_kafka_message_t *m)
 {
@@ -632,10 +775,22 @@ handle(const rd_kafka_message_t *m)
 			done = 1;
 		return;
 	}
+	avro_keyjson = NULL;
+	if (avro_value || avro_key) {
+		switch (avro_decode(p, m)) {
+		case -1:
+			return;	/* stopping: not written, not stored */
+		case 1:
+			p->written = m->offset;	/* reported and dead-lettered */
+			return;
+		}
+	}
 	if (kjson)
 		write_kcat(p, m);
+	else if (avro_value && m->payload != NULL)
+		write_value(p, m, avb.p, avb.len);
 	else
-		write_value(p, m);
+		write_value(p, m, m->payload, m->len);
 	p->written = m->offset;
 	nmsgs++;
 	nbytes += m->len;
@@ -1115,7 +1270,10 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "avro-strict", no_argument, NULL, 'A' },
+		{ "dead-letter", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "max-errors", required_argument, NULL, 'M' },
 		{ "resume", required_argument, NULL, 'R' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 'T' },
@@ -1141,11 +1299,38 @@ main(int argc, char **argv)
 	setprogname(argv[0]);
 	topics = xcalloc((size_t)argc, sizeof *topics);
 	confargs = xcalloc((size_t)argc, sizeof *confargs);
-	while ((c = getopt_long(argc, argv, "b:c:eF:G:hJmo:p:qt:uvX:", longopts,
+	while ((c = getopt_long(argc, argv, "b:c:eF:G:hJmo:p:qr:s:t:uvX:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'A':
+			avro_strict = 1;
+			break;
 		case 'b':
 			brokers = optarg;
+			break;
+		case 'D':
+			dl_path = optarg;
+			break;
+		case 'M':
+			if ((max_errors = parse_count(optarg)) < 0) {
+				weprintf("--max-errors %s: expected a count", optarg);
+				usage(stderr, EX_USAGE);
+			}
+			break;
+		case 'r':
+			registry_url = optarg;
+			break;
+		case 's':
+			if (strcmp(optarg, "avro") == 0 ||
+			    strcmp(optarg, "value=avro") == 0)
+				avro_value = 1;
+			else if (strcmp(optarg, "key=avro") == 0)
+				avro_key = 1;
+			else {
+				weprintf("-s %s: expected avro, key=avro or "
+				    "value=avro", optarg);
+				usage(stderr, EX_USAGE);
+			}
 			break;
 		case 'c':
 			if ((limit = parse_count(optarg)) <= 0) {
@@ -1243,6 +1428,27 @@ main(int argc, char **argv)
 	if (kjson && meta) {
 		weprintf("-J and -m: choose one output format");
 		usage(stderr, EX_USAGE);
+	}
+	if ((avro_value || avro_key) && kjson) {
+		weprintf("-J and -s: -J writes records as they are");
+		usage(stderr, EX_USAGE);
+	}
+	if ((avro_value || avro_key) && registry_url == NULL) {
+		weprintf("-s avro needs a schema registry: give its URL with -r");
+		usage(stderr, EX_USAGE);
+	}
+	if (registry_url && !avro_value && !avro_key) {
+		weprintf("-r without -s avro: nothing to decode");
+		usage(stderr, EX_USAGE);
+	}
+	if (registry_url && (reg = registry_new(registry_url, errstr,
+	    sizeof errstr)) == NULL) {
+		weprintf("-r %s", errstr);
+		return EX_CONFIG;
+	}
+	if (dl_path && (dl = fopen(dl_path, "a")) == NULL) {
+		weprintf("%s:", dl_path);
+		return EX_CANTCREAT;
 	}
 	for (i = 0; i < ntopics && !group; i++)
 		if (topics[i][0] == '^') {
@@ -1415,6 +1621,13 @@ main(int argc, char **argv)
 	free(last_err_where);
 	buf_free(&ob);
 	buf_free(&sb);
+	buf_free(&avb);
+	buf_free(&akb);
+	registry_free(reg);
+	if (dl && fclose(dl) == EOF) {
+		weprintf("%s:", dl_path);
+		status = EX_IOERR;
+	}
 	if (!out_failed && fshut(stdout, "standard output") != 0)
 		status = EX_IOERR;
 	return status;
