@@ -9,6 +9,7 @@
 #include "kconf.h"
 #include "kprod.h"
 #include "lineio.h"
+#include "registry.h"
 #include "stats.h"
 #include "util.h"
 
@@ -54,6 +55,15 @@ static long long ckpt_interval = 1000, drain_timeout = 30000, stats_ms;
 static long long max_errors = -1;
 static size_t max_line = LINE_MAX_DEFAULT;
 
+/* -s avro: values in Confluent's Avro framing, the schema in a registry */
+enum { SUBJ_TOPIC, SUBJ_RECORD, SUBJ_TOPIC_RECORD };
+static int avro_on, subject_strategy, no_register;
+static const char *registry_url, *schema_path;
+static struct registry *reg;
+static struct avsch sch;
+static json_t *subject_ids;		/* subject -> schema id */
+static struct buf avbuf;
+
 /* state */
 static struct kprod *kp;
 static struct ckpt ck;
@@ -84,6 +94,8 @@ usage(FILE *fp)
 	    "               [--checkpoint-interval ms] [--dead-letter file]\n"
 	    "               [--max-errors n] [--max-line-bytes size]\n"
 	    "               [--drain-timeout ms] [--stats ms] [--stats-file path]\n"
+	    "               [-s avro -r url --schema file [--no-register]\n"
+	    "               [--subject-strategy topic|record|topic-record]]\n"
 	    "               [file ...]\n"
 	    "       produce -h | --help | --version\n");
 }
@@ -405,6 +417,86 @@ send1(const struct lreader *r, unsigned file, const char *topic,
 	return seq;
 }
 
+/* The subject of the schema for topic, as the strategy names it. */
+static char *
+subject_of(const char *topic)
+{
+	switch (subject_strategy) {
+	case SUBJ_RECORD:
+		return xstrdup(sch.fullname);
+	case SUBJ_TOPIC_RECORD:
+		return xasprintf("%s-%s", topic, sch.fullname);
+	default:
+		return xasprintf("%s-value", topic);
+	}
+}
+
+/* The schema's id under the subject for topic; -1 when producing must stop. */
+static int
+schema_id(const char *topic, int32_t *id)
+{
+	char *subject = subject_of(topic), err[800];
+	json_t *known = json_object_get(subject_ids, subject);
+	int rc;
+
+	if (known) {
+		*id = (int32_t)json_integer_value(known);
+		free(subject);
+		return 0;
+	}
+	rc = registry_register(reg, subject, sch.text, no_register, id, err,
+	    sizeof err);
+	if (rc == REG_OK)
+		json_object_set_new(subject_ids, subject, json_integer(*id));
+	else if (rc == REG_REFUSED) {
+		weprintf("%s: refused by the registry: %s", schema_path, err);
+		fail_status(EX_DATAERR);
+	} else if (rc == REG_NOTFOUND) {
+		weprintf("%s: not registered (--no-register): %s", schema_path, err);
+		fail_status(EX_CONFIG);
+	} else {
+		weprintf("registry %s: %s", registry_url, err);
+		fail_status(rc == REG_DOWN ? EX_UNAVAILABLE : EX_CONFIG);
+	}
+	free(subject);
+	return rc == REG_OK ? 0 : -1;
+}
+
+/*
+ * The value as Confluent-framed Avro in avbuf: 0 done, 1 the line was
+ * rejected, -1 producing must stop.
+ */
+static int
+avro_encode(const struct lreader *r, const char *line, size_t len,
+    const char *topic, const char *val, size_t vlen)
+{
+	unsigned char hdr[SR_HEADER];
+	char err[800];
+	json_error_t je;
+	json_t *j;
+	int32_t id;
+	int rc;
+
+	if ((j = json_loadb(val, vlen, JSON_ALLOW_NUL, &je)) == NULL) {
+		reject(r, line, len, "not JSON: %s", je.text);
+		return 1;
+	}
+	if (schema_id(topic, &id) < 0) {
+		json_decref(j);
+		return -1;
+	}
+	sr_frame(hdr, id);
+	buf_reset(&avbuf);
+	buf_add(&avbuf, hdr, sizeof hdr);
+	rc = avsch_encode(&sch, j, &avbuf, err, sizeof err);
+	json_decref(j);
+	if (rc < 0) {
+		reject(r, line, len, "not a value of %s: %s", schema_path, err);
+		return 1;
+	}
+	return 0;
+}
+
 /* One line of input: returns -1 when producing must stop. */
 static int
 handle(const struct lreader *r, unsigned file, const char *line, size_t len)
@@ -492,6 +584,19 @@ handle(const struct lreader *r, unsigned file, const char *line, size_t len)
 		}
 		val = valbuf.p;
 		vlen = valbuf.len;
+	}
+
+	if (avro_on) {
+		int rc = avro_encode(r, line, len, topic, val, vlen);
+
+		if (rc != 0) {
+			if (hdrs)
+				rd_kafka_headers_destroy(hdrs);
+			json_decref(pos);
+			return rc < 0 ? -1 : 0;
+		}
+		val = avbuf.p;
+		vlen = avbuf.len;
 	}
 
 	if ((seq = send1(r, file, topic, key, klen, val, vlen, hdrs)) < 0) {
@@ -700,7 +805,8 @@ main(int argc, char *argv[])
 		O_CKPT = 256, O_CKPT_INTERVAL, O_DEAD_LETTER, O_DRAIN_TIMEOUT,
 		O_HELP, O_KEEP_META, O_MAX_ERRORS, O_MAX_LINE, O_RENAME,
 		O_RENAME_FILE, O_REQUIRE_KEY, O_STATS, O_STATS_FILE,
-		O_TOMBSTONES, O_VERSION,
+		O_TOMBSTONES, O_VERSION, O_SCHEMA, O_SUBJECT_STRATEGY,
+		O_NO_REGISTER,
 	};
 	static const struct option longopts[] = {
 		{ "checkpoint", required_argument, NULL, O_CKPT },
@@ -711,11 +817,14 @@ main(int argc, char *argv[])
 		{ "keep-meta", no_argument, NULL, O_KEEP_META },
 		{ "max-errors", required_argument, NULL, O_MAX_ERRORS },
 		{ "max-line-bytes", required_argument, NULL, O_MAX_LINE },
+		{ "no-register", no_argument, NULL, O_NO_REGISTER },
 		{ "rename", required_argument, NULL, O_RENAME },
 		{ "rename-file", required_argument, NULL, O_RENAME_FILE },
 		{ "require-key", no_argument, NULL, O_REQUIRE_KEY },
+		{ "schema", required_argument, NULL, O_SCHEMA },
 		{ "stats", required_argument, NULL, O_STATS },
 		{ "stats-file", required_argument, NULL, O_STATS_FILE },
+		{ "subject-strategy", required_argument, NULL, O_SUBJECT_STRATEGY },
 		{ "tombstones", no_argument, NULL, O_TOMBSTONES },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -732,7 +841,7 @@ main(int argc, char *argv[])
 	conf = kprod_conf_new();
 	renames = json_object();
 	stream_names = json_object();
-	while ((c = getopt_long(argc, argv, "b:F:H:hk:p:t:X:z:", longopts,
+	while ((c = getopt_long(argc, argv, "b:F:H:hk:p:r:s:t:X:z:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -758,6 +867,16 @@ main(int argc, char *argv[])
 				die(EX_USAGE, "-p %s: not a partition number",
 				    optarg);
 			partition = (int32_t)v;
+			break;
+		case 'r':
+			registry_url = optarg;
+			break;
+		case 's':
+			if (strcmp(optarg, "avro") != 0 &&
+			    strcmp(optarg, "value=avro") != 0)
+				die(EX_USAGE, "-s %s: expected avro or value=avro",
+				    optarg);
+			avro_on = 1;
 			break;
 		case 't':
 			topic_arg = optarg;
@@ -818,6 +937,23 @@ main(int argc, char *argv[])
 		case O_TOMBSTONES:
 			tombstones = 1;
 			break;
+		case O_NO_REGISTER:
+			no_register = 1;
+			break;
+		case O_SCHEMA:
+			schema_path = optarg;
+			break;
+		case O_SUBJECT_STRATEGY:
+			if (strcmp(optarg, "topic") == 0)
+				subject_strategy = SUBJ_TOPIC;
+			else if (strcmp(optarg, "record") == 0)
+				subject_strategy = SUBJ_RECORD;
+			else if (strcmp(optarg, "topic-record") == 0)
+				subject_strategy = SUBJ_TOPIC_RECORD;
+			else
+				die(EX_USAGE, "--subject-strategy %s: expected topic, "
+				    "record or topic-record", optarg);
+			break;
 		case O_VERSION:
 			printf("produce %s (librdkafka %s)\n", TP_VERSION,
 			    rd_kafka_version_str());
@@ -842,6 +978,10 @@ main(int argc, char *argv[])
 		usage(stderr);
 		exit(EX_USAGE);
 	}
+	if (avro_on && (registry_url == NULL || schema_path == NULL))
+		die(EX_USAGE, "-s avro needs a registry (-r) and a schema (--schema)");
+	if (!avro_on && (registry_url || schema_path))
+		die(EX_USAGE, "-r and --schema go with -s avro");
 	if ((topic_tmpl = jtmpl_parse(topic_arg, err, sizeof err)) == NULL)
 		die(EX_USAGE, "-t %s", err);
 	if (jtmpl_is_literal(topic_tmpl)) {
@@ -873,6 +1013,37 @@ main(int argc, char *argv[])
 	}
 	if (dl_path != NULL && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_IOERR, "%s:", dl_path);
+	if (avro_on) {
+		struct buf text;
+		FILE *sf = fopen(schema_path, "r");
+		char chunk[4096];
+		size_t n;
+
+		if (sf == NULL)
+			die(EX_NOINPUT, "%s:", schema_path);
+		buf_init(&text);
+		while ((n = fread(chunk, 1, sizeof chunk, sf)) > 0)
+			buf_add(&text, chunk, n);
+		if (ferror(sf))
+			die(EX_IOERR, "%s:", schema_path);
+		fclose(sf);
+		if (avsch_load(&sch, text.p ? text.p : "", text.len, err,
+		    sizeof err) < 0)
+			die(EX_CONFIG, "%s: %s", schema_path, err);
+		buf_free(&text);
+		if (subject_strategy != SUBJ_TOPIC && sch.fullname == NULL)
+			die(EX_USAGE, "--subject-strategy record: %s has no named "
+			    "type at its top", schema_path);
+		if ((reg = registry_new(registry_url, err, sizeof err)) == NULL)
+			die(EX_CONFIG, "-r %s", err);
+		subject_ids = json_object();
+		if (fixed_topic != NULL) {
+			int32_t id;
+
+			if (schema_id(fixed_topic, &id) < 0)
+				exit(status);
+		}
+	}
 	if (ckpt_path != NULL) {
 		if (ckpt_open(&ck, ckpt_path, "produce", err, sizeof err) != 0)
 			die(EX_CONFIG, "%s", err);
@@ -938,5 +1109,11 @@ main(int argc, char *argv[])
 	buf_free(&topicbuf);
 	buf_free(&valbuf);
 	buf_free(&hbuf);
+	buf_free(&avbuf);
+	if (avro_on) {
+		avsch_free(&sch);
+		registry_free(reg);
+		json_decref(subject_ids);
+	}
 	return status;
 }
