@@ -133,20 +133,28 @@ shape_of(struct table *t, const char *sig, size_t n, uint32_t nm,
  * compact object (and a row of one row per key), else a copy.
  */
 static char *
-keep_text(struct table *t, int one, const char *text, size_t n, uint32_t *len)
+keep_text(struct table *t, int one, const char *text, size_t n,
+    const struct jmember *given, size_t ngiven, uint32_t *len)
 {
-	struct jmember m[SHAPE_MEMBERS];
+	struct jmember mm[SHAPE_MEMBERS];
+	const struct jmember *m = given;
 	uint32_t off[SHAPE_MEMBERS + 1];
 	struct jvalid jv;
-	size_t nm, i;
+	size_t nm = ngiven, i;
 	int id;
 	char *k;
 
 	*len = (uint32_t)n;
-	if (!one || n < 2 || text[0] != '{' ||
-	    jvalid_members(text, n, &jv, m, SHAPE_MEMBERS, &nm) != JV_OBJECT ||
-	    nm == 0 || nm > SHAPE_MEMBERS || jv.start != 0 || jv.end != n ||
-	    m[0].ks != 1 || m[nm - 1].ve != n - 1)
+	if (!one || n < 2 || text[0] != '{' || text[n - 1] != '}')
+		return xstrndup(text, n);
+	if (given == NULL) {
+		if (jvalid_members(text, n, &jv, mm, SHAPE_MEMBERS, &nm) !=
+		    JV_OBJECT || jv.start != 0 || jv.end != n)
+			return xstrndup(text, n);
+		m = mm;
+	}
+	if (nm == 0 || nm > SHAPE_MEMBERS || m[0].ks != 1 ||
+	    m[nm - 1].ve != n - 1)
 		return xstrndup(text, n);
 	buf_reset(&t->enc);
 	for (i = 0; i < nm; i++) {
@@ -445,8 +453,16 @@ void
 table_put(struct table *t, const char *key, size_t kn, const char *rkey,
     size_t rn, long long ts, const char *text, size_t n)
 {
+	table_put_members(t, key, kn, rkey, rn, ts, text, n, NULL, 0);
+}
+
+void
+table_put_members(struct table *t, const char *key, size_t kn,
+    const char *rkey, size_t rn, long long ts, const char *text, size_t n,
+    const struct jmember *m, size_t nm)
+{
 	uint32_t len;
-	char *k = keep_text(t, rkey == NULL, text, n, &len);
+	char *k = keep_text(t, rkey == NULL, text, n, m, nm, &len);
 
 	add_version(t, row_get(t, key, kn, rkey, rn), ts, k, len);
 }

@@ -52,6 +52,15 @@ void table_free(struct table *t);
 /* Upsert the version text[0..n) of row (key, rkey) from time ts. */
 void table_put(struct table *t, const char *key, size_t kn,
     const char *rkey, size_t rn, long long ts, const char *text, size_t n);
+/*
+ * The same, with the members of the object text[0..n) known
+ * (jvalid_members() of it: all of them, offsets from text), which spares
+ * looking for them again.
+ */
+struct jmember;
+void table_put_members(struct table *t, const char *key, size_t kn,
+    const char *rkey, size_t rn, long long ts, const char *text, size_t n,
+    const struct jmember *m, size_t nm);
 /* Delete row (key, rkey) from time ts. Returns 1 if the row was there. */
 int table_del(struct table *t, const char *key, size_t kn,
     const char *rkey, size_t rn, long long ts);

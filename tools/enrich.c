@@ -449,8 +449,20 @@ apply_line(struct tdef *td, const char *line, size_t len)
 			table_del(td->t, k2.p, k2.len, td->multi ? r2.p : NULL,
 			    r2.len, ts);
 		why = NULL;
-		table_put(td->t, k1.p, k1.len, td->multi ? r1.p : NULL, r1.len,
-		    ts, after, an);
+		if (after == tl_obj && an == tl_n && tlnm <= TL_MEMBERS) {
+			/* a plain row: its members are known */
+			static struct jmember rm[TL_MEMBERS];
+			size_t d = (size_t)(tl_obj - tl_line);
+			for (size_t j = 0; j < tlnm; j++)
+				rm[j] = (struct jmember){ tlm[j].ks - d,
+				    tlm[j].ke - d, tlm[j].vs - d, tlm[j].ve - d,
+				    tlm[j].esc };
+			table_put_members(td->t, k1.p, k1.len, td->multi ?
+			    r1.p : NULL, r1.len, ts, after, an, rm, tlnm);
+		} else {
+			table_put(td->t, k1.p, k1.len, td->multi ? r1.p : NULL,
+			    r1.len, ts, after, an);
+		}
 		break;
 	case 'd':
 		if (before == NULL) {
