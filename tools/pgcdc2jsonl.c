@@ -74,6 +74,11 @@ static struct {
 	uint64_t final_lsn, last_lsn;
 	long long commit_ms;
 	unsigned long long txn_events;
+	/* a transaction cut by a lost connection: its commit lsn and the
+	 * records of it written, not written again when it comes again */
+	uint64_t resume_final;
+	unsigned long long resume_events;
+	int resuming;
 	/* positions */
 	uint64_t received, flushed, written_end, wal_end, end_at;
 	int dirty;		/* records written to stdout and not flushed */
@@ -1063,6 +1068,18 @@ check_cols(const struct pgo_relation *rel, const struct pgo_tuple *t)
 		    "of %d", rel->nspname, rel->relname, t->ncols, rel->ncols);
 }
 
+/* A record of the cut transaction that was written before the
+ * connection was lost: counted, not written again. */
+static int
+written_before(uint64_t lsn)
+{
+	if (!g.resuming || g.txn_events >= g.resume_events)
+		return 0;
+	g.txn_events++;
+	g.last_lsn = lsn;
+	return 1;
+}
+
 static void
 on_change(uint64_t lsn)
 {
@@ -1077,6 +1094,8 @@ on_change(uint64_t lsn)
 		check_cols(rel, &m->oldtup);
 	if (op != 'd')
 		check_cols(rel, &m->newtup);
+	if (written_before(lsn))
+		return;
 	cdc_begin(&g.rec, op);
 	if (have_old)
 		put_tuple(CDC_BEFORE, rel, &m->oldtup, m->old_kind == 'K', NULL);
@@ -1095,7 +1114,7 @@ on_truncate(uint64_t lsn)
 	for (int i = 0; i < g.msg.nrels; i++) {
 		struct pgo_relation *rel = relation_of(pgo_truncate_relid(&g.msg, i));
 
-		if (!relinfo(rel)->wanted)
+		if (!relinfo(rel)->wanted || written_before(lsn))
 			continue;
 		cdc_begin(&g.rec, 't');
 		put_source(rel->nspname, rel->relname, lsn, 1, g.xid, "false",
@@ -1124,11 +1143,15 @@ on_message(const unsigned char *p, size_t len, uint64_t lsn)
 		g.commit_ms = pgo_ts_ms(g.msg.ts);
 		g.last_lsn = 0;
 		g.txn_events = 0;
-		txn_marker("BEGIN");
+		g.resuming = g.resume_final != 0 && g.final_lsn == g.resume_final;
+		if (!g.resuming)
+			txn_marker("BEGIN");
 		break;
 	case PGO_COMMIT:
 		txn_marker("END");
 		g.in_txn = 0;
+		g.resuming = 0;
+		g.resume_final = 0;
 		g.txns++;
 		g.written_end = g.msg.end_lsn;
 		if (o.ackfrom)
@@ -1544,13 +1567,24 @@ main(int argc, char **argv)
 		out_flush();
 		if (done)
 			break;
-		/* lost: start again from the slot's confirmed position */
+		/*
+		 * Lost: start again after the last transaction written whole
+		 * (the server skips those that committed before it), and skip
+		 * the records already written of one cut short. What was
+		 * written is still on its way downstream (a program there that
+		 * dies ends this one too), so it waits for confirmation as
+		 * before; a new run starts at the slot's confirmed position.
+		 */
 		PQfinish(g.repl);
 		g.repl = NULL;
-		g.fl_n = 0;
+		if (g.in_txn) {
+			g.resume_final = g.final_lsn;
+			g.resume_events = g.txn_events;
+		}
 		g.in_txn = 0;
+		g.resuming = 0;
 		g.reconnects++;
-		start = 0;
+		start = g.written_end;
 		open_repl();
 		if (!slot_state(o.slot, walst, sizeof walst))
 			die(EX_UNAVAILABLE, "slot %s is gone", o.slot);
