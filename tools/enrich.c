@@ -143,6 +143,7 @@ struct tstream {
 static struct tdef *tabs;
 static int ntabs;
 static uint64_t tab_lengths;	/* bit n: a table's name has n bytes */
+static int need_time;		/* a table has derived values or summaries */
 
 /* options given as NAME=VALUE, resolved once every table is known */
 struct nv {
@@ -1181,7 +1182,8 @@ named_like_table(const char *line, const struct jmember *m)
 static void
 enrich(const char *line, size_t len, long long asof)
 {
-	double evtime = field_time(time_path, line, len);
+	/* the event's time, for derived values and summaries only */
+	double evtime = need_time ? field_time(time_path, line, len) : NAN;
 	int empty = 1, drop = 0;
 
 	if (evnm > EV_MEMBERS) {
@@ -1682,6 +1684,8 @@ setup(void)
 				    td->name);
 		}
 		td->multi = td->rowkey || td->has_pick || td->nsums > 0;
+		if (td->nders > 0 || td->nsums > 0)
+			need_time = 1;
 		if (td->multi && td->rowkey == NULL)
 			weprintf("table %s: no --row-key: rows are named by their "
 			    "text, so an update without its before image adds a row",
