@@ -37,10 +37,21 @@ static const struct {
 	{ "abs", F_ABS, 1, 1 }, { "round", F_ROUND, 1, 2 },
 	{ "floor", F_FLOOR, 1, 1 }, { "ceil", F_CEIL, 1, 1 },
 	{ "least", F_LEAST, 1, 16 }, { "greatest", F_GREATEST, 1, 16 },
-	{ "num", F_NUM, 1, 1 }, { "str", F_STR, 1, 1 }, { "ts", F_TS, 1, 1 },
+	{ "num", F_NUM, 1, 1 }, { "str", F_STR, 1, 1 }, { "ts", F_TS, 1, 2 },
 	{ "hour", F_HOUR, 1, 1 }, { "weekday", F_WEEKDAY, 1, 1 },
 	{ "date", F_DATE, 1, 1 }, { "iso", F_ISO, 1, 1 },
 	{ "distance_km", F_DISTANCE, 4, 4 },
+};
+
+/* The units of ts(n, unit) for a number, as seconds per unit (Debezium:
+ * io.debezium.time.Date days, Timestamp ms, MicroTimestamp us,
+ * NanoTimestamp ns). */
+static const struct {
+	const char *name;
+	double mul, div;
+} tsunits[] = {
+	{ "s", 1, 1 }, { "ms", 1, 1e3 }, { "us", 1, 1e6 }, { "ns", 1, 1e9 },
+	{ "days", 86400, 1 },
 };
 
 static const struct {
@@ -63,7 +74,8 @@ struct rset {
 
 struct expr {
 	enum op op;
-	int fn, slot, agg, nargs;
+	int fn, slot, nargs;
+	int agg;		/* E_AGG: the aggregate; ts(): its unit */
 	struct jval lit;	/* E_NUM, E_STR, E_BOOL */
 	struct expr *a, *b, **args;
 	struct rset *set;
@@ -540,6 +552,7 @@ primary(struct parser *p)
 		if (strlen(funcs[i].name) != nl ||
 		    memcmp(funcs[i].name, name, nl) != 0)
 			continue;
+		int aline = line, acol = col;
 		e = mk(p, E_CALL);
 		e->fn = funcs[i].fn;
 		if (!is(p, T_OP, ")")) {
@@ -551,12 +564,31 @@ primary(struct parser *p)
 				e->args = xrealloc(e->args,
 				    (e->nargs + 1) * sizeof(*e->args));
 				e->args[e->nargs] = NULL;
+				aline = p->tline;
+				acol = p->tcol;
 				e->args[e->nargs++] = expr_or(p);
 			} while (accept(p, T_OP, ","));
 		}
 		if (e->nargs < funcs[i].min)
 			perr(p, line, col, "%s takes at least %d argument%s",
 			    funcs[i].name, funcs[i].min, funcs[i].min > 1 ? "s" : "");
+		if (e->fn == F_TS) {
+			/* the unit of a number: seconds unless named */
+			e->agg = 0;
+			if (e->nargs == 2) {
+				const struct expr *u = e->args[1];
+				size_t k, nu = sizeof(tsunits) / sizeof(tsunits[0]);
+				for (k = 0; u->op == E_STR && k < nu; k++)
+					if (strlen(tsunits[k].name) == u->lit.len &&
+					    memcmp(tsunits[k].name, u->lit.s,
+					    u->lit.len) == 0)
+						break;
+				if (u->op != E_STR || k == nu)
+					perr(p, aline, acol, "the unit of ts is one of "
+					    "\"s\", \"ms\", \"us\", \"ns\", \"days\"");
+				e->agg = (int)k;
+			}
+		}
 		expect(p, T_OP, ")", "',' or ')'");
 		return e;
 	}
@@ -1405,6 +1437,8 @@ call(const struct expr *e, struct evctx *c)
 	case F_TS: {
 		int ok;
 		double t = tsval(a[0], &ok);
+		if (ok && a[0].t == J_NUM)
+			t = t * tsunits[e->agg].mul / tsunits[e->agg].div;
 		return ok ? vnum(t) : vnull;
 	}
 	case F_HOUR: case F_WEEKDAY: case F_DATE: case F_ISO: {

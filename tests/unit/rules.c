@@ -213,6 +213,21 @@ test_eval(void)
 	CHECK_STR(ev("ts(\"2026-11-01T10:15:02+02:00\")", E), "1793520902");
 	CHECK_STR(ev("ts(\"yesterday\")", E), "null");
 	CHECK_STR(ev("ts(\"2026-13-01\")", E), "null");
+	/* numbers: seconds, or in the unit named (Debezium's Date counts
+	 * days, Timestamp ms, MicroTimestamp us, NanoTimestamp ns) */
+	CHECK_STR(ev("ts(a)", E), "2");
+	CHECK_STR(ev("ts(a, \"s\")", E), "2");
+	CHECK_STR(ev("ts(20758, \"days\")", E), "1793491200");
+	CHECK_STR(ev("ts(20758, \"days\") == ts(\"2026-11-01\")", E), "true");
+	CHECK_STR(ev("date(ts(-1, \"days\"))", E), "'1969-12-31'");
+	CHECK_STR(ev("ts(1793520902250, \"ms\")", E), "1793520902.25");
+	CHECK_STR(ev("ts(1793520902250000, \"us\")", E), "1793520902.25");
+	CHECK_STR(ev("ts(1793520902250000000, \"ns\")", E), "1793520902.25");
+	CHECK_STR(ev("iso(ts(1793520902250, \"ms\"))", E),
+	    "'2026-11-01T08:15:02.250Z'");
+	CHECK_STR(ev("ts(when, \"days\")", E), "1793520902");
+	CHECK_STR(ev("ts(n, \"days\")", E), "null");
+	CHECK_STR(ev("ts(s, \"ms\")", E), "null");
 	CHECK_STR(ev("hour(when)", E), "8");
 	CHECK_STR(ev("weekday(when)", E), "7");	/* a Sunday */
 	CHECK_STR(ev("date(when)", E), "'2026-11-01'");
@@ -241,6 +256,14 @@ test_errors(void)
 	    "x.rules:1:16: unknown function foo");
 	CHECK_STR(perr("rule a { where lower(x, y) }"),
 	    "x.rules:1:25: lower takes at most 1 argument");
+	CHECK_STR(perr("rule a { where ts(x, \"weeks\") > 0 }"),
+	    "x.rules:1:22: the unit of ts is one of \"s\", \"ms\", \"us\", "
+	    "\"ns\", \"days\"");
+	CHECK_STR(perr("rule a { where ts(x, u) > 0 }"),
+	    "x.rules:1:22: the unit of ts is one of \"s\", \"ms\", \"us\", "
+	    "\"ns\", \"days\"");
+	CHECK_STR(perr("rule a { where ts(x, \"ms\", 1) > 0 }"),
+	    "x.rules:1:28: ts takes at most 2 arguments");
 	CHECK_STR(perr("rule a { where distance_km(1, 2) }"),
 	    "x.rules:1:16: distance_km takes at least 4 arguments");
 	CHECK_STR(perr("rule a { where count() > 1 }"),
