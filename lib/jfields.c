@@ -3,6 +3,9 @@
 #include "util.h"
 
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,18 +130,21 @@ jf_add(struct jfields *jf, const char *path)
 }
 
 struct jp {
-	const char *p, *end;
+	const char *end;
 	char *scratch;
 	struct jval *vals;
 	const char *err;
 };
 
-static inline void
-ws(struct jp *j)
+/* Blanks are rare in JSON lines: one test when there are none. */
+static inline const char *
+ws(const char *p, const char *end)
 {
-	while (j->p < j->end && (unsigned char)*j->p <= ' ' &&
-	    (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-		j->p++;
+	if (p < end && (unsigned char)*p <= ' ')
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+		    *p == '\r'))
+			p++;
+	return p;
 }
 
 /* Some byte of x is a quote, a backslash or a control character. */
@@ -152,12 +158,47 @@ special8(uint64_t x)
 	    ((x - ones * 0x20) & ~x)) & high;
 }
 
-/* The escapes of the string q..j->p-1 (its closing quote at j->p-1). */
+/* The first quote, backslash or control character from p on, or end. */
+static inline __attribute__((always_inline)) const char *
+find_special(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		__m128i y = _mm_loadu_si128((const __m128i *)p);
+		__m128i sp = _mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(y, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(y, _mm_set1_epi8('\\'))),
+		    _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(0x1f)), y));
+		unsigned m = (unsigned)_mm_movemask_epi8(sp);
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	/* the lowest bit set is exact; those above it may not be */
+	while (end - p >= 8) {
+		uint64_t x, m;
+		memcpy(&x, p, 8);
+		if ((m = special8(x)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + (__builtin_ctzll(m) >> 3);
+#else
+			break;
+#endif
+		}
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	return p;
+}
+
+/* The text of the string q..e (e at its closing quote), escapes checked. */
 static int __attribute__((noinline))
-unescape(struct jp *j, const char *q, int want, const char **s, size_t *len)
+unescape(struct jp *j, const char *q, const char *e, int want,
+    const char **s, size_t *len)
 {
 	char *o = j->scratch, *o0 = o;
-	const char *e = j->p - 1;
 
 	while (q < e) {
 		if (*q != '\\') {
@@ -221,91 +262,78 @@ unescape(struct jp *j, const char *q, int want, const char **s, size_t *len)
 }
 
 /*
- * Scan a string at j->p (at the quote). With want, set s and len to its
- * text: in place when it has no escapes, else unescaped into scratch.
+ * Scan a string at p (at the quote); returns what follows it, NULL with
+ * j->err. With want, set s and len to its text: in place when it has no
+ * escapes, else unescaped into scratch.
  */
-static inline int
-str(struct jp *j, int want, const char **s, size_t *len)
+static inline __attribute__((always_inline)) const char *
+str(struct jp *j, const char *p, int want, const char **s, size_t *len)
 {
-	const char *q = ++j->p;
+	const char *q = ++p, *end = j->end;
 	int esc = 0;
 
 	for (;;) {
-		uint64_t x, m;
-
-		/* eight bytes at a time up to the first special one (the
-		 * lowest bit set is exact; those above it may not be) */
-		while (j->end - j->p >= 8) {
-			memcpy(&x, j->p, 8);
-			if ((m = special8(x)) != 0) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-				j->p += __builtin_ctzll(m) >> 3;
-#endif
-				break;
-			}
-			j->p += 8;
-		}
-		if (j->p >= j->end || *j->p == '"')
+		p = find_special(p, end);
+		if (p >= end || *p == '"')
 			break;
-		unsigned char c = *j->p;
-
-		if (c < 0x20) {
+		if ((unsigned char)*p < 0x20) {
 			j->err = "control character in string";
-			return -1;
+			return NULL;
 		}
-		if (c == '\\') {
-			esc = 1;
-			j->p++;
-			if (j->p >= j->end)
-				break;
-		}
-		j->p++;
+		/* a backslash and the byte it escapes */
+		esc = 1;
+		if (++p >= end)
+			break;
+		p++;
 	}
-	if (j->p >= j->end) {
+	if (p >= end) {
 		j->err = "unterminated string";
-		return -1;
+		return NULL;
 	}
-	j->p++;
 	if (esc)
-		return unescape(j, q, want, s, len);
+		return unescape(j, q, p, want, s, len) < 0 ? NULL : p + 1;
 	if (want) {
 		*s = q;
-		*len = j->p - 1 - q;
+		*len = p - q;
 	}
-	return 0;
+	return p + 1;
 }
 
-static int value(struct jp *j, const struct jnode *n, int depth);
-
-static int
-number(struct jp *j, int want, double *out)
+static inline int
+digit(const char *p, const char *end)
 {
-	const char *q = j->p;
+	return p < end && *p >= '0' && *p <= '9';
+}
 
-	if (*j->p == '-')
-		j->p++;
-	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+static const char *
+number(struct jp *j, const char *p, int want, double *out)
+{
+	const char *q = p, *end = j->end;
+
+	if (*p == '-')
+		p++;
+	if (!digit(p, end))
 		goto bad;
-	if (*j->p == '0')
-		j->p++;
+	if (*p == '0')
+		p++;
 	else
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
-	if (j->p < j->end && *j->p == '.') {
-		j->p++;
-		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+		while (digit(p, end))
+			p++;
+	if (p < end && *p == '.') {
+		p++;
+		if (!digit(p, end))
 			goto bad;
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
+		while (digit(p, end))
+			p++;
 	}
-	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-		j->p++;
-		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-			j->p++;
-		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (!digit(p, end))
 			goto bad;
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
+		while (digit(p, end))
+			p++;
 	}
 	if (want) {
 		/* fast path for plain integers and decimals */
@@ -317,46 +345,43 @@ number(struct jp *j, int want, double *out)
 			neg = 1;
 			r++;
 		}
-		while (r < j->p && *r >= '0' && *r <= '9')
+		while (r < p && *r >= '0' && *r <= '9')
 			v = v * 10 + (*r++ - '0');
-		if (r < j->p && *r == '.') {
+		if (r < p && *r == '.') {
 			double scale = 1;
 			r++;
-			while (r < j->p && *r >= '0' && *r <= '9' && scale > 1e-15) {
+			while (r < p && *r >= '0' && *r <= '9' && scale > 1e-15) {
 				scale /= 10;
 				v += (*r++ - '0') * scale;
 			}
-			while (r < j->p && *r >= '0' && *r <= '9')
+			while (r < p && *r >= '0' && *r <= '9')
 				r++;
 		}
-		if (r < j->p || j->p - q > 17)
+		if (r < p || p - q > 17)
 			v = strtod(q, NULL);
 		else if (neg)
 			v = -v;
 		*out = v;
 	}
-	return 0;
+	return p;
 bad:
 	j->err = "bad number";
-	return -1;
+	return NULL;
 }
 
-static int
-lit(struct jp *j, const char *w, size_t n)
+static const char *
+lit(struct jp *j, const char *p, const char *w, size_t n)
 {
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0) {
+	if ((size_t)(j->end - p) < n || memcmp(p, w, n) != 0) {
 		j->err = "unexpected character";
-		return -1;
+		return NULL;
 	}
-	j->p += n;
-	return 0;
+	return p + n;
 }
 
-static const struct jnode *
+static inline const struct jnode *
 kid(const struct jnode *n, const char *k, size_t l)
 {
-	if (n == NULL)
-		return NULL;
 	for (int i = n->head[name_hash(k, l)]; i >= 0; i = n->kids[i].hnext) {
 		const struct jnode *c = &n->kids[i];
 		if (c->nlen == l && memcmp(c->name, k, l) == 0)
@@ -365,149 +390,162 @@ kid(const struct jnode *n, const char *k, size_t l)
 	return NULL;
 }
 
-static int
-value(struct jp *j, const struct jnode *n, int depth)
+/*
+ * The value at p (blanks before it skipped); n is its node of the paths
+ * asked for, or NULL. Returns what follows it, NULL with j->err.
+ */
+static const char *
+value(struct jp *j, const char *p, const struct jnode *n, int depth)
 {
 	struct jval *v = n && n->slot >= 0 ? &j->vals[n->slot] : NULL;
-	const char *start;
+	const char *start, *end = j->end;
 
 	if (depth > 128) {
 		j->err = "nested too deep";
-		return -1;
+		return NULL;
 	}
-	ws(j);
-	if (j->p >= j->end) {
+	p = ws(p, end);
+	if (p >= end) {
 		j->err = "unexpected end of line";
-		return -1;
+		return NULL;
 	}
-	start = j->p;
-	switch (*j->p) {
+	start = p;
+	switch (*p) {
 	case '"':
 		if (v) {
 			v->t = J_STR;
-			return str(j, 1, &v->s, &v->len);
+			return str(j, p, 1, &v->s, &v->len);
 		}
-		return str(j, 0, NULL, NULL);
+		return str(j, p, 0, NULL, NULL);
 	case 't':
-		if (lit(j, "true", 4) < 0)
-			return -1;
+		if ((p = lit(j, p, "true", 4)) == NULL)
+			return NULL;
 		if (v) {
 			v->t = J_BOOL;
 			v->b = 1;
 		}
-		return 0;
+		return p;
 	case 'f':
-		if (lit(j, "false", 5) < 0)
-			return -1;
+		if ((p = lit(j, p, "false", 5)) == NULL)
+			return NULL;
 		if (v) {
 			v->t = J_BOOL;
 			v->b = 0;
 		}
-		return 0;
+		return p;
 	case 'n':
-		if (lit(j, "null", 4) < 0)
-			return -1;
+		if ((p = lit(j, p, "null", 4)) == NULL)
+			return NULL;
 		if (v)
 			v->t = J_NULL;
-		return 0;
-	case '{':
-		j->p++;
-		ws(j);
-		if (j->p < j->end && *j->p == '}') {
-			j->p++;
+		return p;
+	case '{': {
+		/* names are looked up only where paths go on below */
+		int look = n && n->nkids;
+
+		p = ws(p + 1, end);
+		if (p < end && *p == '}') {
+			p++;
 			goto raw;
 		}
 		for (;;) {
 			const char *k = NULL;
 			size_t kl = 0;
-			const struct jnode *c;
+			const struct jnode *c = NULL;
 
-			ws(j);
-			if (j->p >= j->end || *j->p != '"') {
+			p = ws(p, end);
+			if (p >= end || *p != '"') {
 				j->err = "expected a member name";
-				return -1;
+				return NULL;
 			}
-			if (str(j, n && n->nkids, &k, &kl) < 0)
-				return -1;
-			c = kid(n, k, kl);
-			ws(j);
-			if (j->p >= j->end || *j->p != ':') {
+			if ((p = str(j, p, look, &k, &kl)) == NULL)
+				return NULL;
+			if (look)
+				c = kid(n, k, kl);
+			p = ws(p, end);
+			if (p >= end || *p != ':') {
 				j->err = "expected ':'";
-				return -1;
+				return NULL;
 			}
-			j->p++;
-			if (value(j, c, depth + 1) < 0)
-				return -1;
-			ws(j);
-			if (j->p < j->end && *j->p == ',') {
-				j->p++;
+			p++;
+			/* the common values without a call */
+			if (c == NULL && p < end && *p == '"' && depth < 128) {
+				if ((p = str(j, p, 0, NULL, NULL)) == NULL)
+					return NULL;
+			} else if ((p = value(j, p, c, depth + 1)) == NULL) {
+				return NULL;
+			}
+			p = ws(p, end);
+			if (p < end && *p == ',') {
+				p++;
 				continue;
 			}
-			if (j->p < j->end && *j->p == '}') {
-				j->p++;
+			if (p < end && *p == '}') {
+				p++;
 				break;
 			}
 			j->err = "expected ',' or '}'";
-			return -1;
+			return NULL;
 		}
 		goto raw;
+	}
 	case '[':
-		j->p++;
-		ws(j);
-		if (j->p < j->end && *j->p == ']') {
-			j->p++;
+		p = ws(p + 1, end);
+		if (p < end && *p == ']') {
+			p++;
 			goto raw;
 		}
 		for (;;) {
-			if (value(j, NULL, depth + 1) < 0)
-				return -1;
-			ws(j);
-			if (j->p < j->end && *j->p == ',') {
-				j->p++;
+			if ((p = value(j, p, NULL, depth + 1)) == NULL)
+				return NULL;
+			p = ws(p, end);
+			if (p < end && *p == ',') {
+				p++;
 				continue;
 			}
-			if (j->p < j->end && *j->p == ']') {
-				j->p++;
+			if (p < end && *p == ']') {
+				p++;
 				break;
 			}
 			j->err = "expected ',' or ']'";
-			return -1;
+			return NULL;
 		}
 		goto raw;
 	default:
 		if (v) {
 			v->t = J_NUM;
-			return number(j, 1, &v->n);
+			return number(j, p, 1, &v->n);
 		}
-		return number(j, 0, NULL);
+		return number(j, p, 0, NULL);
 	}
 raw:
 	if (v) {
 		v->t = J_RAW;
 		v->s = start;
-		v->len = j->p - start;
+		v->len = p - start;
 	}
-	return 0;
+	return p;
 }
 
 int
 jf_extract(const struct jfields *jf, const char *line, size_t len,
     struct jval *vals, char *scratch, const char **err)
 {
-	struct jp j = { line, line + len, scratch, vals, NULL };
+	struct jp j = { line + len, scratch, vals, NULL };
+	const char *p;
 
 	memset(vals, 0, jf->npaths * sizeof(*vals));
-	ws(&j);
-	if (j.p >= j.end || *j.p != '{') {
+	p = ws(line, j.end);
+	if (p >= j.end || *p != '{') {
 		*err = "not a JSON object";
 		return -1;
 	}
-	if (value(&j, &jf->root, 0) < 0) {
+	if ((p = value(&j, p, &jf->root, 0)) == NULL) {
 		*err = j.err;
 		return -1;
 	}
-	ws(&j);
-	if (j.p != j.end) {
+	p = ws(p, j.end);
+	if (p != j.end) {
 		*err = "trailing characters after the object";
 		return -1;
 	}
