@@ -271,57 +271,30 @@ skip_ws(const unsigned char *p, const unsigned char *e, int *nl)
 }
 
 /*
- * The validator; with m, it also notes the members of a top-level object
- * (inlined twice, so that jvalid() pays nothing for it).
+ * The validator's machine: one value from p (not a blank), nested at
+ * depth0. Returns the byte after it, or NULL with *at and *why set.
+ * *empty is set when the value is an empty object or array; *nl when a
+ * line break lies between its tokens.
  */
-static inline __attribute__((always_inline)) enum jv_type
-validate(const char *s, size_t n, struct jvalid *v, struct jmember *m,
-    size_t max, size_t *nm)
+static const unsigned char *
+machine(const unsigned char *p, const unsigned char *e, size_t depth0,
+    int *nl, int *empty, const unsigned char **at, const char **why)
 {
-	const unsigned char *b = (const unsigned char *)s, *e = b + n, *p = b;
-	const unsigned char *q, *at = NULL;
-	const char *why = NULL;
+	const unsigned char *q;
 	unsigned char stack[JV_MAX_DEPTH / 8];
-	size_t depth = 0;
-	int nl = 0, outer = 0;	/* line breaks inside, around the value */
-	size_t ks = 0, ke = 0, vs = 0, count = 0;
-	int open = 0, esc = 0, kesc = 0;
-
-	if (m)
-		*nm = 0;
-	v->type = JV_INVALID;
-	v->start = v->end = 0;
-	v->empty = 0;
-	v->newlines = 0;
-	v->err = NULL;
-	v->err_off = 0;
-
-	p = skip_ws(p, e, &outer);
-	if (p == e) {
-		why = "no value";
-		goto bad;
-	}
-	v->start = (size_t)(p - b);
-	switch (*p) {
-	case '{': v->type = JV_OBJECT; break;
-	case '[': v->type = JV_ARRAY; break;
-	case '"': v->type = JV_STRING; break;
-	case 't': v->type = JV_TRUE; break;
-	case 'f': v->type = JV_FALSE; break;
-	case 'n': v->type = JV_NULL; break;
-	default: v->type = JV_NUMBER; break;
-	}
+	size_t depth = depth0;
+	int esc = 0;
 
 value:
 	if (p == e) {
-		why = "unexpected end";
+		*why = "unexpected end";
 		goto bad;
 	}
 	switch (*p) {
 	case '{':
 	case '[':
 		if (depth == JV_MAX_DEPTH) {
-			why = "nested too deep";
+			*why = "nested too deep";
 			goto bad;
 		}
 		if (*p == '{')
@@ -330,19 +303,19 @@ value:
 			stack[depth >> 3] &= (unsigned char)~(1u << (depth & 7));
 		depth++;
 		q = p++;
-		p = skip_ws(p, e, &nl);
+		p = skip_ws(p, e, nl);
 		if (p < e && *p == (*q == '{' ? '}' : ']')) {
 			p++;
-			if (--depth == 0)
-				v->empty = 1;
+			if (--depth == depth0)
+				*empty = 1;
 			goto after;
 		}
 		if (*q == '[')
 			goto value;
 		goto key;
 	case '"':
-		if ((p = scan_string(p + 1, e, &at, &why, &esc)) == NULL)
-			goto bad_at;
+		if ((p = scan_string(p + 1, e, at, why, &esc)) == NULL)
+			return NULL;
 		goto after;
 	case 't':
 		if (e - p < 4 || memcmp(p, "true", 4) != 0)
@@ -361,61 +334,42 @@ value:
 		goto after;
 	case '-': case '0': case '1': case '2': case '3': case '4':
 	case '5': case '6': case '7': case '8': case '9':
-		if ((p = scan_number(p, e, &at, &why)) == NULL)
-			goto bad_at;
+		if ((p = scan_number(p, e, at, why)) == NULL)
+			return NULL;
 		goto after;
 	default:
-		why = "unexpected character";
+		*why = "unexpected character";
 		goto bad;
 	}
 
 key:
 	if (p == e || *p != '"') {
-		why = "expected a string as member name";
+		*why = "expected a string as member name";
 		goto bad;
 	}
-	if (m && depth == 1)
-		ks = (size_t)(p - b);
-	esc = 0;
-	if ((p = scan_string(p + 1, e, &at, &why, &esc)) == NULL)
-		goto bad_at;
-	if (m && depth == 1) {
-		ke = (size_t)(p - b);
-		kesc = esc;
-	}
-	p = skip_ws(p, e, &nl);
+	if ((p = scan_string(p + 1, e, at, why, &esc)) == NULL)
+		return NULL;
+	p = skip_ws(p, e, nl);
 	if (p == e || *p != ':') {
-		why = "expected ':'";
+		*why = "expected ':'";
 		goto bad;
 	}
 	p++;
-	p = skip_ws(p, e, &nl);
-	if (m && depth == 1) {
-		vs = (size_t)(p - b);
-		open = 1;
-	}
+	p = skip_ws(p, e, nl);
 	goto value;
 
 after:
-	if (m && open && depth == 1) {
-		if (count < max)
-			m[count] = (struct jmember){ ks, ke, vs,
-			    (size_t)(p - b), kesc };
-		if (count <= max)
-			count++;
-		open = 0;
-	}
-	if (depth == 0)
-		goto done;
-	p = skip_ws(p, e, &nl);
+	if (depth == depth0)
+		return p;
+	p = skip_ws(p, e, nl);
 	if (p == e) {
-		why = "unexpected end";
+		*why = "unexpected end";
 		goto bad;
 	}
 	if (stack[(depth - 1) >> 3] & (1u << ((depth - 1) & 7))) {
 		if (*p == ',') {
 			p++;
-			p = skip_ws(p, e, &nl);
+			p = skip_ws(p, e, nl);
 			goto key;
 		}
 		if (*p == '}') {
@@ -423,12 +377,12 @@ after:
 			depth--;
 			goto after;
 		}
-		why = "expected ',' or '}'";
+		*why = "expected ',' or '}'";
 		goto bad;
 	}
 	if (*p == ',') {
 		p++;
-		p = skip_ws(p, e, &nl);
+		p = skip_ws(p, e, nl);
 		goto value;
 	}
 	if (*p == ']') {
@@ -436,10 +390,160 @@ after:
 		depth--;
 		goto after;
 	}
-	why = "expected ',' or ']'";
+	*why = "expected ',' or ']'";
 	goto bad;
 
-done:
+bad_literal:
+	*why = "bad literal";
+bad:
+	*at = p;
+	return NULL;
+}
+
+/*
+ * The members of a top-level object, its '{' at p: the machine's work at
+ * depth 1 done here, noting each member, and nested values left to the
+ * machine. The same verdicts and messages as the machine.
+ */
+static const unsigned char *
+members(const unsigned char *b, const unsigned char *p,
+    const unsigned char *e, int *nl, int *empty, struct jmember *m,
+    size_t max, size_t *count, const unsigned char **at, const char **why)
+{
+	size_t ks, ke, vs, n = 0;
+	int esc, dummy = 0;
+
+	p = skip_ws(p + 1, e, nl);
+	if (p < e && *p == '}') {
+		*empty = 1;
+		*count = 0;
+		return p + 1;
+	}
+	for (;;) {
+		if (p == e || *p != '"') {
+			*why = "expected a string as member name";
+			goto bad;
+		}
+		ks = (size_t)(p - b);
+		esc = 0;
+		if ((p = scan_string(p + 1, e, at, why, &esc)) == NULL)
+			return NULL;
+		ke = (size_t)(p - b);
+		p = skip_ws(p, e, nl);
+		if (p == e || *p != ':') {
+			*why = "expected ':'";
+			goto bad;
+		}
+		p = skip_ws(p + 1, e, nl);
+		vs = (size_t)(p - b);
+		if (p == e) {
+			*why = "unexpected end";
+			goto bad;
+		}
+		switch (*p) {
+		case '"': {
+			int vesc = 0;
+			if ((p = scan_string(p + 1, e, at, why, &vesc)) == NULL)
+				return NULL;
+			break;
+		}
+		case '-': case '0': case '1': case '2': case '3': case '4':
+		case '5': case '6': case '7': case '8': case '9':
+			if ((p = scan_number(p, e, at, why)) == NULL)
+				return NULL;
+			break;
+		case 't':
+			if (e - p < 4 || memcmp(p, "true", 4) != 0)
+				goto bad_literal;
+			p += 4;
+			break;
+		case 'f':
+			if (e - p < 5 || memcmp(p, "false", 5) != 0)
+				goto bad_literal;
+			p += 5;
+			break;
+		case 'n':
+			if (e - p < 4 || memcmp(p, "null", 4) != 0)
+				goto bad_literal;
+			p += 4;
+			break;
+		case '{':
+		case '[':
+			if ((p = machine(p, e, 1, nl, &dummy, at, why)) == NULL)
+				return NULL;
+			break;
+		default:
+			*why = "unexpected character";
+			goto bad;
+		}
+		if (n < max)
+			m[n] = (struct jmember){ ks, ke, vs, (size_t)(p - b), esc };
+		if (n <= max)
+			n++;
+		p = skip_ws(p, e, nl);
+		if (p == e) {
+			*why = "unexpected end";
+			goto bad;
+		}
+		if (*p == ',') {
+			p = skip_ws(p + 1, e, nl);
+			continue;
+		}
+		if (*p == '}') {
+			*count = n;
+			return p + 1;
+		}
+		*why = "expected ',' or '}'";
+		goto bad;
+	}
+bad_literal:
+	*why = "bad literal";
+bad:
+	*at = p;
+	return NULL;
+}
+
+static enum jv_type
+validate(const char *s, size_t n, struct jvalid *v, struct jmember *m,
+    size_t max, size_t *nm)
+{
+	const unsigned char *b = (const unsigned char *)s, *e = b + n, *p = b;
+	const unsigned char *at = NULL;
+	const char *why = NULL;
+	int nl = 0, outer = 0;	/* line breaks inside, around the value */
+	size_t count = 0;
+
+	if (m)
+		*nm = 0;
+	v->type = JV_INVALID;
+	v->start = v->end = 0;
+	v->empty = 0;
+	v->newlines = 0;
+	v->err = NULL;
+	v->err_off = 0;
+
+	p = skip_ws(p, e, &outer);
+	if (p == e) {
+		why = "no value";
+		at = p;
+		goto bad;
+	}
+	v->start = (size_t)(p - b);
+	switch (*p) {
+	case '{': v->type = JV_OBJECT; break;
+	case '[': v->type = JV_ARRAY; break;
+	case '"': v->type = JV_STRING; break;
+	case 't': v->type = JV_TRUE; break;
+	case 'f': v->type = JV_FALSE; break;
+	case 'n': v->type = JV_NULL; break;
+	default: v->type = JV_NUMBER; break;
+	}
+	if (m && *p == '{')
+		p = members(b, p, e, &nl, &v->empty, m, max, &count, &at, &why);
+	else
+		p = machine(p, e, 0, &nl, &v->empty, &at, &why);
+	if (p == NULL)
+		goto bad;
 	if (m)
 		*nm = count;
 	v->end = (size_t)(p - b);
@@ -447,19 +551,17 @@ done:
 	p = skip_ws(p, e, &outer);
 	if (p != e) {
 		why = "garbage after the value";
+		at = p;
 		goto bad;
 	}
 	return v->type;
 
-bad_literal:
-	why = "bad literal";
-	goto bad;
-bad_at:
-	p = at;
 bad:
+	if (m)
+		*nm = 0;
 	v->type = JV_INVALID;
 	v->err = why;
-	v->err_off = (size_t)(p - b);
+	v->err_off = (size_t)(at - b);
 	v->empty = 0;
 	return JV_INVALID;
 }
