@@ -969,7 +969,7 @@ state_tick(void)
 {
 	static long long last;
 	long long now = mono_ms();
-	pid_t pid, parent = getpid();
+	pid_t pid, parent;
 
 	if (last == 0)
 		last = now;
@@ -978,6 +978,7 @@ state_tick(void)
 	    now - last < state_interval_ms)
 		return;
 	last = now;
+	parent = getpid();
 	if ((pid = fork()) == 0) {
 #ifdef __linux__
 		/* a saver outliving its process could replace a newer state */
@@ -1812,6 +1813,11 @@ main(int argc, char **argv)
 
 	if (!unbuffered && isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
+	else if (!unbuffered) {
+		/* fewer, larger writes (glibc keeps its own size for NULL) */
+		static char obuf[1 << 20];
+		setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	}
 	buf_init(&out);
 
 	/* start-up: every table caught up before the first event */
@@ -1865,7 +1871,9 @@ main(int argc, char **argv)
 		    timeout > 1000))
 			timeout = (int)(state_interval_ms < 1000 ?
 			    state_interval_ms : 1000);
-		write_out(1);
+		/* all written before waiting for input; a regular file is
+		 * read on without waiting */
+		write_out(!in.regular || !want_in);
 		if (!in.regular || !want_in) {
 			if (wait_input(&in, want_in, timeout) < 0)
 				continue;	/* a signal */
