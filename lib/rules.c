@@ -801,6 +801,9 @@ rule_stmt(struct parser *p)
 				char *st = take_name(p, "a stream");
 				r->streams = xrealloc(r->streams,
 				    (r->nstreams + 1) * sizeof(char *));
+				r->streamlen = xrealloc(r->streamlen,
+				    (r->nstreams + 1) * sizeof(size_t));
+				r->streamlen[r->nstreams] = strlen(st);
 				r->streams[r->nstreams++] = st;
 			} while (accept(p, T_OP, ","));
 		} else if (accept(p, T_IDENT, "where")) {
@@ -1032,6 +1035,7 @@ rules_free(struct rules *rs)
 		for (int j = 0; j < r->nstreams; j++)
 			free(r->streams[j]);
 		free(r->streams);
+		free(r->streamlen);
 		free(r->key_path);
 		for (int j = 0; j < r->naggs; j++)
 			free(r->aggs[j].src);
@@ -1286,10 +1290,10 @@ fmt_num(char *b, size_t n, double x)
 static struct jval
 call(const struct expr *e, struct evctx *c)
 {
-	struct jval a[16];
+	struct jval a[16];	/* a[0..n) are set before they are read */
 	int n = e->nargs;
 
-	memset(a, 0, sizeof(a));
+	memset(a, 0, 4 * sizeof(a[0]));
 
 	if (e->fn == F_IF) {
 		a[0] = rules_eval(e->args[0], c);

@@ -31,6 +31,7 @@ struct agg {
 struct rule {
 	char *name, *severity, *desc;
 	char **streams;
+	size_t *streamlen;
 	int nstreams;		/* 0: every stream */
 	struct expr *where, *having, *score, *seq_a, *seq_b;
 	int key_slot;

@@ -713,7 +713,7 @@ stream_match(const struct rule *r, struct jval s)
 	if (s.t != J_STR)
 		return 0;
 	for (int i = 0; i < r->nstreams; i++)
-		if (strlen(r->streams[i]) == s.len &&
+		if (r->streamlen[i] == s.len &&
 		    memcmp(r->streams[i], s.s, s.len) == 0)
 			return 1;
 	return 0;
