@@ -33,11 +33,14 @@ struct pend {
  */
 struct hev {
 	size_t cap;		/* bytes allocated */
-	struct jval *vals;
+	struct hval {		/* the values that are not null */
+		int slot;
+		struct jval v;
+	} *kv;
+	int nkv;
 	struct jval stream, id;
-	char *line;
+	char *line;		/* with --tag or a state file, else NULL */
 	size_t len;
-	char idb[96];
 };
 
 /* In the heap of held events: its time, arrival and the event. */
@@ -1084,72 +1087,83 @@ eless(const struct held *a, const struct held *b)
 	return a->seq < b->seq;
 }
 
-/* A string of a parsed event moved with the line and scratch it was in. */
-static const char *
-rebase(const char *p, const char *line, size_t len, const char *nline,
-    const char *scr, size_t slen, const char *nscr, const char *idb,
-    const char *nidb)
-{
-	if (p >= line && p <= line + len)
-		return nline + (p - line);
-	if (p >= scr && p < scr + slen)
-		return nscr + (p - scr);
-	if (p >= idb && p < idb + sizeof(((struct hev *)0)->idb))
-		return nidb + (p - idb);
-	return p;	/* the default stream */
-}
-
 /*
- * Hold the event parsed into c (from line, with its values in en->vals,
- * en->scratch and idb): copy it with its values into one allocation.
+ * Hold the event parsed into c (from line, with its values in en->vals):
+ * copy the values that are not null into one allocation, with the line
+ * when it is written out (--tag) or saved (a state file), and the text
+ * of the values that are not in it.
  */
 static void
 epush(struct engine *en, struct evctx *c, const char *line, size_t len,
-    const char *idb, unsigned long long seq)
+    unsigned long long seq)
 {
-	int nv = jf_count(en->rs->jf);
+	int nv = jf_count(en->rs->jf), nkv = 0, keep = en->o.tag || en->o.state;
 	const struct jval *f = c->f;
-	size_t slen = 0, sz;
+	size_t sz, strs = 0;
 	struct held h, x;
 	struct hev *e;
-	char *nscr;
+	char *o;
 	size_t i;
 
-	/* the part of the scratch in use: unescaped strings, each ended by
-	 * a NUL */
-	for (int k = 0; k < nv; k++)
-		if (f[k].t == J_STR && f[k].s >= en->scratch &&
-		    f[k].s < en->scratch + en->scap &&
-		    (size_t)(f[k].s - en->scratch) + f[k].len + 1 > slen)
-			slen = f[k].s - en->scratch + f[k].len + 1;
-	sz = sizeof(*e) + nv * sizeof(struct jval) + len + 1 + slen;
+#define OWN(v) (((v).t == J_STR || (v).t == J_RAW) && \
+	!(keep && (v).s >= line && (v).s <= line + len) && \
+	(v).s != en->o.default_stream)
+	for (int k = 0; k < nv; k++) {
+		if (f[k].t == J_NULL)
+			continue;
+		nkv++;
+		if (OWN(f[k]))
+			strs += f[k].len + 1;
+	}
+	if (OWN(c->stream))
+		strs += c->stream.len + 1;
+	if (OWN(c->id))
+		strs += c->id.len + 1;
+	sz = sizeof(*e) + nkv * sizeof(struct hval) + (keep ? len + 1 : 0) +
+	    strs;
 	e = en->nhfree > 0 ? en->hfree[--en->nhfree] : NULL;
 	if (e == NULL || e->cap < sz) {
 		free(e);
 		e = xmalloc(sz + sz / 4);
 		e->cap = sz + sz / 4;
 	}
-	e->vals = (struct jval *)(e + 1);
-	e->line = (char *)(e->vals + nv);
-	nscr = e->line + len + 1;
-	memcpy(e->line, line, len);
-	e->line[len] = '\0';
+	e->kv = (struct hval *)(e + 1);
+	e->nkv = nkv;
+	o = (char *)(e->kv + nkv);
+	e->line = NULL;
 	e->len = len;
-	if (slen)
-		memcpy(nscr, en->scratch, slen);
-	memcpy(e->idb, idb, sizeof(e->idb));
-#define REB(v) do { if ((v).t == J_STR || (v).t == J_RAW) (v).s = \
-	rebase((v).s, line, len, e->line, en->scratch, slen, nscr, idb, e->idb); \
-	} while (0)
+	if (keep) {
+		e->line = o;
+		memcpy(e->line, line, len);
+		e->line[len] = '\0';
+		o += len + 1;
+	}
+#define MOVE(v) do { \
+	if (OWN(v)) { \
+		memcpy(o, (v).s, (v).len); \
+		o[(v).len] = '\0'; \
+		(v).s = o; \
+		o += (v).len + 1; \
+	} else if (((v).t == J_STR || (v).t == J_RAW) && \
+	    (v).s != en->o.default_stream) { \
+		(v).s = e->line + ((v).s - line); \
+	} \
+} while (0)
+	nkv = 0;
 	for (int k = 0; k < nv; k++) {
-		e->vals[k] = f[k];
-		REB(e->vals[k]);
+		if (f[k].t == J_NULL)
+			continue;
+		e->kv[nkv].slot = k;
+		e->kv[nkv].v = f[k];
+		MOVE(e->kv[nkv].v);
+		nkv++;
 	}
 	e->stream = c->stream;
-	REB(e->stream);
+	MOVE(e->stream);
 	e->id = c->id;
-	REB(e->id);
-#undef REB
+	MOVE(e->id);
+#undef MOVE
+#undef OWN
 	h = (struct held){ c->time, seq, e };
 	if (seq >= en->eseq)
 		en->eseq = seq + 1;
@@ -1200,7 +1214,10 @@ release(struct engine *en, double before, int all, struct buf *out)
 	while (en->en_ > 0 && (all || en->eb[0].t < before)) {
 		struct held h = epop(en);
 		memset(&c, 0, sizeof(c));
-		c.f = h.e->vals;
+		memset(en->vals, 0, jf_count(en->rs->jf) * sizeof(*en->vals));
+		for (int k = 0; k < h.e->nkv; k++)
+			en->vals[h.e->kv[k].slot] = h.e->kv[k].v;
+		c.f = en->vals;
 		c.ar = &en->ar;
 		c.time = h.t;
 		c.stream = h.e->stream;
@@ -1249,7 +1266,7 @@ engine_event(struct engine *en, const char *line, size_t len,
 	} else if (t == en->clock && en->en_ == 0 && en->rs->lateness <= 0) {
 		event_run(en, &c, line, len, 0, seq, out);
 	} else {
-		epush(en, &c, line, len, idb, seq);
+		epush(en, &c, line, len, seq);
 	}
 	release(en, wm, 0, out);
 	return 0;
@@ -1399,9 +1416,10 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 	}
 	json_object_set_new(root, "pending", pend);
 	for (size_t i = 0; i < en->en_; i++)
-		json_array_append_new(held, json_pack("[f,s%,I]", en->eb[i].t,
-		    en->eb[i].e->line, en->eb[i].e->len,
-		    (json_int_t)en->eb[i].seq));
+		if (en->eb[i].e->line)
+			json_array_append_new(held, json_pack("[f,s%,I]",
+			    en->eb[i].t, en->eb[i].e->line, en->eb[i].e->len,
+			    (json_int_t)en->eb[i].seq));
 	json_object_set_new(root, "held", held);
 	if (en->o.tag) {
 		/* tagged events that wait for earlier ones */
@@ -1530,8 +1548,7 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		    &c, idb, sizeof(idb), &perr) < 0)
 			continue;
 		c.time = json_number_value(json_array_get(jp, 0));
-		epush(en, &c, json_string_value(l), json_string_length(l), idb,
-		    seq);
+		epush(en, &c, json_string_value(l), json_string_length(l), seq);
 	}
 	if (en->o.tag) {
 		/* output resumes at the first event not written out */

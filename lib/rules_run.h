@@ -16,6 +16,8 @@ struct engine_opts {
 	int tag;			/* pass events through with "rules" */
 	size_t max_per_key;		/* events kept per key and rule */
 	const char *default_stream;	/* when an event has no _kafka.topic */
+	int state;			/* engine_save will be called: events
+					 * held keep their text for it */
 };
 
 struct engine_stats {

@@ -214,6 +214,7 @@ main(int argc, char **argv)
 	if (dl_path && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_CANTCREAT, "%s:", dl_path);
 	eo.max_per_key = max_per_key;
+	eo.state = state_path != NULL;
 	en = engine_new(rs, &eo);
 	if (state_path && engine_load(en, state_path, err, sizeof(err)) < 0)
 		die(EX_DATAERR, "%s", err);
