@@ -19,7 +19,10 @@ wait_until() {
 	done
 }
 
-# free_port: a TCP port on 127.0.0.1 with nothing listening, picked at random.
+# free_port: a TCP port on 127.0.0.1 with nothing listening, picked at random,
+# below the kernel's range of ephemeral ports when that leaves room: a port
+# in it may be taken as the local end of a connection (one node of a
+# cluster connecting to another) before its server binds it.
 # Scripts that run at the same time could pick the same port before either
 # binds it, so each pick is also claimed (mkdir is atomic) in a folder
 # shared by every script of this user; claims expire after an hour.
@@ -27,8 +30,11 @@ free_port() {
 	_claims=${TMPDIR:-/tmp}/telco-pipes-ports.$(id -u)
 	mkdir -p "$_claims" &&
 	find "$_claims" -mindepth 1 -maxdepth 1 -mmin +60 -exec rmdir {} + 2>/dev/null
+	_lo=20000 _hi=50000
+	read -r _elo _ 2>/dev/null <"/proc/sys/net/ipv4/ip_local_port_range"
+	[ "${_elo:-0}" -lt $((_lo + 5000)) ] || [ "$_elo" -ge "$_hi" ] || _hi=$_elo
 	while :; do
-		_p=$(( ($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000) + 20000 ))
+		_p=$(( ($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (_hi - _lo)) + _lo ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null &&
 		   mkdir "$_claims/$_p" 2>/dev/null; then
 			echo "$_p"
