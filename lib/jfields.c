@@ -462,7 +462,8 @@ value(struct jp *j, const char *p, const struct jnode *n, int depth)
 				return NULL;
 			if (look)
 				c = kid(n, k, kl);
-			p = ws(p, end);
+			if (p < end && *p != ':')
+				p = ws(p, end);
 			if (p >= end || *p != ':') {
 				j->err = "expected ':'";
 				return NULL;
@@ -475,7 +476,8 @@ value(struct jp *j, const char *p, const struct jnode *n, int depth)
 			} else if ((p = value(j, p, c, depth + 1)) == NULL) {
 				return NULL;
 			}
-			p = ws(p, end);
+			if (p < end && *p != ',')
+				p = ws(p, end);
 			if (p < end && *p == ',') {
 				p++;
 				continue;
