@@ -140,11 +140,13 @@ ch_query_file() {
 	done <"$TRASH/.ch_stmts"
 }
 
-# ch_stop: stop the server (SIGTERM) and wait for it to exit.
+# ch_stop: stop the server (SIGTERM) and wait for it to exit; after
+# CH_STOP_TIMEOUT seconds (30) kill -9 it. (18.16 may not end while clients
+# keep sending on their open connections.)
 ch_stop() {
 	_pid=$(cat "$CH_DIR/pid" 2>/dev/null) || return 0
 	kill "$_pid" 2>/dev/null || { rm -f "$CH_DIR/pid"; return 0; }
-	_deadline=$(($(date +%s) + 30))
+	_deadline=$(($(date +%s) + ${CH_STOP_TIMEOUT:-30}))
 	while kill -0 "$_pid" 2>/dev/null; do
 		if [ "$(date +%s)" -ge "$_deadline" ]; then
 			kill -9 "$_pid" 2>/dev/null
