@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ struct ctx {
 	char path[512];
 	size_t plen;
 	int strict;	/* Avro's JSON encoding */
+	int64_t items;	/* array and map items the bytes can still hold */
 };
 
 static const char *const prims[] = {
@@ -197,8 +199,9 @@ static int
 scale_of(json_t *n)
 {
 	json_t *sc = json_object_get(n, "scale");
+	json_int_t v = json_is_integer(sc) ? json_integer_value(sc) : 0;
 
-	return json_is_integer(sc) ? (int)json_integer_value(sc) : 0;
+	return v < 0 ? 0 : v > 1000 ? 1000 : (int)v;	/* schemas come from afar */
 }
 
 static int
@@ -275,6 +278,10 @@ put_double(struct buf *o, double d, int isfloat)
 		buf_puts(o, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		return;
 	}
+	if (d == 0 && signbit(d)) {
+		buf_puts(o, "-0.0");	/* "-0" would be read as the integer 0 */
+		return;
+	}
 	for (prec = isfloat ? 6 : 15; prec < (isfloat ? 9 : 17); prec++) {
 		snprintf(tmp, sizeof tmp, "%.*g", prec, d);
 		if (isfloat ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d)
@@ -289,7 +296,7 @@ static void
 put_decimal(struct buf *o, const unsigned char *b, size_t n, int scale)
 {
 	unsigned char *m = xmalloc(n ? n : 1);
-	char *dig = xmalloc(n * 3 + 2);
+	char *dig = xmalloc(n * 3 + (size_t)scale + 2);
 	size_t nd = 0, i, lead = 0;
 	int neg = n > 0 && (b[0] & 0x80);
 	unsigned carry;
@@ -359,6 +366,10 @@ put_date(struct buf *o, long long days)
 	unsigned m, d;
 
 	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		buf_put_i64(o, days);	/* no 4-digit year: the number */
+		return;
+	}
 	buf_printf(o, "\"%04d-%02u-%02u\"", y, m, d);
 }
 
@@ -367,16 +378,26 @@ static void
 put_time(struct buf *o, long long v, int digits, int with_date, int zone)
 {
 	long long unit = digits == 3 ? 1000 : 1000000;
-	long long secs = floordiv(v, unit), frac = v - secs * unit;
-	long long days = floordiv(secs, 86400), rem = secs - days * 86400;
+	long long secs = v / unit, frac = v % unit, days, rem;
 	int y;
 	unsigned m, d;
 
-	buf_putc(o, '"');
+	if (frac < 0) {
+		frac += unit;
+		secs--;
+	}
+	days = floordiv(secs, 86400);
+	rem = secs - days * 86400;
 	if (with_date) {
 		civil_from_days(days, &y, &m, &d);
+		if (y < 0 || y > 9999) {
+			buf_put_i64(o, v);	/* no 4-digit year: the number */
+			return;
+		}
+		buf_putc(o, '"');
 		buf_printf(o, "%04d-%02u-%02uT", y, m, d);
-	}
+	} else
+		buf_putc(o, '"');
 	buf_printf(o, "%02d:%02d:%02d.%0*lld%s", (int)(rem / 3600),
 	    (int)(rem / 60 % 60), (int)(rem % 60), digits, frac,
 	    zone ? "Z\"" : "\"");
@@ -565,6 +586,154 @@ dec(struct ctx *c, avro_value_t *v, json_t *t, const char *ns, struct buf *o)
 	}
 }
 
+/*
+ * Walk the binary encoding against the schema before avro-c reads it:
+ * avro-c allocates a string's or an array's length as the data gives it,
+ * before it knows that the bytes are there.
+ */
+#define CHECK_DEPTH	256
+#define ZERO_SIZE_ITEMS	65536	/* items that take no bytes, in one value */
+
+static int
+varint(const unsigned char **p, const unsigned char *end, int64_t *v)
+{
+	uint64_t u = 0;
+	int shift = 0;
+
+	while (*p < end && shift < 64) {
+		unsigned char b = *(*p)++;
+		u |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+			return 0;
+		}
+		shift += 7;
+	}
+	return -1;
+}
+
+static int
+check(struct ctx *c, json_t *t, const char *ns, const unsigned char **p,
+    const unsigned char *end, int depth)
+{
+	char ns2[NSMAX];
+	json_t *n = resolve(c->s, t, ns, ns2), *f, *sub;
+	const char *k;
+	int64_t v, cnt, i;
+	size_t j;
+
+	if (n == NULL) {
+		fail(c, "schema: unknown type");
+		return -1;
+	}
+	if (depth > CHECK_DEPTH) {
+		fail(c, "nested more than %d deep", CHECK_DEPTH);
+		return -1;
+	}
+	if (json_is_array(n)) {
+		if (varint(p, end, &v) < 0)
+			goto cut;
+		if (v < 0 || (size_t)v >= json_array_size(n)) {
+			fail(c, "union branch %lld not in the schema", (long long)v);
+			return -1;
+		}
+		return check(c, json_array_get(n, (size_t)v), ns2, p, end, depth + 1);
+	}
+	k = json_is_string(n) ? json_string_value(n) :
+	    json_string_value(json_object_get(n, "type"));
+	if (k == NULL) {
+		fail(c, "schema: unknown type");
+		return -1;
+	}
+	if (strcmp(k, "null") == 0)
+		return 0;
+	if (strcmp(k, "boolean") == 0) {
+		if (end - *p < 1)
+			goto cut;
+		(*p)++;
+		return 0;
+	}
+	if (strcmp(k, "int") == 0 || strcmp(k, "long") == 0)
+		return varint(p, end, &v) < 0 ? (fail(c, "truncated or bad varint"), -1) : 0;
+	if (strcmp(k, "float") == 0 || strcmp(k, "double") == 0) {
+		size_t w = k[0] == 'f' ? 4 : 8;
+		if ((size_t)(end - *p) < w)
+			goto cut;
+		*p += w;
+		return 0;
+	}
+	if (strcmp(k, "bytes") == 0 || strcmp(k, "string") == 0) {
+		if (varint(p, end, &v) < 0)
+			goto cut;
+		if (v < 0 || v > end - *p) {
+			fail(c, "a length of %lld, with %zu bytes left", (long long)v,
+			    (size_t)(end - *p));
+			return -1;
+		}
+		*p += v;
+		return 0;
+	}
+	if (strcmp(k, "fixed") == 0) {
+		v = json_integer_value(json_object_get(n, "size"));
+		if (v < 0 || v > end - *p)
+			goto cut;
+		*p += v;
+		return 0;
+	}
+	if (strcmp(k, "enum") == 0) {
+		if (varint(p, end, &v) < 0)
+			goto cut;
+		if (v < 0 || (size_t)v >= json_array_size(json_object_get(n, "symbols"))) {
+			fail(c, "enum symbol %lld not in the schema", (long long)v);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(k, "record") == 0 || strcmp(k, "error") == 0) {
+		json_array_foreach(json_object_get(n, "fields"), j, f)
+			if (check(c, json_object_get(f, "type"), ns2, p, end,
+			    depth + 1) < 0)
+				return -1;
+		return 0;
+	}
+	if (strcmp(k, "array") == 0 || strcmp(k, "map") == 0) {
+		int map = k[0] == 'm';
+
+		sub = json_object_get(n, map ? "values" : "items");
+		for (;;) {
+			if (varint(p, end, &cnt) < 0)
+				goto cut;
+			if (cnt == 0)
+				return 0;
+			if (cnt < 0) {
+				if (cnt == INT64_MIN || varint(p, end, &v) < 0)
+					goto cut;
+				cnt = -cnt;
+			}
+			if (cnt > c->items) {
+				fail(c, "%lld items, with %zu bytes left",
+				    (long long)cnt, (size_t)(end - *p));
+				return -1;
+			}
+			c->items -= cnt;
+			for (i = 0; i < cnt; i++) {
+				if (map && (varint(p, end, &v) < 0 || v < 0 ||
+				    v > end - *p))
+					goto cut;
+				if (map)
+					*p += v;
+				if (check(c, sub, ns2, p, end, depth + 1) < 0)
+					return -1;
+			}
+		}
+	}
+	fail(c, "schema: unknown type %s", k);
+	return -1;
+cut:
+	fail(c, "truncated");
+	return -1;
+}
+
 int
 avsch_decode(struct avsch *s, const void *p, size_t n, int strict,
     struct buf *out, char *err, size_t errlen)
@@ -575,6 +744,21 @@ avsch_decode(struct avsch *s, const void *p, size_t n, int strict,
 	char extra;
 	int rc;
 
+	const unsigned char *at = p, *end = at + n;
+
+	c.items = (int64_t)n + ZERO_SIZE_ITEMS;
+	if (check(&c, s->json, "", &at, end, 0) < 0) {
+		char why[600];
+
+		snprintf(why, sizeof why, "not a value of its schema: %s", err);
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	if (at != end) {
+		snprintf(err, errlen, "%zu byte(s) left after the value",
+		    (size_t)(end - at));
+		return -1;
+	}
 	avro_value_reset(&s->value);
 	r = avro_reader_memory(p, (int64_t)n);
 	rc = avro_value_read(r, &s->value);
@@ -694,8 +878,8 @@ static int
 decimal_bytes(struct ctx *c, const char *s, int scale, int precision,
     struct buf *out)
 {
-	char dig[128];
-	size_t nd = 0, i, w;
+	size_t cap = strlen(s) + (size_t)scale + 2, nd = 0, i, w;
+	char *dig = xmalloc(cap);
 	int neg = 0, frac = -1, sig;
 	const char *p = s;
 	unsigned char *m;
@@ -713,30 +897,28 @@ decimal_bytes(struct ctx *c, const char *s, int scale, int precision,
 			goto bad;
 		if (frac >= scale) {
 			if (*p != '0') {
-				fail(c, "\"%s\": more than %d digit(s) after the point",
-				    s, scale);
+				fail(c, "\"%.40s%s\": more than %d digit(s) after the point",
+				    s, strlen(s) > 40 ? "..." : "", scale);
+				free(dig);
 				return -1;
 			}
 			continue;
 		}
-		if (nd >= sizeof dig - 1)
-			goto big;
 		dig[nd++] = *p;
 		if (frac >= 0)
 			frac++;
 	}
 	if (frac < 0)
 		frac = 0;
-	for (; frac < scale; frac++) {
-		if (nd >= sizeof dig - 1)
-			goto big;
+	for (; frac < scale; frac++)
 		dig[nd++] = '0';
-	}
 	for (i = 0; i < nd && dig[i] == '0'; i++)
 		;
 	sig = (int)(nd - i);
 	if (precision > 0 && sig > precision) {
-		fail(c, "\"%s\": more than %d significant digit(s)", s, precision);
+		fail(c, "\"%.40s%s\": more than %d significant digit(s)", s,
+		    strlen(s) > 40 ? "..." : "", precision);
+		free(dig);
 		return -1;
 	}
 	/* the magnitude in base 256, big-endian, with room for the sign */
@@ -763,12 +945,12 @@ decimal_bytes(struct ctx *c, const char *s, int scale, int precision,
 		i++;
 	buf_add(out, m + i, w - i);
 	free(m);
+	free(dig);
 	return 0;
 bad:
-	fail(c, "\"%s\" is not a decimal number", s);
-	return -1;
-big:
-	fail(c, "\"%s\": too many digits", s);
+	fail(c, "\"%.40s%s\" is not a decimal number", s,
+	    strlen(s) > 40 ? "..." : "");
+	free(dig);
 	return -1;
 }
 
