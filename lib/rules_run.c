@@ -179,8 +179,8 @@ alloc_rules(struct engine *en)
 	en->wt = xcalloc(rs->n ? rs->n : 1, sizeof(*en->wt));
 	for (int i = 0; i < rs->n; i++) {
 		wt_init(&en->wt[i]);
-		if (rs->r[i].naggs * 3 > mx)
-			mx = rs->r[i].naggs * 3;
+		if (rs->r[i].naggs > mx)
+			mx = rs->r[i].naggs;
 	}
 	free(en->vals);
 	en->vals = xcalloc(jf_count(rs->jf) + 1, sizeof(*en->vals));
@@ -608,7 +608,7 @@ aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
 		if (g->kind == A_PREV) {
 			out[a] = (struct jval){ 0 };
 			if (cur > 0 && wk_at(wk, cur - 1)->t >= lo)
-				out[a] = wk_at(wk, cur - 1)->v[3 * a];
+				out[a] = wk_at(wk, cur - 1)->v[a];
 			continue;
 		}
 		if (g->kind == A_COUNT_DISTINCT) {
@@ -624,8 +624,9 @@ aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
 		}
 		for (size_t i = 0; i < n; i++) {
 			const struct wentry *e = wk_at(wk, i);
-			struct jval v = e->v[3 * a];
-			int c1 = e->v[3 * a + 1].b, c2 = e->v[3 * a + 2].b;
+			struct jval v = e->v[a];
+			int c1 = e->conds >> (2 * a) & 1;
+			int c2 = e->conds >> (2 * a + 1) & 1;
 
 			if (e->t < lo || e->t > hi)
 				continue;
@@ -739,16 +740,19 @@ run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
 	buf_reset(kb);
 	key_text(key, kb);
 	wk = wt_get(wt, kb->p, kb->len, 1);
+	/* each aggregate keeps its value, and two bits: its filter (a
+	 * ratio's numerator) and a ratio's denominator */
+	uint64_t conds = 0;
 	for (int a = 0; a < r->naggs; a++) {
 		const struct agg *g = &r->aggs[a];
-		struct jval v = g->arg ? rules_eval(g->arg, c) : (struct jval){ 0 };
-		tv[3 * a] = v;
-		tv[3 * a + 1] = (struct jval){ J_BOOL,
-		    g->cond ? jv_true(rules_eval(g->cond, c)) : 1, 0, NULL, 0 };
-		tv[3 * a + 2] = (struct jval){ J_BOOL,
-		    g->cond2 ? jv_true(rules_eval(g->cond2, c)) : 1, 0, NULL, 0 };
+		tv[a] = g->arg ? rules_eval(g->arg, c) : (struct jval){ 0 };
+		if (g->cond == NULL || jv_true(rules_eval(g->cond, c)))
+			conds |= 1ULL << (2 * a);
+		if (g->cond2 == NULL || jv_true(rules_eval(g->cond2, c)))
+			conds |= 1ULL << (2 * a + 1);
 	}
-	e = went_new(c->time, 0, c->id.s, c->id.len, tv, 3 * r->naggs);
+	e = went_new(c->time, 0, c->id.s, c->id.len, tv, r->naggs);
+	e->conds = conds;
 	wk_evict(wt, wk, wm - r->window, en->o.max_per_key - 1);
 	cur = wk_insert(wt, wk, e);
 	if (r->tumbling) {
@@ -1391,8 +1395,14 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 				for (size_t x = 0; x < wk_len(k); x++) {
 					const struct wentry *e = wk_at(k, x);
 					json_t *vs = json_array();
-					for (int v = 0; v < e->nv; v++)
+					/* each aggregate's value and its two bits */
+					for (int v = 0; v < e->nv; v++) {
 						json_array_append_new(vs, jv_json(e->v[v]));
+						json_array_append_new(vs, json_boolean(
+						    e->conds >> (2 * v) & 1));
+						json_array_append_new(vs, json_boolean(
+						    e->conds >> (2 * v + 1) & 1));
+					}
 					json_array_append_new(ev, json_pack("[f,s,i,o]",
 					    e->t, e->id, (int)e->flags, vs));
 				}
@@ -1494,17 +1504,28 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 			json_t *je2;
 			json_array_foreach(ev, x, je2) {
 				json_t *vs = json_array_get(je2, 3);
-				int nv = json_array_size(vs);
-				struct jval *v = xcalloc(nv + 1, sizeof(*v));
+				int nv = json_array_size(vs) / 3;
 				const char *id = json_string_value(json_array_get(je2, 1));
-				for (int q = 0; q < nv; q++)
-					v[q] = json_jv(json_array_get(vs, q));
+				uint64_t conds = 0;
+				struct wentry *we;
+				struct jval *v;
+				if (nv != r->naggs)
+					continue;	/* not of this rule */
+				v = xcalloc(nv + 1, sizeof(*v));
+				for (int q = 0; q < nv; q++) {
+					v[q] = json_jv(json_array_get(vs, 3 * q));
+					if (json_is_true(json_array_get(vs, 3 * q + 1)))
+						conds |= 1ULL << (2 * q);
+					if (json_is_true(json_array_get(vs, 3 * q + 2)))
+						conds |= 1ULL << (2 * q + 1);
+				}
 				if (id == NULL)
 					id = "";
-				wk_insert(&en->wt[i], k, went_new(
-				    json_number_value(json_array_get(je2, 0)),
+				we = went_new(json_number_value(json_array_get(je2, 0)),
 				    json_integer_value(json_array_get(je2, 2)),
-				    id, strlen(id), v, nv));
+				    id, strlen(id), v, nv);
+				we->conds = conds;
+				wk_insert(&en->wt[i], k, we);
 				free(v);
 			}
 		}

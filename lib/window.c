@@ -36,6 +36,7 @@ went_new(double t, unsigned flags, const char *id, size_t idlen,
 	e->t = t;
 	e->flags = flags;
 	e->nv = nv;
+	e->conds = 0;
 	p = (char *)&e->v[nv];
 	memcpy(p, id, idlen);
 	p[idlen] = '\0';

@@ -18,6 +18,7 @@ struct wentry {
 	unsigned flags;
 	int nv;
 	char *id;
+	uint64_t conds;		/* bits a rule's aggregates keep with v */
 	struct jval v[];	/* J_RAW values are kept as J_STR */
 };
 
