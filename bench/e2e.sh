@@ -18,9 +18,9 @@
 #                 has whole seconds only
 #   peak RSS      of each leg, its processes together (sampled every 0.2 s)
 #
-#   CUSTOMERS=2000 DAYS=1 UPDATE_MS=20 bench/e2e.sh
+#   CUSTOMERS=10000 DAYS=1 UPDATE_MS=20 bench/e2e.sh
 #
-#   CUSTOMERS, DAYS  telco-gen's size (2000 customers, 1 day: about 150,000 events)
+#   CUSTOMERS, DAYS  telco-gen's size (10000 customers, 1 day: about 580,000 events)
 #   UPDATE_MS        the pause between two UPDATEs (20 ms: up to 50 a second)
 #   WAIT             the deadline of each wait, in seconds (300)
 set -u
@@ -35,7 +35,7 @@ set -u
 # shellcheck source=pipelines/lib-system.sh
 . "$TOP/pipelines/lib-system.sh"
 
-CUSTOMERS=${CUSTOMERS:-2000}
+CUSTOMERS=${CUSTOMERS:-10000}
 DAYS=${DAYS:-1}
 UPDATE_MS=${UPDATE_MS:-20}
 WAIT=${WAIT:-300}
