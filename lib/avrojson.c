@@ -212,6 +212,63 @@ precision_of(json_t *n)
 	return json_is_integer(p) ? (int)json_integer_value(p) : 0;
 }
 
+/* Replace in parent (at key, or at index when key is NULL). */
+static int
+inline_at(json_t *t, const char *ns, const char *fullname, json_t *def,
+    json_t *parent, const char *key, size_t index)
+{
+	char full[NSMAX], inner[NSMAX];
+	const char *n, *kind = NULL;
+	json_t *f, *k;
+	size_t i;
+
+	if (json_is_string(t)) {
+		n = json_string_value(t);
+		if (parent == NULL || is_prim(n))
+			return 0;
+		if (strchr(n, '.') == NULL && *ns)
+			snprintf(full, sizeof full, "%s.%s", ns, n);
+		else
+			snprintf(full, sizeof full, "%s", n);
+		if (strcmp(full, fullname) != 0)
+			return 0;
+		if (key)
+			json_object_set(parent, key, def);
+		else
+			json_array_set(parent, index, def);
+		return 1;
+	}
+	if (json_is_array(t)) {
+		json_array_foreach(t, i, f)
+			if (inline_at(f, ns, fullname, def, t, NULL, i))
+				return 1;
+		return 0;
+	}
+	if (!json_is_object(t))
+		return 0;
+	k = json_object_get(t, "type");
+	if (!json_is_string(k) || !is_named_kind(kind = json_string_value(k))) {
+		if (!json_is_string(k) || (strcmp(kind, "array") != 0 &&
+		    strcmp(kind, "map") != 0))
+			return inline_at(k, ns, fullname, def, t, "type", 0);
+		return inline_at(json_object_get(t, "items"), ns, fullname, def,
+		    t, "items", 0) || inline_at(json_object_get(t, "values"), ns,
+		    fullname, def, t, "values", 0);
+	}
+	named(t, ns, full, inner);
+	json_array_foreach(json_object_get(t, "fields"), i, f)
+		if (inline_at(json_object_get(f, "type"), inner, fullname, def, f,
+		    "type", 0))
+			return 1;
+	return 0;
+}
+
+int
+avsch_inline(json_t *schema, const char *fullname, json_t *def)
+{
+	return inline_at(schema, "", fullname, def, NULL, NULL, 0);
+}
+
 int
 avsch_load(struct avsch *s, const char *text, size_t len, char *err,
     size_t errlen)

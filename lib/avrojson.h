@@ -31,6 +31,13 @@ struct avsch {
 	char *text;		/* the schema's text as given */
 };
 
+/*
+ * Put def, the JSON of the named type fullname, in place of the first use
+ * of that name in schema (as schema references leave it, a name whose
+ * definition is elsewhere). 1 when replaced, 0 when not used.
+ */
+int avsch_inline(json_t *schema, const char *fullname, json_t *def);
+
 /* Parse a schema; 0, or -1 with the reason in err. */
 int avsch_load(struct avsch *s, const char *text, size_t len, char *err,
     size_t errlen);

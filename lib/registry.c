@@ -176,15 +176,85 @@ cache_add(struct registry *r, int32_t id, struct avsch *s)
 	r->cache[r->ncache++].s = s;
 }
 
+static char *escaped(struct registry *r, const char *s);
+
+#define REF_DEPTH 16
+
+/*
+ * The schema of an answer ({"schema":...,"references":[...]}) as JSON,
+ * each reference's definition fetched and put in place of its first use.
+ * NULL with err.
+ */
+static json_t *
+with_references(struct registry *r, json_t *answer, int depth, char *err,
+    size_t errlen)
+{
+	const char *text = json_string_value(json_object_get(answer, "schema"));
+	json_t *schema, *refs = json_object_get(answer, "references"), *ref;
+	json_error_t je;
+	size_t i;
+
+	if (text == NULL) {
+		snprintf(err, errlen, "the registry's answer has no schema");
+		return NULL;
+	}
+	if ((schema = json_loads(text, JSON_DECODE_ANY, &je)) == NULL) {
+		snprintf(err, errlen, "schema is not JSON: %s", je.text);
+		return NULL;
+	}
+	json_array_foreach(refs, i, ref) {
+		const char *name = json_string_value(json_object_get(ref, "name"));
+		const char *subject = json_string_value(json_object_get(ref, "subject"));
+		json_t *v = json_object_get(ref, "version"), *a, *def;
+		char *subj, *path, why[160];
+		long code;
+		int rc;
+
+		if (name == NULL || subject == NULL || !json_is_integer(v) ||
+		    depth >= REF_DEPTH) {
+			snprintf(err, errlen, "a reference the client cannot follow");
+			json_decref(schema);
+			return NULL;
+		}
+		subj = escaped(r, subject);
+		path = xasprintf("/subjects/%s/versions/%lld", subj,
+		    (long long)json_integer_value(v));
+		free(subj);
+		rc = request(r, path, NULL, &code, err, errlen);
+		free(path);
+		if (rc != REG_OK || code != 200) {
+			if (rc == REG_OK) {
+				answer_message(r, code, why, sizeof why);
+				snprintf(err, errlen, "reference %s (subject %s version "
+				    "%lld): %s", name, subject,
+				    (long long)json_integer_value(v), why);
+			}
+			json_decref(schema);
+			return NULL;
+		}
+		a = json_loadb(r->resp.p, r->resp.len, 0, NULL);
+		def = a ? with_references(r, a, depth + 1, err, errlen) : NULL;
+		json_decref(a);
+		if (def == NULL) {
+			if (a == NULL)
+				snprintf(err, errlen, "reference %s: a bad answer", name);
+			json_decref(schema);
+			return NULL;
+		}
+		avsch_inline(schema, name, def);
+		json_decref(def);
+	}
+	return schema;
+}
+
 int
 registry_schema(struct registry *r, int32_t id, struct avsch **out,
     char *err, size_t errlen)
 {
 	struct cached *c = cache_find(r, id);
-	char path[64], why[400];
-	const char *text;
+	char path[64], why[800], *text;
 	struct avsch *s;
-	json_t *j;
+	json_t *j, *full;
 	long code;
 	int rc;
 
@@ -212,21 +282,22 @@ registry_schema(struct registry *r, int32_t id, struct avsch **out,
 		return REG_FAIL;
 	}
 	j = json_loadb(r->resp.p, r->resp.len, 0, NULL);
-	text = json_string_value(json_object_get(j, "schema"));
-	if (text == NULL) {
-		snprintf(err, errlen, "schema id %d: the registry's answer has no schema",
-		    (int)id);
-		json_decref(j);
-		return REG_FAIL;
-	}
-	s = xmalloc(sizeof *s);
-	if (avsch_load(s, text, strlen(text), why, sizeof why) < 0) {
+	if ((full = with_references(r, j, 0, why, sizeof why)) == NULL) {
 		snprintf(err, errlen, "schema id %d: %s", (int)id, why);
-		free(s);
 		json_decref(j);
 		return REG_FAIL;
 	}
 	json_decref(j);
+	text = json_dumps(full, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(full);
+	s = xmalloc(sizeof *s);
+	if (avsch_load(s, text, strlen(text), why, sizeof why) < 0) {
+		snprintf(err, errlen, "schema id %d: %s", (int)id, why);
+		free(s);
+		free(text);
+		return REG_FAIL;
+	}
+	free(text);
 	cache_add(r, id, s);
 	*out = s;
 	return REG_OK;

@@ -4,14 +4,17 @@
 #   . "$TEST_DIR/lib-registry.sh"
 #   registry_start         # sets REGISTRY_URL (Confluent's REST API)
 #   registry_start nowait; kafka_use; registry_wait   # both at once
+#   registry_serde_write TOPIC SCHEMA <json >base64   # another client's bytes
 #
 # Apicurio Registry 2.4.2 with its in-memory storage, bound to 127.0.0.1 on
 # a free port, its log in $REGISTRY_DIR. Its Confluent-compatible API is
-# under /apis/ccompat/v6. tests/setup-deps builds it into the cache from
+# under /apis/ccompat/v6 (REGISTRY_URL), its own under /apis/registry/v2
+# (REGISTRY_API_URL). tests/setup-deps builds it into the cache from
 # Maven Central. A registry this script started is stopped when it exits,
 # also when a test fails.
 
 REGISTRY_HOME=${REGISTRY_HOME:-${TP_CACHE:-$HOME/.cache/telco-pipes}/apicurio-registry-2.4.2}
+REGISTRY_SERDE=${REGISTRY_SERDE:-${TP_CACHE:-$HOME/.cache/telco-pipes}/apicurio-serde-2.4.2}
 REGISTRY_START_TIMEOUT=${REGISTRY_START_TIMEOUT:-120}
 
 registry_start() {
@@ -21,7 +24,8 @@ registry_start() {
 	mkdir -p "$REGISTRY_DIR"
 	REGISTRY_PORT=$(free_port)
 	REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v6
-	export REGISTRY_URL
+	REGISTRY_API_URL=http://127.0.0.1:$REGISTRY_PORT/apis/registry/v2
+	export REGISTRY_URL REGISTRY_API_URL
 	(
 		cd "$REGISTRY_DIR" || exit 1
 		exec java -Xms64m -Xmx${REGISTRY_HEAP:-384m} -XX:+UseSerialGC \
@@ -63,4 +67,14 @@ registry_stop() {
 registry_curl() {
 	curl -s -X "$1" -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
 		${3:+--data-binary "$3"} -w '\n%{http_code}\n' "$REGISTRY_URL$2"
+}
+
+# registry_serde_write TOPIC SCHEMA-FILE: values in Avro's JSON encoding on
+# stdin, serialized by Apicurio Registry's Kafka serializer for Avro in
+# Confluent's framing, one message a line in base64 on stdout.
+registry_serde_write() {
+	[ -f "$REGISTRY_SERDE/.complete" ] ||
+		error "no Apicurio serializer in $REGISTRY_SERDE: run tests/setup-deps"
+	java -Xmx256m -XX:+UseSerialGC -cp "$REGISTRY_SERDE/*" \
+		"$TEST_DIR/registry/serde/AvroWrite.java" "$REGISTRY_API_URL" "$1" "$2"
 }

@@ -70,6 +70,25 @@ test_expect_success 'the bytes decode with the Avro C library'"'"'s own reader' 
 	test_cmp typed.want typed
 '
 
+J=$(unique java)
+test_expect_success 'what Apicurio'"'"'s Java serializer writes (with schema references) decodes here' '
+	kafka_topic "$J" 1 &&
+	registry_serde_write "$J" "$D/cdr.avsc" <strict >java.b64 &&
+	test_line_count = 2 java.b64 &&
+	n=0 &&
+	while read -r m; do
+		n=$((n + 1)) &&
+		echo "$m" | base64 -d >java$n.bin &&
+		kcat -P -b "$KAFKA_BROKERS" -t "$J" -p 0 java$n.bin || return 1
+	done <java.b64 &&
+	consume -b "$KAFKA_BROKERS" -t "$J" -s avro -r "$REGISTRY_URL" -e >java.out &&
+	head -n 2 "$D/types.jsonl" >java.want &&
+	test_cmp java.want java.out &&
+	registry_curl GET /subjects | head -n 1 >subjects &&
+	test_grep "\"$J-value\"" subjects &&
+	test_grep "\"telco.test.Kind\"" subjects
+'
+
 test_expect_success 'with -m, the decoded value gets its provenance' '
 	consume -b "$KAFKA_BROKERS" -t "$T" -s avro -r "$REGISTRY_URL" -e -m >meta &&
 	sed "s/,\"_kafka\":{[^{}]*}}\$/}/" meta >meta.values &&
