@@ -70,7 +70,6 @@ key_free(struct wkey *k)
 	for (size_t i = k->off; i < k->n; i++)
 		free(k->e[i]);
 	free(k->e);
-	free(k->key);
 	free(k);
 }
 
@@ -123,8 +122,10 @@ wt_get(struct wtable *t, const char *s, size_t l, int create)
 		return NULL;
 	if (t->nkeys >= t->nb)
 		grow(t);
-	k = xcalloc(1, sizeof(*k));
-	k->key = xstrndup(s, l);
+	/* the key's text in the same allocation */
+	k = xcalloc(1, sizeof(*k) + l + 1);
+	k->key = (char *)(k + 1);
+	memcpy(k->key, s, l);
 	k->klen = l;
 	k->h = h;
 	k->next = t->b[h & (t->nb - 1)];

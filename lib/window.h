@@ -23,7 +23,7 @@ struct wentry {
 };
 
 struct wkey {
-	char *key;
+	char *key;		/* just after the struct */
 	size_t klen;
 	uint64_t h;
 	struct wentry **e;	/* live events are e[off..n) */
