@@ -127,13 +127,19 @@ test_expect_success '| head -1 ends quietly' '
 	test_must_fail test -s err
 '
 
+# catches PID SIG: process PID has a handler for signal number SIG
+catches() {
+	_m=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$1/status") &&
+	[ $(( 0x$_m >> ($2 - 1) & 1 )) = 1 ]
+}
+
 test_expect_success 'SIGUSR1 prints statistics; SIGTERM exits 0' '
 	mkfifo in.fifo &&
 	{ detect -r "$R" in.fifo >out 2>err & pid=$!; } &&
 	exec 3>in.fifo &&
 	cat two.jsonl >&3 &&
-	wait_until 5 "detect reads" test -e /proc/$pid &&
-	sleep 0.3 && kill -USR1 $pid &&
+	wait_until 10 "detect catches SIGUSR1" catches $pid 10 &&
+	kill -USR1 $pid &&
 	cat match.jsonl >&3 &&
 	wait_until 5 "stats" grep -q "\"stats\":\"detect\"" err &&
 	kill -TERM $pid && exec 3>&- &&
