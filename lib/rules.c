@@ -543,6 +543,7 @@ primary(struct parser *p)
 			a->arg = args[0];
 			a->cond = args[1];
 		}
+		a->vi = a->arg ? r->nvals++ : -1;
 		e = mk(p, E_AGG);
 		e->agg = r->naggs++;
 		next(p);

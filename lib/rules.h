@@ -26,6 +26,7 @@ struct agg {
 	struct expr *cond;	/* filter (ratio: numerator), or NULL */
 	struct expr *cond2;	/* ratio: denominator */
 	char *src;		/* source text, the evidence name */
+	int vi;			/* index of its value in a kept event, or -1 */
 };
 
 struct rule {
@@ -41,6 +42,7 @@ struct rule {
 	int stateful;		/* has a window or a sequence */
 	struct agg *aggs;
 	int naggs;
+	int nvals;		/* values a kept event holds: aggs with an arg */
 	int *ev_slots;		/* fields shown as evidence */
 	int nev;
 	uint64_t hash;		/* of its text and the lists it uses */

@@ -608,7 +608,7 @@ aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
 		if (g->kind == A_PREV) {
 			out[a] = (struct jval){ 0 };
 			if (cur > 0 && wk_at(wk, cur - 1)->t >= lo)
-				out[a] = wk_at(wk, cur - 1)->v[a];
+				out[a] = wk_at(wk, cur - 1)->v[g->vi];
 			continue;
 		}
 		if (g->kind == A_COUNT_DISTINCT) {
@@ -624,7 +624,8 @@ aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
 		}
 		for (size_t i = 0; i < n; i++) {
 			const struct wentry *e = wk_at(wk, i);
-			struct jval v = e->v[a];
+			struct jval v = g->vi >= 0 ? e->v[g->vi] :
+			    (struct jval){ 0 };
 			int c1 = e->conds >> (2 * a) & 1;
 			int c2 = e->conds >> (2 * a + 1) & 1;
 
@@ -745,13 +746,14 @@ run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
 	uint64_t conds = 0;
 	for (int a = 0; a < r->naggs; a++) {
 		const struct agg *g = &r->aggs[a];
-		tv[a] = g->arg ? rules_eval(g->arg, c) : (struct jval){ 0 };
+		if (g->arg)
+			tv[g->vi] = rules_eval(g->arg, c);
 		if (g->cond == NULL || jv_true(rules_eval(g->cond, c)))
 			conds |= 1ULL << (2 * a);
 		if (g->cond2 == NULL || jv_true(rules_eval(g->cond2, c)))
 			conds |= 1ULL << (2 * a + 1);
 	}
-	e = went_new(c->time, 0, c->id.s, c->id.len, tv, r->naggs);
+	e = went_new(c->time, 0, c->id.s, c->id.len, tv, r->nvals);
 	e->conds = conds;
 	wk_evict(wt, wk, wm - r->window, en->o.max_per_key - 1);
 	cur = wk_insert(wt, wk, e);
@@ -1396,8 +1398,10 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 					const struct wentry *e = wk_at(k, x);
 					json_t *vs = json_array();
 					/* each aggregate's value and its two bits */
-					for (int v = 0; v < e->nv; v++) {
-						json_array_append_new(vs, jv_json(e->v[v]));
+					for (int v = 0; v < r->naggs; v++) {
+						int vi = r->aggs[v].vi;
+						json_array_append_new(vs, jv_json(vi >= 0 &&
+						    vi < e->nv ? e->v[vi] : (struct jval){ 0 }));
 						json_array_append_new(vs, json_boolean(
 						    e->conds >> (2 * v) & 1));
 						json_array_append_new(vs, json_boolean(
@@ -1511,9 +1515,11 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 				struct jval *v;
 				if (nv != r->naggs)
 					continue;	/* not of this rule */
-				v = xcalloc(nv + 1, sizeof(*v));
+				v = xcalloc(r->nvals + 1, sizeof(*v));
 				for (int q = 0; q < nv; q++) {
-					v[q] = json_jv(json_array_get(vs, 3 * q));
+					if (r->aggs[q].vi >= 0)
+						v[r->aggs[q].vi] = json_jv(
+						    json_array_get(vs, 3 * q));
 					if (json_is_true(json_array_get(vs, 3 * q + 1)))
 						conds |= 1ULL << (2 * q);
 					if (json_is_true(json_array_get(vs, 3 * q + 2)))
@@ -1523,7 +1529,7 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 					id = "";
 				we = went_new(json_number_value(json_array_get(je2, 0)),
 				    json_integer_value(json_array_get(je2, 2)),
-				    id, strlen(id), v, nv);
+				    id, strlen(id), v, r->nvals);
 				we->conds = conds;
 				wk_insert(&en->wt[i], k, we);
 				free(v);
