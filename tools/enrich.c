@@ -1140,7 +1140,7 @@ table_value(struct tdef *td, const char *ev, size_t evn, double evtime,
 static void
 write_out(int force)
 {
-	if (out.len == 0 || (!force && out.len < 65536))
+	if (out.len == 0 || (!force && out.len < (1 << 20)))
 		return;
 	if (fwrite(out.p, 1, out.len, stdout) != out.len)
 		out_check(stdout);
@@ -1813,11 +1813,8 @@ main(int argc, char **argv)
 
 	if (!unbuffered && isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	else if (!unbuffered) {
-		/* fewer, larger writes (glibc keeps its own size for NULL) */
-		static char obuf[1 << 20];
-		setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-	}
+	else
+		setvbuf(stdout, NULL, _IONBF, 0);	/* out is the buffer */
 	buf_init(&out);
 
 	/* start-up: every table caught up before the first event */
