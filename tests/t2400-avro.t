@@ -89,6 +89,27 @@ test_expect_success 'what Apicurio'"'"'s Java serializer writes (with schema ref
 	test_grep "\"telco.test.Kind\"" subjects
 '
 
+K=$(unique keys)
+test_expect_success 'keys and values in Avro: -s key=avro -s value=avro, the key in _kafka' '
+	kafka_topic "$K" 1 &&
+	kafka_topic "$K-k" 1 &&
+	echo "{\"type\":\"record\",\"name\":\"Key\",\"fields\":[{\"name\":\"customer_id\",\"type\":\"string\"}]}" >key.avsc &&
+	echo "{\"customer_id\":\"C000042\"}" >key.json &&
+	produce -b "$KAFKA_BROKERS" -t "$K-k" -s avro -r "$REGISTRY_URL" --schema key.avsc key.json &&
+	raw "$K-k" 0 key.bin &&
+	kafka-put -b "$KAFKA_BROKERS" "$K" 0 key.bin msg0 &&
+	consume -b "$KAFKA_BROKERS" -t "$K" -s key=avro -s value=avro -r "$REGISTRY_URL" \
+		-e -m >kv.out &&
+	jq -c "._kafka.key" kv.out >kv.key &&
+	test_cmp key.json kv.key &&
+	sed "s/,\"_kafka\":{.*}}\$/}/" kv.out >kv.value &&
+	head -n 1 "$D/types.jsonl" >kv.value.want &&
+	test_cmp kv.value.want kv.value &&
+	consume -b "$KAFKA_BROKERS" -t "$K" -s value=avro -r "$REGISTRY_URL" -e -m >v.out &&
+	jq -j "._kafka.key" v.out >v.key &&
+	cmp key.bin v.key
+'
+
 test_expect_success 'with -m, the decoded value gets its provenance' '
 	consume -b "$KAFKA_BROKERS" -t "$T" -s avro -r "$REGISTRY_URL" -e -m >meta &&
 	sed "s/,\"_kafka\":{[^{}]*}}\$/}/" meta >meta.values &&
@@ -226,6 +247,29 @@ test_expect_success 'usage: -s avro without -r or --schema, -J with -s' '
 	test_must_fail --status=64 consume -b "$KAFKA_BROKERS" -t "$T" -s json -e 2>u3 &&
 	test_must_fail --status=64 produce -b "$KAFKA_BROKERS" -t "$T" -s avro --schema v1.avsc v1.in 2>u4 &&
 	test_grep "needs a registry" u4
+'
+
+lines_at_least() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
+}
+
+O=$(unique outage)
+test_expect_success 'ids already known decode while the registry is down' '
+	kafka_topic "$O" 1 &&
+	kcat -P -b "$KAFKA_BROKERS" -t "$O" -p 0 msg0 &&
+	{ consume -b "$KAFKA_BROKERS" -t "$O" -G "$O" -s avro -r "$REGISTRY_URL" \
+		>outage.out 2>outage.err & echo $! >consume.pid; } &&
+	test_atexit "kill $(cat consume.pid) 2>/dev/null" &&
+	wait_until 60 "the first record decoded" lines_at_least outage.out 1 &&
+	registry_stop &&
+	test_must_fail curl -s -o /dev/null "$REGISTRY_URL/subjects" &&
+	kcat -P -b "$KAFKA_BROKERS" -t "$O" -p 0 msg1 &&
+	wait_until 60 "the second record decoded" lines_at_least outage.out 2 &&
+	kill "$(cat consume.pid)" &&
+	wait "$(cat consume.pid)" &&
+	head -n 2 "$D/types.jsonl" >outage.want &&
+	test_cmp outage.want outage.out &&
+	test_grep -v registry outage.err
 '
 
 test_done
