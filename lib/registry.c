@@ -134,6 +134,14 @@ request(struct registry *r, const char *path, const char *body, long *code,
 			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, code);
 		if (rc == CURLE_OK && *code < 500)
 			break;
+		if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+		    rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_URL_MALFORMAT ||
+		    rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_LOGIN_DENIED) {
+			/* the same request will fail the same way: configuration */
+			snprintf(err, errlen, "%s: %s", url, curl_easy_strerror(rc));
+			free(url);
+			return REG_FAIL;
+		}
 		if (mono_ms() + wait > deadline) {
 			if (rc != CURLE_OK)
 				snprintf(err, errlen, "%s: %s", url,

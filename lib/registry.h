@@ -13,7 +13,8 @@
  *   REG_REFUSED   the registry refused the schema (incompatible, invalid);
  *                 its message is in err
  *   REG_DOWN      no answer, after retries for a few seconds, or 5xx
- *   REG_FAIL      any other answer (authentication, a bad reply)
+ *   REG_FAIL      any other answer (authentication, a bad reply), or a
+ *                 registry whose TLS certificate does not verify
  */
 #ifndef TP_REGISTRY_H
 #define TP_REGISTRY_H
