@@ -110,6 +110,23 @@ test_expect_success 'keys and values in Avro: -s key=avro -s value=avro, the key
 	cmp key.bin v.key
 '
 
+test_expect_success 'produce -s key=avro: the key -k finds, in Avro, under TOPIC-key' '
+	kafka_topic "$K-p" 1 &&
+	echo "\"string\"" >name.avsc &&
+	produce -b "$KAFKA_BROKERS" -t "$K-p" -k name -s avro -s key=avro -r "$REGISTRY_URL" \
+		--schema "$D/cdr.avsc" --key-schema name.avsc "$D/types.jsonl" &&
+	registry_curl GET /subjects | head -n 1 >subjects &&
+	test_grep "\"$K-p-key\"" subjects &&
+	consume -b "$KAFKA_BROKERS" -t "$K-p" -s key=avro -s value=avro -r "$REGISTRY_URL" \
+		-e -m >pk.out &&
+	jq -c "._kafka.key" pk.out >pk.keys &&
+	jq -c ".name" "$D/types.jsonl" >pk.keys.want &&
+	test_cmp pk.keys.want pk.keys &&
+	test_must_fail --status=64 produce -b "$KAFKA_BROKERS" -t "$K-p" -s key=avro \
+		-r "$REGISTRY_URL" --key-schema name.avsc "$D/types.jsonl" 2>pk.err &&
+	test_grep "needs a registry (-r), a key (-k)" pk.err
+'
+
 test_expect_success 'with -m, the decoded value gets its provenance' '
 	consume -b "$KAFKA_BROKERS" -t "$T" -s avro -r "$REGISTRY_URL" -e -m >meta &&
 	sed "s/,\"_kafka\":{[^{}]*}}\$/}/" meta >meta.values &&

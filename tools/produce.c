@@ -57,12 +57,18 @@ static size_t max_line = LINE_MAX_DEFAULT;
 
 /* -s avro: values in Confluent's Avro framing, the schema in a registry */
 enum { SUBJ_TOPIC, SUBJ_RECORD, SUBJ_TOPIC_RECORD };
-static int avro_on, subject_strategy, no_register;
-static const char *registry_url, *schema_path;
+struct avside {
+	int on;
+	const char *part;	/* "value" or "key", for subjects */
+	const char *path;	/* --schema or --key-schema */
+	struct avsch sch;
+	json_t *ids;		/* subject -> schema id */
+	struct buf out;		/* the framed bytes of a record */
+};
+static int subject_strategy, no_register;
+static const char *registry_url;
 static struct registry *reg;
-static struct avsch sch;
-static json_t *subject_ids;		/* subject -> schema id */
-static struct buf avbuf;
+static struct avside av_value = { .part = "value" }, av_key = { .part = "key" };
 
 /* state */
 static struct kprod *kp;
@@ -94,7 +100,8 @@ usage(FILE *fp)
 	    "               [--checkpoint-interval ms] [--dead-letter file]\n"
 	    "               [--max-errors n] [--max-line-bytes size]\n"
 	    "               [--drain-timeout ms] [--stats ms] [--stats-file path]\n"
-	    "               [-s avro -r url --schema file [--no-register]\n"
+	    "               [-s [key=|value=]avro -r url --schema file\n"
+	    "               [--key-schema file] [--no-register]\n"
 	    "               [--subject-strategy topic|record|topic-record]]\n"
 	    "               [file ...]\n"
 	    "       produce -h | --help | --version\n");
@@ -419,24 +426,24 @@ send1(const struct lreader *r, unsigned file, const char *topic,
 
 /* The subject of the schema for topic, as the strategy names it. */
 static char *
-subject_of(const char *topic)
+subject_of(const struct avside *a, const char *topic)
 {
 	switch (subject_strategy) {
 	case SUBJ_RECORD:
-		return xstrdup(sch.fullname);
+		return xstrdup(a->sch.fullname);
 	case SUBJ_TOPIC_RECORD:
-		return xasprintf("%s-%s", topic, sch.fullname);
+		return xasprintf("%s-%s", topic, a->sch.fullname);
 	default:
-		return xasprintf("%s-value", topic);
+		return xasprintf("%s-%s", topic, a->part);
 	}
 }
 
 /* The schema's id under the subject for topic; -1 when producing must stop. */
 static int
-schema_id(const char *topic, int32_t *id)
+schema_id(struct avside *a, const char *topic, int32_t *id)
 {
-	char *subject = subject_of(topic), err[800];
-	json_t *known = json_object_get(subject_ids, subject);
+	char *subject = subject_of(a, topic), err[800];
+	json_t *known = json_object_get(a->ids, subject);
 	int rc;
 
 	if (known) {
@@ -444,15 +451,15 @@ schema_id(const char *topic, int32_t *id)
 		free(subject);
 		return 0;
 	}
-	rc = registry_register(reg, subject, sch.text, no_register, id, err,
+	rc = registry_register(reg, subject, a->sch.text, no_register, id, err,
 	    sizeof err);
 	if (rc == REG_OK)
-		json_object_set_new(subject_ids, subject, json_integer(*id));
+		json_object_set_new(a->ids, subject, json_integer(*id));
 	else if (rc == REG_REFUSED) {
-		weprintf("%s: refused by the registry: %s", schema_path, err);
+		weprintf("%s: refused by the registry: %s", a->path, err);
 		fail_status(EX_DATAERR);
 	} else if (rc == REG_NOTFOUND) {
-		weprintf("%s: not registered (--no-register): %s", schema_path, err);
+		weprintf("%s: not registered (--no-register): %s", a->path, err);
 		fail_status(EX_CONFIG);
 	} else {
 		weprintf("registry %s: %s", registry_url, err);
@@ -463,12 +470,12 @@ schema_id(const char *topic, int32_t *id)
 }
 
 /*
- * The value as Confluent-framed Avro in avbuf: 0 done, 1 the line was
- * rejected, -1 producing must stop.
+ * The value or key (JSON text) as Confluent-framed Avro in a->out: 0 done,
+ * 1 the line was rejected, -1 producing must stop.
  */
 static int
-avro_encode(const struct lreader *r, const char *line, size_t len,
-    const char *topic, const char *val, size_t vlen)
+avro_encode(struct avside *a, const struct lreader *r, const char *line,
+    size_t len, const char *topic, const char *val, size_t vlen)
 {
 	unsigned char hdr[SR_HEADER];
 	char err[800];
@@ -477,21 +484,24 @@ avro_encode(const struct lreader *r, const char *line, size_t len,
 	int32_t id;
 	int rc;
 
-	if ((j = json_loadb(val, vlen, JSON_ALLOW_NUL, &je)) == NULL) {
-		reject(r, line, len, "not JSON: %s", je.text);
+	if ((j = json_loadb(val, vlen, JSON_ALLOW_NUL | JSON_DECODE_ANY,
+	    &je)) == NULL) {
+		reject(r, line, len, "%snot JSON: %s", a == &av_key ? "key: " : "",
+		    je.text);
 		return 1;
 	}
-	if (schema_id(topic, &id) < 0) {
+	if (schema_id(a, topic, &id) < 0) {
 		json_decref(j);
 		return -1;
 	}
 	sr_frame(hdr, id);
-	buf_reset(&avbuf);
-	buf_add(&avbuf, hdr, sizeof hdr);
-	rc = avsch_encode(&sch, j, &avbuf, err, sizeof err);
+	buf_reset(&a->out);
+	buf_add(&a->out, hdr, sizeof hdr);
+	rc = avsch_encode(&a->sch, j, &a->out, err, sizeof err);
 	json_decref(j);
 	if (rc < 0) {
-		reject(r, line, len, "not a value of %s: %s", schema_path, err);
+		reject(r, line, len, "%snot a value of %s: %s",
+		    a == &av_key ? "key: " : "", a->path, err);
 		return 1;
 	}
 	return 0;
@@ -539,7 +549,14 @@ handle(const struct lreader *r, unsigned file, const char *line, size_t len)
 	}
 
 	if (key_path != NULL) {
-		if (jpath_find(key_path, line, len, &t, &tn)) {
+		if (av_key.on && jpath_find(key_path, line, len, &t, &tn)) {
+			int rc = avro_encode(&av_key, r, line, len, topic, t, tn);
+
+			if (rc != 0)
+				return rc < 0 ? -1 : 0;
+			key = av_key.out.p;
+			klen = av_key.out.len;
+		} else if (!av_key.on && jpath_find(key_path, line, len, &t, &tn)) {
 			buf_reset(&keybuf);
 			jpath_value_text(&keybuf, t, tn);
 			key = keybuf.p ? keybuf.p : "";
@@ -586,8 +603,8 @@ handle(const struct lreader *r, unsigned file, const char *line, size_t len)
 		vlen = valbuf.len;
 	}
 
-	if (avro_on) {
-		int rc = avro_encode(r, line, len, topic, val, vlen);
+	if (av_value.on) {
+		int rc = avro_encode(&av_value, r, line, len, topic, val, vlen);
 
 		if (rc != 0) {
 			if (hdrs)
@@ -595,8 +612,8 @@ handle(const struct lreader *r, unsigned file, const char *line, size_t len)
 			json_decref(pos);
 			return rc < 0 ? -1 : 0;
 		}
-		val = avbuf.p;
-		vlen = avbuf.len;
+		val = av_value.out.p;
+		vlen = av_value.out.len;
 	}
 
 	if ((seq = send1(r, file, topic, key, klen, val, vlen, hdrs)) < 0) {
@@ -806,7 +823,7 @@ main(int argc, char *argv[])
 		O_HELP, O_KEEP_META, O_MAX_ERRORS, O_MAX_LINE, O_RENAME,
 		O_RENAME_FILE, O_REQUIRE_KEY, O_STATS, O_STATS_FILE,
 		O_TOMBSTONES, O_VERSION, O_SCHEMA, O_SUBJECT_STRATEGY,
-		O_NO_REGISTER,
+		O_NO_REGISTER, O_KEY_SCHEMA,
 	};
 	static const struct option longopts[] = {
 		{ "checkpoint", required_argument, NULL, O_CKPT },
@@ -815,6 +832,7 @@ main(int argc, char *argv[])
 		{ "drain-timeout", required_argument, NULL, O_DRAIN_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "keep-meta", no_argument, NULL, O_KEEP_META },
+		{ "key-schema", required_argument, NULL, O_KEY_SCHEMA },
 		{ "max-errors", required_argument, NULL, O_MAX_ERRORS },
 		{ "max-line-bytes", required_argument, NULL, O_MAX_LINE },
 		{ "no-register", no_argument, NULL, O_NO_REGISTER },
@@ -872,11 +890,14 @@ main(int argc, char *argv[])
 			registry_url = optarg;
 			break;
 		case 's':
-			if (strcmp(optarg, "avro") != 0 &&
-			    strcmp(optarg, "value=avro") != 0)
-				die(EX_USAGE, "-s %s: expected avro or value=avro",
-				    optarg);
-			avro_on = 1;
+			if (strcmp(optarg, "avro") == 0 ||
+			    strcmp(optarg, "value=avro") == 0)
+				av_value.on = 1;
+			else if (strcmp(optarg, "key=avro") == 0)
+				av_key.on = 1;
+			else
+				die(EX_USAGE, "-s %s: expected avro, key=avro or "
+				    "value=avro", optarg);
 			break;
 		case 't':
 			topic_arg = optarg;
@@ -941,7 +962,10 @@ main(int argc, char *argv[])
 			no_register = 1;
 			break;
 		case O_SCHEMA:
-			schema_path = optarg;
+			av_value.path = optarg;
+			break;
+		case O_KEY_SCHEMA:
+			av_key.path = optarg;
 			break;
 		case O_SUBJECT_STRATEGY:
 			if (strcmp(optarg, "topic") == 0)
@@ -978,10 +1002,16 @@ main(int argc, char *argv[])
 		usage(stderr);
 		exit(EX_USAGE);
 	}
-	if (avro_on && (registry_url == NULL || schema_path == NULL))
+	if (av_value.on && (registry_url == NULL || av_value.path == NULL))
 		die(EX_USAGE, "-s avro needs a registry (-r) and a schema (--schema)");
-	if (!avro_on && (registry_url || schema_path))
-		die(EX_USAGE, "-r and --schema go with -s avro");
+	if (av_key.on && (registry_url == NULL || av_key.path == NULL ||
+	    key_arg == NULL))
+		die(EX_USAGE, "-s key=avro needs a registry (-r), a key (-k) and "
+		    "its schema (--key-schema)");
+	if ((!av_value.on && av_value.path) || (!av_key.on && av_key.path) ||
+	    (!av_value.on && !av_key.on && registry_url))
+		die(EX_USAGE, "-r, --schema and --key-schema go with -s avro and "
+		    "-s key=avro");
 	if ((topic_tmpl = jtmpl_parse(topic_arg, err, sizeof err)) == NULL)
 		die(EX_USAGE, "-t %s", err);
 	if (jtmpl_is_literal(topic_tmpl)) {
@@ -1013,34 +1043,38 @@ main(int argc, char *argv[])
 	}
 	if (dl_path != NULL && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_IOERR, "%s:", dl_path);
-	if (avro_on) {
+	if (registry_url && (reg = registry_new(registry_url, err,
+	    sizeof err)) == NULL)
+		die(EX_CONFIG, "-r %s", err);
+	for (int side = 0; side < 2; side++) {
+		struct avside *a = side ? &av_key : &av_value;
 		struct buf text;
-		FILE *sf = fopen(schema_path, "r");
+		FILE *sf;
 		char chunk[4096];
 		size_t n;
 
-		if (sf == NULL)
-			die(EX_NOINPUT, "%s:", schema_path);
+		if (!a->on)
+			continue;
+		if ((sf = fopen(a->path, "r")) == NULL)
+			die(EX_NOINPUT, "%s:", a->path);
 		buf_init(&text);
 		while ((n = fread(chunk, 1, sizeof chunk, sf)) > 0)
 			buf_add(&text, chunk, n);
 		if (ferror(sf))
-			die(EX_IOERR, "%s:", schema_path);
+			die(EX_IOERR, "%s:", a->path);
 		fclose(sf);
-		if (avsch_load(&sch, text.p ? text.p : "", text.len, err,
+		if (avsch_load(&a->sch, text.p ? text.p : "", text.len, err,
 		    sizeof err) < 0)
-			die(EX_CONFIG, "%s: %s", schema_path, err);
+			die(EX_CONFIG, "%s: %s", a->path, err);
 		buf_free(&text);
-		if (subject_strategy != SUBJ_TOPIC && sch.fullname == NULL)
+		if (subject_strategy != SUBJ_TOPIC && a->sch.fullname == NULL)
 			die(EX_USAGE, "--subject-strategy record: %s has no named "
-			    "type at its top", schema_path);
-		if ((reg = registry_new(registry_url, err, sizeof err)) == NULL)
-			die(EX_CONFIG, "-r %s", err);
-		subject_ids = json_object();
+			    "type at its top", a->path);
+		a->ids = json_object();
 		if (fixed_topic != NULL) {
 			int32_t id;
 
-			if (schema_id(fixed_topic, &id) < 0)
+			if (schema_id(a, fixed_topic, &id) < 0)
 				exit(status);
 		}
 	}
@@ -1109,11 +1143,15 @@ main(int argc, char *argv[])
 	buf_free(&topicbuf);
 	buf_free(&valbuf);
 	buf_free(&hbuf);
-	buf_free(&avbuf);
-	if (avro_on) {
-		avsch_free(&sch);
-		registry_free(reg);
-		json_decref(subject_ids);
+	for (int side = 0; side < 2; side++) {
+		struct avside *a = side ? &av_key : &av_value;
+
+		if (a->on) {
+			avsch_free(&a->sch);
+			json_decref(a->ids);
+			buf_free(&a->out);
+		}
 	}
+	registry_free(reg);
 	return status;
 }
