@@ -57,6 +57,8 @@ EOT
 	_isr=1
 	[ "$_rf" -lt 3 ] || _isr=2
 	_cluster=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+	# an id that starts with '-' would be read by kafka-storage as an option
+	case $_cluster in -*) _cluster=A${_cluster#?} ;; esac
 	_i=1
 	while [ "$_i" -le "$KAFKA_NODES" ]; do
 		eval "_p=\$KAFKA_PORT_$_i _c=\$KAFKA_CPORT_$_i"
