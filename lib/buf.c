@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -285,5 +286,29 @@ buf_write(const struct buf *b, FILE *fp)
 {
 	if (b->len && fwrite(b->p, 1, b->len, fp) != b->len)
 		return -1;
+	return 0;
+}
+
+int
+buf_read_file(struct buf *b, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int e;
+
+	if (f == NULL)
+		return -1;
+	do {
+		buf_reserve(b, 8192);
+		n = fread(b->p + b->len, 1, b->cap - b->len - 1, f);
+		b->len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		e = errno;
+		fclose(f);
+		errno = e;
+		return -2;
+	}
+	fclose(f);
 	return 0;
 }

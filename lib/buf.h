@@ -71,6 +71,11 @@ size_t utf8_check(const char *s, size_t n);
 
 /* Standard base64 (RFC 4648) of n bytes, appended. */
 void buf_base64(struct buf *b, const unsigned char *p, size_t n);
+/*
+ * Append the whole file at path to b. Returns 0; -1 when it cannot be
+ * opened, -2 when reading it fails (errno tells why, b holds what was read).
+ */
+int buf_read_file(struct buf *b, const char *path);
 
 /* Write the whole buffer to fp; returns 0 or -1 (errno set). */
 int buf_write(const struct buf *b, FILE *fp);

@@ -1,5 +1,6 @@
 /* rules.c: lexer, parser and evaluator of the detect rules language. */
 #include "rules.h"
+#include "buf.h"
 #include "util.h"
 #include "window.h"
 
@@ -994,32 +995,17 @@ rules_parse(const char *file, const char *text, size_t len, char *err,
 struct rules *
 rules_load(const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
+	struct buf text;
 	struct rules *rs;
 
-	if (fp == NULL) {
+	buf_init(&text);
+	if (buf_read_file(&text, path) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		buf_free(&text);
 		return NULL;
 	}
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			text = xrealloc(text, cap);
-		}
-		n = fread(text + len, 1, cap - len, fp);
-		len += n;
-	} while (n > 0);
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		fclose(fp);
-		free(text);
-		return NULL;
-	}
-	fclose(fp);
-	rs = rules_parse(path, text, len, err, errlen);
-	free(text);
+	rs = rules_parse(path, text.p ? text.p : "", text.len, err, errlen);
+	buf_free(&text);
 	return rs;
 }
 

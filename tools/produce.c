@@ -1049,20 +1049,13 @@ main(int argc, char *argv[])
 	for (int side = 0; side < 2; side++) {
 		struct avside *a = side ? &av_key : &av_value;
 		struct buf text;
-		FILE *sf;
-		char chunk[4096];
-		size_t n;
+		int rc;
 
 		if (!a->on)
 			continue;
-		if ((sf = fopen(a->path, "r")) == NULL)
-			die(EX_NOINPUT, "%s:", a->path);
 		buf_init(&text);
-		while ((n = fread(chunk, 1, sizeof chunk, sf)) > 0)
-			buf_add(&text, chunk, n);
-		if (ferror(sf))
-			die(EX_IOERR, "%s:", a->path);
-		fclose(sf);
+		if ((rc = buf_read_file(&text, a->path)) < 0)
+			die(rc == -1 ? EX_NOINPUT : EX_IOERR, "%s:", a->path);
 		if (avsch_load(&a->sch, text.p ? text.p : "", text.len, err,
 		    sizeof err) < 0)
 			die(EX_CONFIG, "%s: %s", a->path, err);

@@ -5,32 +5,13 @@
  * prints the schema id of the framing, a tab, and the value in Avro's JSON
  * encoding (avro_value_to_json), or fails.
  */
+#include "buf.h"
+
 #include <avro.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	size_t cap = 0, n;
-
-	*len = 0;
-	if (f == NULL) {
-		perror(path);
-		exit(66);
-	}
-	do {
-		if (*len + 4096 > cap)
-			p = realloc(p, cap = 2 * cap + 4096);
-		n = fread(p + *len, 1, 4096, f);
-		*len += n;
-	} while (n > 0);
-	fclose(f);
-	return p;
-}
 
 int
 main(int argc, char **argv)
@@ -39,6 +20,7 @@ main(int argc, char **argv)
 	avro_value_iface_t *iface;
 	avro_value_t v;
 	avro_reader_t r;
+	struct buf f[2];
 	size_t slen, mlen;
 	char *stext, *msg, *json, extra;
 	const unsigned char *b;
@@ -47,8 +29,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: avro-read schema-file message-file\n");
 		return 64;
 	}
-	stext = slurp(argv[1], &slen);
-	msg = slurp(argv[2], &mlen);
+	for (int i = 0; i < 2; i++) {
+		buf_init(&f[i]);
+		if (buf_read_file(&f[i], argv[1 + i]) < 0) {
+			fprintf(stderr, "avro-read: %s: %s\n", argv[1 + i],
+			    strerror(errno));
+			return 66;
+		}
+		buf_cstr(&f[i]);
+	}
+	stext = f[0].p;
+	slen = f[0].len;
+	msg = f[1].p;
+	mlen = f[1].len;
 	b = (const unsigned char *)msg;
 	if (avro_schema_from_json_length(stext, slen, &schema) != 0) {
 		fprintf(stderr, "avro-read: %s: %s\n", argv[1], avro_strerror());
@@ -80,7 +73,7 @@ main(int argc, char **argv)
 	avro_value_decref(&v);
 	avro_value_iface_decref(iface);
 	avro_schema_decref(schema);
-	free(stext);
-	free(msg);
+	buf_free(&f[0]);
+	buf_free(&f[1]);
 	return 0;
 }

@@ -4,37 +4,18 @@
  * or a delimiter).
  *   kafka-put -b BROKERS TOPIC PARTITION KEY-FILE VALUE-FILE
  */
+#include "buf.h"
 #include "util.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	size_t cap = 0, n;
-
-	*len = 0;
-	if (f == NULL)
-		die(EX_NOINPUT, "%s:", path);
-	do {
-		if (*len + 4096 > cap)
-			p = xrealloc(p, cap = 2 * cap + 4096);
-		n = fread(p + *len, 1, 4096, f);
-		*len += n;
-	} while (n > 0);
-	fclose(f);
-	return p;
-}
-
 int
 main(int argc, char **argv)
 {
-	char err[512], *key, *val;
-	size_t klen, vlen;
+	char err[512];
+	struct buf kv[2];
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk;
 	rd_kafka_resp_err_t e;
@@ -43,8 +24,13 @@ main(int argc, char **argv)
 	if (argc != 7 || strcmp(argv[1], "-b") != 0)
 		die(EX_USAGE, "usage: kafka-put -b brokers topic partition "
 		    "key-file value-file");
-	key = slurp(argv[5], &klen);
-	val = slurp(argv[6], &vlen);
+	for (int i = 0; i < 2; i++) {
+		int rc;
+		buf_init(&kv[i]);
+		if ((rc = buf_read_file(&kv[i], argv[5 + i])) < 0)
+			die(rc == -1 ? EX_NOINPUT : EX_IOERR, "%s:", argv[5 + i]);
+		buf_cstr(&kv[i]);	/* an empty file: an empty key, not none */
+	}
 	conf = rd_kafka_conf_new();
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", argv[2], err,
 	    sizeof err) != RD_KAFKA_CONF_OK)
@@ -52,8 +38,8 @@ main(int argc, char **argv)
 	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err)) == NULL)
 		die(EX_CONFIG, "%s", err);
 	e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(argv[3]),
-	    RD_KAFKA_V_PARTITION(atoi(argv[4])), RD_KAFKA_V_KEY(key, klen),
-	    RD_KAFKA_V_VALUE(val, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_PARTITION(atoi(argv[4])), RD_KAFKA_V_KEY(kv[0].p, kv[0].len),
+	    RD_KAFKA_V_VALUE(kv[1].p, kv[1].len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_END);
 	if (e)
 		die(EX_SOFTWARE, "%s", rd_kafka_err2str(e));
@@ -61,7 +47,7 @@ main(int argc, char **argv)
 	    rd_kafka_outq_len(rk) > 0)
 		die(EX_TEMPFAIL, "%s: not delivered", argv[3]);
 	rd_kafka_destroy(rk);
-	free(key);
-	free(val);
+	buf_free(&kv[0]);
+	buf_free(&kv[1]);
 	return 0;
 }
