@@ -271,6 +271,44 @@ skip_ws(const unsigned char *p, const unsigned char *e, int *nl)
 }
 
 /*
+ * A value that is not an object or an array, at p (p < e): the byte after
+ * it, or NULL with *at and *why set.
+ */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_scalar(const unsigned char *p, const unsigned char *e,
+    const unsigned char **at, const char **why)
+{
+	int esc = 0;
+
+	switch (*p) {
+	case '"':
+		return scan_string(p + 1, e, at, why, &esc);
+	case 't':
+		if (e - p < 4 || memcmp(p, "true", 4) != 0)
+			break;
+		return p + 4;
+	case 'f':
+		if (e - p < 5 || memcmp(p, "false", 5) != 0)
+			break;
+		return p + 5;
+	case 'n':
+		if (e - p < 4 || memcmp(p, "null", 4) != 0)
+			break;
+		return p + 4;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		return scan_number(p, e, at, why);
+	default:
+		*why = "unexpected character";
+		*at = p;
+		return NULL;
+	}
+	*why = "bad literal";
+	*at = p;
+	return NULL;
+}
+
+/*
  * The validator's machine: one value from p (not a blank), nested at
  * depth0. Returns the byte after it, or NULL with *at and *why set.
  * *empty is set when the value is an empty object or array; *nl when a
@@ -313,33 +351,10 @@ value:
 		if (*q == '[')
 			goto value;
 		goto key;
-	case '"':
-		if ((p = scan_string(p + 1, e, at, why, &esc)) == NULL)
-			return NULL;
-		goto after;
-	case 't':
-		if (e - p < 4 || memcmp(p, "true", 4) != 0)
-			goto bad_literal;
-		p += 4;
-		goto after;
-	case 'f':
-		if (e - p < 5 || memcmp(p, "false", 5) != 0)
-			goto bad_literal;
-		p += 5;
-		goto after;
-	case 'n':
-		if (e - p < 4 || memcmp(p, "null", 4) != 0)
-			goto bad_literal;
-		p += 4;
-		goto after;
-	case '-': case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
-		if ((p = scan_number(p, e, at, why)) == NULL)
-			return NULL;
-		goto after;
 	default:
-		*why = "unexpected character";
-		goto bad;
+		if ((p = scan_scalar(p, e, at, why)) == NULL)
+			return NULL;
+		goto after;
 	}
 
 key:
@@ -391,10 +406,6 @@ after:
 		goto after;
 	}
 	*why = "expected ',' or ']'";
-	goto bad;
-
-bad_literal:
-	*why = "bad literal";
 bad:
 	*at = p;
 	return NULL;
@@ -440,42 +451,12 @@ members(const unsigned char *b, const unsigned char *p,
 			*why = "unexpected end";
 			goto bad;
 		}
-		switch (*p) {
-		case '"': {
-			int vesc = 0;
-			if ((p = scan_string(p + 1, e, at, why, &vesc)) == NULL)
-				return NULL;
-			break;
-		}
-		case '-': case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9':
-			if ((p = scan_number(p, e, at, why)) == NULL)
-				return NULL;
-			break;
-		case 't':
-			if (e - p < 4 || memcmp(p, "true", 4) != 0)
-				goto bad_literal;
-			p += 4;
-			break;
-		case 'f':
-			if (e - p < 5 || memcmp(p, "false", 5) != 0)
-				goto bad_literal;
-			p += 5;
-			break;
-		case 'n':
-			if (e - p < 4 || memcmp(p, "null", 4) != 0)
-				goto bad_literal;
-			p += 4;
-			break;
-		case '{':
-		case '[':
-			if ((p = machine(p, e, 1, nl, &dummy, at, why)) == NULL)
-				return NULL;
-			break;
-		default:
-			*why = "unexpected character";
-			goto bad;
-		}
+		if (*p == '{' || *p == '[')
+			p = machine(p, e, 1, nl, &dummy, at, why);
+		else
+			p = scan_scalar(p, e, at, why);
+		if (p == NULL)
+			return NULL;
 		if (n < max)
 			m[n] = (struct jmember){ ks, ke, vs, (size_t)(p - b), esc };
 		if (n <= max)
@@ -496,8 +477,6 @@ members(const unsigned char *b, const unsigned char *p,
 		*why = "expected ',' or '}'";
 		goto bad;
 	}
-bad_literal:
-	*why = "bad literal";
 bad:
 	*at = p;
 	return NULL;
