@@ -191,7 +191,7 @@ static struct tdef *
 tab_find(const char *name, size_t n)
 {
 	for (int i = 0; i < ntabs; i++)
-		if (strlen(tabs[i].name) == n && memcmp(tabs[i].name, name, n) == 0)
+		if (tabs[i].namelen == n && memcmp(tabs[i].name, name, n) == 0)
 			return &tabs[i];
 	return NULL;
 }
@@ -1157,22 +1157,15 @@ named_like_table(const char *line, const struct jmember *m)
 	const char *k = line + m->ks + 1;
 	size_t kl = m->ke - m->ks - 2;
 
-	if (!m->esc) {
-		if (kl < 64 && !(tab_lengths >> kl & 1))
-			return 0;
-		for (int i = 0; i < ntabs; i++)
-			if (tabs[i].namelen == kl &&
-			    memcmp(tabs[i].name, k, kl) == 0)
-				return 1;
-		return 0;
-	}
-	{
+	if (m->esc) {
 		static struct buf name;
 		buf_reset(&name);
 		jpath_value_text(&name, line + m->ks, m->ke - m->ks);
 		k = name.p ? name.p : "";
 		kl = name.len;
 	}
+	if (kl < 64 && !(tab_lengths >> kl & 1))
+		return 0;	/* no table's name is that long */
 	return tab_find(k, kl) != NULL;
 }
 
