@@ -553,7 +553,10 @@ dec(struct ctx *c, avro_value_t *v, json_t *t, const char *ns, struct buf *o)
 		buf_json_str(o, str, strlen(str));
 		return 0;
 	case AVRO_RECORD:
-		sub = json_object_get(n, "fields");
+	case AVRO_MAP: {
+		/* a record's fields have each a type, a map's values one */
+		int rec = avro_value_get_type(v) == AVRO_RECORD;
+		sub = json_object_get(n, rec ? "fields" : "values");
 		avro_value_get_size(v, &cnt);
 		buf_putc(o, '{');
 		for (i = 0; i < cnt; i++) {
@@ -563,13 +566,14 @@ dec(struct ctx *c, avro_value_t *v, json_t *t, const char *ns, struct buf *o)
 			buf_json_str(o, name, strlen(name));
 			buf_putc(o, ':');
 			old = path_push(c, ".%s", name);
-			if (dec(c, &child, json_object_get(json_array_get(sub, i),
-			    "type"), ns2, o) < 0)
+			if (dec(c, &child, rec ? json_object_get(json_array_get(sub,
+			    i), "type") : sub, ns2, o) < 0)
 				return -1;
 			c->plen = old;
 		}
 		buf_putc(o, '}');
 		return 0;
+	}
 	case AVRO_ARRAY:
 		sub = json_object_get(n, "items");
 		avro_value_get_size(v, &cnt);
@@ -584,23 +588,6 @@ dec(struct ctx *c, avro_value_t *v, json_t *t, const char *ns, struct buf *o)
 			c->plen = old;
 		}
 		buf_putc(o, ']');
-		return 0;
-	case AVRO_MAP:
-		sub = json_object_get(n, "values");
-		avro_value_get_size(v, &cnt);
-		buf_putc(o, '{');
-		for (i = 0; i < cnt; i++) {
-			avro_value_get_by_index(v, i, &child, &name);
-			if (i)
-				buf_putc(o, ',');
-			buf_json_str(o, name, strlen(name));
-			buf_putc(o, ':');
-			old = path_push(c, ".%s", name);
-			if (dec(c, &child, sub, ns2, o) < 0)
-				return -1;
-			c->plen = old;
-		}
-		buf_putc(o, '}');
 		return 0;
 	case AVRO_UNION:
 		avro_value_get_discriminant(v, &e);
