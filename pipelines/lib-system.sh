@@ -236,10 +236,14 @@ _sys_ch_count() { chq "SELECT count() FROM telecom.$1"; }
 SYS_EVENT_TABLES="telecom-cdr=cdr telecom-sdr=sdr telecom-location=location
 	telecom-network=network telecom-security=security telecom-service=service
 	telecom-cdr=cdr_enriched"
-SYS_CDC_TABLES="cdc.crm.customer_profiles=customer_profiles
-	cdc.crm.device_information=device_information
-	cdc.billing.payments=payment_transactions cdc.billing.behavior=customer_behavior
-	cdc.care.complaints=complaints_feedback"
+# TOPIC=TABLE=KEY: each CDC topic, its ClickHouse mirror, its primary key
+SYS_CDC_TABLES="cdc.crm.customer_profiles=customer_profiles=customer_id
+	cdc.crm.device_information=device_information=device_id
+	cdc.billing.payments=payment_transactions=transaction_id
+	cdc.billing.behavior=customer_behavior=behavior_id
+	cdc.care.complaints=complaints_feedback=complaint_id"
+# sys_cdc_table TOPIC=TABLE=KEY: the TABLE
+sys_cdc_table() { _t=${1#*=}; echo "${_t%%=*}"; }
 
 # sys_ends_stored TOPIC TABLE: the last record of every partition of TOPIC
 # is in TABLE. For the CDC mirrors, whose merges keep one row per primary
@@ -262,7 +266,7 @@ sys_in_clickhouse() {
 		[ "$(_sys_ch_count "${_m#*=}")" = "$(kcount "${_m%%=*}")" ] || return 1
 	done
 	for _m in $SYS_CDC_TABLES; do
-		sys_ends_stored "${_m%%=*}" "${_m#*=}" || return 1
+		sys_ends_stored "${_m%%=*}" "$(sys_cdc_table "$_m")" || return 1
 	done
 }
 
@@ -352,7 +356,7 @@ sys_summary() {
 			map(select(.op == "u")), map(select(.op == "d"))] | map(length) | @tsv' \
 			"state/${_m%%=*}.jsonl")"
 		printf '  %-28s %8s %8s %8s %8s %8s %10s\n' "${_m%%=*}" "$_r" "$_c" "$_u" "$_d" \
-			"$(kcount "${_m%%=*}")" "$(chq "SELECT count() FROM telecom.${_m#*=}_current")"
+			"$(kcount "${_m%%=*}")" "$(chq "SELECT count() FROM telecom.$(sys_cdc_table "$_m")_current")"
 	done
 	echo
 	echo "Alerts per rule (telecom.alerts), with the first of each"

@@ -51,11 +51,7 @@ test_expect_success 'ClickHouse holds what Kafka holds, topic by topic, and the 
 # The CDC mirrors keep one row per primary key once their parts merge
 # (ReplacingMergeTree): FINAL gives that row now, whenever merges happen.
 test_expect_success 'each CDC mirror holds every key of its topic; the current view has the last change' '
-	for m in cdc.crm.customer_profiles=customer_profiles=customer_id \
-		cdc.crm.device_information=device_information=device_id \
-		cdc.billing.payments=payment_transactions=transaction_id \
-		cdc.billing.behavior=customer_behavior=behavior_id \
-		cdc.care.complaints=complaints_feedback=complaint_id; do
+	for m in $SYS_CDC_TABLES; do
 		IFS== read -r topic table key <<<"$m" &&
 		sys_ends_stored "$topic" "$table" &&
 		consume -b "$KAFKA_BROKERS" -q -e -t "$topic" |

@@ -236,11 +236,7 @@ test_expect_success 'ClickHouse holds every CSV row once' '
 # (ReplacingMergeTree): FINAL gives that row now. Each key the database
 # ever had is there once, and the rows not deleted are the database's.
 test_expect_success 'each CDC mirror holds every key of its topic once, and the current rows are the databases'"'"'' '
-	for m in cdc.crm.customer_profiles=customer_profiles=customer_id \
-		cdc.crm.device_information=device_information=device_id \
-		cdc.billing.payments=payment_transactions=transaction_id \
-		cdc.billing.behavior=customer_behavior=behavior_id \
-		cdc.care.complaints=complaints_feedback=complaint_id; do
+	for m in $SYS_CDC_TABLES; do
 		IFS== read -r topic table key <<<"$m"
 		wait_until 60 "$topic stored" sys_ends_stored "$topic" "$table" || { chaos_report; return 1; }
 		consume -b "$KAFKA_BROKERS" -q -e -t "$topic" >"$table.kafka" &&

@@ -221,7 +221,7 @@ test_expect_success 'the CDC legs and the mirror start under supervise; the snap
 	wait_until "$SYS_WAIT" "the CDC snapshots in Kafka" sys_cdc_snapshot_in_kafka &&
 	_sys_leg mirror &&
 	for m in $SYS_CDC_TABLES; do
-		wait_until "$SYS_WAIT" "${m%%=*} in ClickHouse" sys_ends_stored "${m%%=*}" "${m#*=}" || return 1
+		wait_until "$SYS_WAIT" "${m%%=*} in ClickHouse" sys_ends_stored "${m%%=*}" "$(sys_cdc_table "$m")" || return 1
 	done
 '
 
@@ -348,11 +348,7 @@ test_expect_success 'Kafka holds every change of the writers once' '
 # change. The rows the writers inserted have no later change: each is
 # one row, merged or not.
 test_expect_success 'each CDC mirror holds every key once, no change twice, and the databases'"'"' current rows' '
-	for m in cdc.crm.customer_profiles=customer_profiles=customer_id \
-		cdc.crm.device_information=device_information=device_id \
-		cdc.billing.payments=payment_transactions=transaction_id \
-		cdc.billing.behavior=customer_behavior=behavior_id \
-		cdc.care.complaints=complaints_feedback=complaint_id; do
+	for m in $SYS_CDC_TABLES; do
 		IFS== read -r topic table key <<<"$m"
 		read -r c u <<<"$(chq "SELECT count(), uniqExact(_kafka_partition, _kafka_offset)
 			FROM telecom.$table FORMAT TSV")"
