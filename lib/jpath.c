@@ -545,12 +545,7 @@ jpath_find_members(const struct jpath *p, const char *s, size_t n,
 		size_t kl;
 		int at = -1;
 
-		if (a->n == 0) {
-			if (find_alt(a, s, n, v, vn))
-				return 1;
-			continue;
-		}
-		key = a->segs[0].key;
+		key = a->segs[0].key;	/* a path has a segment at least */
 		kl = a->segs[0].klen + 2;	/* with the quotes */
 		/* the last member of the name, as member_get() */
 		for (size_t j = nm; j-- > 0;) {
