@@ -1398,3 +1398,15 @@ avsch_encode(struct avsch *s, json_t *j, struct buf *out, char *err,
 	out->len += size;
 	return 0;
 }
+
+int
+avro_serde_arg(const char *arg, int *key, int *value)
+{
+	if (strcmp(arg, "avro") == 0 || strcmp(arg, "value=avro") == 0)
+		*value = 1;
+	else if (strcmp(arg, "key=avro") == 0)
+		*key = 1;
+	else
+		return -1;
+	return 0;
+}

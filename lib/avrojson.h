@@ -55,4 +55,10 @@ int avsch_decode(struct avsch *s, const void *p, size_t n, int strict,
 int avsch_encode(struct avsch *s, json_t *j, struct buf *out, char *err,
     size_t errlen);
 
+/*
+ * The argument of -s (kcat's serdes option): "avro" or "value=avro" sets
+ * *value, "key=avro" sets *key. 0, or -1 for anything else.
+ */
+int avro_serde_arg(const char *arg, int *key, int *value);
+
 #endif

@@ -626,6 +626,19 @@ write_kcat(const struct part *p, const rd_kafka_message_t *m)
 }
 
 /* A record that cannot be decoded: report it, dead-letter it, count it. */
+/* The base64 of n bytes at p as a JSON string, or null when p is NULL. */
+static void
+put_base64(struct buf *b, const void *p, size_t n)
+{
+	if (p == NULL) {
+		buf_puts(b, "null");
+		return;
+	}
+	buf_putc(b, '"');
+	buf_base64(b, p, n);
+	buf_putc(b, '"');
+}
+
 static void
 bad_record(const struct part *p, const rd_kafka_message_t *m,
     const char *what, const char *why)
@@ -647,19 +660,9 @@ bad_record(const struct part *p, const rd_kafka_message_t *m,
 		buf_json_str(&b, msg, strlen(msg));
 		free(msg);
 		buf_puts(&b, ",\"key_base64\":");
-		if (m->key) {
-			buf_putc(&b, '"');
-			buf_base64(&b, m->key, m->key_len);
-			buf_putc(&b, '"');
-		} else
-			buf_puts(&b, "null");
+		put_base64(&b, m->key, m->key_len);
 		buf_puts(&b, ",\"value_base64\":");
-		if (m->payload) {
-			buf_putc(&b, '"');
-			buf_base64(&b, m->payload, m->len);
-			buf_putc(&b, '"');
-		} else
-			buf_puts(&b, "null");
+		put_base64(&b, m->payload, m->len);
 		buf_puts(&b, "}\n");
 		if (fwrite(b.p, 1, b.len, dl) != b.len) {
 			weprintf("%s:", dl_path);
@@ -1321,12 +1324,7 @@ main(int argc, char **argv)
 			registry_url = optarg;
 			break;
 		case 's':
-			if (strcmp(optarg, "avro") == 0 ||
-			    strcmp(optarg, "value=avro") == 0)
-				avro_value = 1;
-			else if (strcmp(optarg, "key=avro") == 0)
-				avro_key = 1;
-			else {
+			if (avro_serde_arg(optarg, &avro_key, &avro_value) < 0) {
 				weprintf("-s %s: expected avro, key=avro or "
 				    "value=avro", optarg);
 				usage(stderr, EX_USAGE);

@@ -890,12 +890,7 @@ main(int argc, char *argv[])
 			registry_url = optarg;
 			break;
 		case 's':
-			if (strcmp(optarg, "avro") == 0 ||
-			    strcmp(optarg, "value=avro") == 0)
-				av_value.on = 1;
-			else if (strcmp(optarg, "key=avro") == 0)
-				av_key.on = 1;
-			else
+			if (avro_serde_arg(optarg, &av_key.on, &av_value.on) < 0)
 				die(EX_USAGE, "-s %s: expected avro, key=avro or "
 				    "value=avro", optarg);
 			break;
