@@ -821,10 +821,12 @@ my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
 			if (enc == MY_ENC_DEBEZIUM) {
 				struct buf s;
 				buf_init(&s);
-				if (my_json_binary(&s, p + lb, len) < 0)
-					return -1;
-				buf_json_str(out, s.p, s.len);
+				int r = my_json_binary(&s, p + lb, len);
+				if (r == 0)
+					buf_json_str(out, s.p, s.len);
 				buf_free(&s);
+				if (r < 0)
+					return -1;
 			} else {
 				size_t mark = out->len;
 				if (my_json_binary(out, p + lb, len) < 0) {
