@@ -37,6 +37,14 @@ cdc_begin(struct cdcrec *r, char op)
 	buf_reset(&r->txn);
 	buf_reset(&r->out);
 	r->cur = NULL;
+	r->schema = NULL;
+}
+
+void
+cdc_schema(struct cdcrec *r, const char *json, size_t len)
+{
+	r->schema = json;
+	r->schema_len = len;
 }
 
 /* Row and source objects are kept without their braces, so that the
@@ -193,6 +201,11 @@ cdc_end(struct cdcrec *r, long long ts_ms, long long source_ts_ms)
 	struct buf *o = &r->out;
 
 	buf_reset(o);
+	if (r->schema) {
+		buf_puts(o, "{\"schema\":");
+		buf_add(o, r->schema, r->schema_len);
+		buf_puts(o, ",\"payload\":");
+	}
 	if (r->unwrap) {
 		/* the row after the change; for a delete, the row before it */
 		const struct buf *row = r->op == 'd' ? &r->before : &r->after;
@@ -209,7 +222,7 @@ cdc_end(struct cdcrec *r, long long ts_ms, long long source_ts_ms)
 		    "\",\"__deleted\":\"false\"");
 		buf_puts(o, ",\"__source_ts_ms\":");
 		buf_put_i64(o, source_ts_ms);
-		buf_puts(o, "}\n");
+		buf_puts(o, r->schema ? "}}\n" : "}\n");
 		return;
 	}
 	buf_puts(o, "{\"before\":");
@@ -227,5 +240,5 @@ cdc_end(struct cdcrec *r, long long ts_ms, long long source_ts_ms)
 		buf_add(o, r->txn.p, r->txn.len);
 	else
 		buf_puts(o, "null");
-	buf_puts(o, "}\n");
+	buf_puts(o, r->schema ? "}}\n" : "}\n");
 }

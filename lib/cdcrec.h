@@ -42,6 +42,8 @@ struct cdcrec {
 	int first;		/* no field written yet in the current object */
 	int in_row;		/* 0 none, 1 before, 2 after */
 	struct buf before, after, source, txn;
+	const char *schema;	/* cdc_schema()'s, for this record */
+	size_t schema_len;
 	int have_before, have_after;
 	struct buf *cur;
 };
@@ -88,6 +90,14 @@ void cdc_fields(struct cdcrec *r, const char *json, size_t len);
  */
 void cdc_transaction(struct cdcrec *r, const char *id,
     unsigned long long total_order, unsigned long long collection_order);
+
+/*
+ * The Kafka Connect schema of the record (lib/connect.h), as JSON text
+ * that stays valid until cdc_end(): the record is then written as
+ * {"schema":SCHEMA,"payload":RECORD}, as Kafka Connect's JsonConverter
+ * does with schemas.enable=true. For this record only.
+ */
+void cdc_schema(struct cdcrec *r, const char *json, size_t len);
 
 /*
  * Finish the record: r->out holds one line ending in '\n'. ts_ms is the
