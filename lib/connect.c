@@ -107,3 +107,453 @@ cs_envelope(struct buf *out, const char *prefix, const struct buf *fields,
 }
 
 /* ---- reading (produce) ---- */
+
+struct conv {
+	json_t *defined;	/* full names of the records written so far */
+	struct cs_avro *a;
+	int depth;		/* 1: the row structs' fields are columns */
+	int nanon;
+	char *err;
+	size_t errlen;
+};
+
+static int
+conv_fail(struct conv *c, const char *fmt, const char *what)
+{
+	snprintf(c->err, c->errlen, fmt, what);
+	return -1;
+}
+
+static const char *
+param(json_t *cs, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(cs,
+	    "parameters"), key));
+}
+
+static int
+avro_name_ok(const char *s)
+{
+	if (!s || !*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static void
+add_fix(struct conv *c, const char *field, int kind, int scale)
+{
+	struct cs_avro *a = c->a;
+
+	a->fix = xrealloc(a->fix, (a->nfix + 1) * sizeof *a->fix);
+	a->fix[a->nfix].field = xstrdup(field);
+	a->fix[a->nfix].kind = kind;
+	a->fix[a->nfix].scale = scale;
+	a->nfix++;
+}
+
+/* A primitive with Connect's annotations. */
+static json_t *
+prim(const char *type, json_t *cs)
+{
+	json_t *t = json_pack("{ss}", "type", type);
+	const char *name = json_string_value(json_object_get(cs, "name"));
+	json_t *ver = json_object_get(cs, "version"), *params;
+
+	if (name) {
+		if (ver)
+			json_object_set(t, "connect.version", ver);
+		json_object_set_new(t, "connect.name", json_string(name));
+	}
+	if ((params = json_object_get(cs, "parameters")) != NULL)
+		json_object_set(t, "connect.parameters", params);
+	return t;
+}
+
+static json_t *conv_type(struct conv *c, json_t *cs, const char *field);
+
+static json_t *
+conv_struct(struct conv *c, json_t *cs)
+{
+	const char *name = json_string_value(json_object_get(cs, "name"));
+	json_t *fields = json_object_get(cs, "fields"), *out, *list;
+	char *full, *dot;
+	size_t i;
+	json_t *f;
+
+	if (name)
+		full = xstrdup(name);
+	else
+		full = xasprintf("io.confluent.connect.avro.ConnectDefault%d",
+		    ++c->nanon);
+	if (json_object_get(c->defined, full)) {
+		/* the second use of a record (after, after before) */
+		out = json_string(full);
+		free(full);
+		return out;
+	}
+	json_object_set_new(c->defined, full, json_true());
+	dot = strrchr(full, '.');
+	out = json_object();
+	json_object_set_new(out, "type", json_string("record"));
+	json_object_set_new(out, "name", json_string(dot ? dot + 1 : full));
+	if (dot) {
+		*dot = '\0';
+		json_object_set_new(out, "namespace", json_string(full));
+		*dot = '.';
+	}
+	if (!avro_name_ok(dot ? dot + 1 : full)) {
+		conv_fail(c, "\"%s\" is not an Avro name", full);
+		free(full);
+		json_decref(out);
+		return NULL;
+	}
+	list = json_array();
+	json_array_foreach(fields, i, f) {
+		const char *fname = json_string_value(json_object_get(f, "field"));
+		json_t *t, *af;
+
+		if (!avro_name_ok(fname)) {
+			conv_fail(c, "field \"%s\" is not an Avro name",
+			    fname ? fname : "");
+			goto bad;
+		}
+		c->depth++;
+		t = conv_type(c, f, fname);
+		c->depth--;
+		if (t == NULL)
+			goto bad;
+		af = json_pack("{ss}", "name", fname);
+		if (json_is_true(json_object_get(f, "optional"))) {
+			json_object_set_new(af, "type", json_pack("[so]", "null", t));
+			json_object_set_new(af, "default", json_null());
+		} else
+			json_object_set_new(af, "type", t);
+		json_array_append_new(list, af);
+	}
+	json_object_set_new(out, "fields", list);
+	if (json_object_get(cs, "version"))
+		json_object_set(out, "connect.version",
+		    json_object_get(cs, "version"));
+	if (name)
+		json_object_set_new(out, "connect.name", json_string(name));
+	free(full);
+	return out;
+bad:
+	json_decref(list);
+	json_decref(out);
+	free(full);
+	return NULL;
+}
+
+static int
+int_param(const char *s, int dflt)
+{
+	return s && *s ? atoi(s) : dflt;
+}
+
+static json_t *
+conv_type(struct conv *c, json_t *cs, const char *field)
+{
+	const char *type = json_string_value(json_object_get(cs, "type"));
+	const char *name = json_string_value(json_object_get(cs, "name"));
+	const char *src = param(cs, "__debezium.source.column.type");
+	int column = c->depth == 2 && field != NULL;	/* a row's column */
+	json_t *t;
+
+	if (type == NULL)
+		return conv_fail(c, "a schema without a type%s", ""), NULL;
+	if (name == NULL)
+		name = "";
+	if (strcmp(type, "struct") == 0)
+		return conv_struct(c, cs);
+	if (strcmp(type, "array") == 0) {
+		json_t *items = conv_type(c, json_object_get(cs, "items"), NULL);
+		return items ? json_pack("{ssso}", "type", "array", "items",
+		    items) : NULL;
+	}
+	if (strcmp(type, "map") == 0) {
+		json_t *k = json_object_get(cs, "keys"), *v;
+		if (strcmp(json_string_value(json_object_get(k, "type")) ?
+		    json_string_value(json_object_get(k, "type")) : "",
+		    "string") != 0)
+			return conv_fail(c, "a map whose keys are not strings%s",
+			    ""), NULL;
+		v = conv_type(c, json_object_get(cs, "values"), NULL);
+		return v ? json_pack("{ssso}", "type", "map", "values", v) : NULL;
+	}
+	if (strcmp(type, "int8") == 0 || strcmp(type, "int16") == 0) {
+		t = prim("int", cs);
+		json_object_set_new(t, "connect.type", json_string(type));
+		return t;
+	}
+	if (strcmp(type, "int32") == 0) {
+		t = prim("int", cs);
+		if (strcmp(name, "io.debezium.time.Date") == 0 ||
+		    strcmp(name, "org.apache.kafka.connect.data.Date") == 0)
+			json_object_set_new(t, "logicalType", json_string("date"));
+		else if (strcmp(name, "org.apache.kafka.connect.data.Time") == 0)
+			json_object_set_new(t, "logicalType",
+			    json_string("time-millis"));
+		return t;
+	}
+	if (strcmp(type, "int64") == 0) {
+		if (src && strcmp(src, "BIGINT UNSIGNED") == 0 && column) {
+			/* the whole range of the column, exactly */
+			t = prim("bytes", cs);
+			json_object_set_new(t, "logicalType",
+			    json_string("decimal"));
+			json_object_set_new(t, "precision", json_integer(20));
+			json_object_set_new(t, "scale", json_integer(0));
+			return t;
+		}
+		t = prim("long", cs);
+		if (strcmp(name, "io.debezium.time.Timestamp") == 0)
+			json_object_set_new(t, "logicalType",
+			    json_string("local-timestamp-millis"));
+		else if (strcmp(name, "io.debezium.time.MicroTimestamp") == 0)
+			json_object_set_new(t, "logicalType",
+			    json_string("local-timestamp-micros"));
+		else if (strcmp(name, "org.apache.kafka.connect.data.Timestamp") == 0)
+			json_object_set_new(t, "logicalType",
+			    json_string("timestamp-millis"));
+		return t;
+	}
+	if (strcmp(type, "float32") == 0)
+		return prim("float", cs);
+	if (strcmp(type, "float64") == 0)
+		return prim("double", cs);
+	if (strcmp(type, "boolean") == 0)
+		return prim("boolean", cs);
+	if (strcmp(type, "bytes") == 0) {
+		t = prim("bytes", cs);
+		if (strcmp(name, "org.apache.kafka.connect.data.Decimal") == 0) {
+			int scale = int_param(param(cs, "scale"), 0);
+			json_object_set_new(t, "logicalType",
+			    json_string("decimal"));
+			json_object_set_new(t, "precision", json_integer(
+			    int_param(param(cs, "connect.decimal.precision"), 64)));
+			json_object_set_new(t, "scale", json_integer(scale));
+			if (column)
+				add_fix(c, field, CS_FIX_UNSCALED, scale);
+		}
+		return t;
+	}
+	if (strcmp(type, "string") != 0)
+		return conv_fail(c, "unknown Connect type \"%s\"", type), NULL;
+	/* strings: the plain encoding's decimals, dates and times */
+	if (strcmp(name, "io.debezium.time.ZonedTimestamp") == 0) {
+		t = prim("long", cs);
+		json_object_set_new(t, "logicalType",
+		    json_string("timestamp-micros"));
+		return t;
+	}
+	if (strcmp(name, "io.debezium.data.Json") == 0) {
+		if (column)
+			add_fix(c, field, CS_FIX_JSON_TEXT, 0);
+		return prim("string", cs);
+	}
+	if (src && *name == '\0' && column) {
+		const char *len = param(cs, "__debezium.source.column.length");
+
+		if ((strcmp(src, "DECIMAL") == 0 || strcmp(src, "NUMERIC") == 0 ||
+		    strcmp(src, "DECIMAL UNSIGNED") == 0) && len) {
+			t = prim("bytes", cs);
+			json_object_set_new(t, "logicalType",
+			    json_string("decimal"));
+			json_object_set_new(t, "precision",
+			    json_integer(int_param(len, 64)));
+			json_object_set_new(t, "scale", json_integer(
+			    int_param(param(cs, "__debezium.source.column.scale"),
+			    0)));
+			return t;
+		}
+		if (strcmp(src, "DATE") == 0) {
+			t = prim("int", cs);
+			json_object_set_new(t, "logicalType", json_string("date"));
+			return t;
+		}
+		if (strcmp(src, "DATETIME") == 0 || strcmp(src, "TIMESTAMP") == 0) {
+			t = prim("long", cs);
+			json_object_set_new(t, "logicalType",
+			    json_string("local-timestamp-micros"));
+			return t;
+		}
+	}
+	return prim("string", cs);
+}
+
+int
+cs_to_avro(json_t *connect, struct cs_avro *out, char *err, size_t errlen)
+{
+	struct conv c = { .a = out, .err = err, .errlen = errlen };
+	json_t *fields = json_object_get(connect, "fields"), *f;
+	const char *first = NULL;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	if (!json_is_object(connect) || !json_is_array(fields)) {
+		snprintf(err, errlen, "the schema is not a Connect struct");
+		return -1;
+	}
+	/* an envelope has before and after; a flat row (unwrapped) has not */
+	json_array_foreach(fields, i, f) {
+		const char *n = json_string_value(json_object_get(f, "field"));
+		if (n && strcmp(n, "after") == 0)
+			first = n;
+	}
+	out->unwrap = first == NULL;
+	/* the columns are at depth 2 of an envelope, 1 of a flat row */
+	c.depth = out->unwrap ? 1 : 0;
+	c.defined = json_object();
+	out->schema = conv_struct(&c, connect);
+	json_decref(c.defined);
+	if (out->schema == NULL) {
+		cs_avro_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cs_avro_free(struct cs_avro *a)
+{
+	for (size_t i = 0; i < a->nfix; i++)
+		free(a->fix[i].field);
+	free(a->fix);
+	json_decref(a->schema);
+	memset(a, 0, sizeof *a);
+}
+
+static int
+b64val(int ch)
+{
+	if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+	if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+	if (ch == '+') return 62;
+	if (ch == '/') return 63;
+	return -1;
+}
+
+/* base64 of a two's complement big-endian integer -> exact decimal text */
+static int
+unscaled_text(const char *s, size_t n, int scale, struct buf *out)
+{
+	unsigned char mag[256];
+	size_t m = 0, i;
+	unsigned acc = 0;
+	int bits = 0, neg;
+	char digits[700];
+	size_t nd = 0;
+
+	for (i = 0; i < n && s[i] != '='; i++) {
+		int v = b64val((unsigned char)s[i]);
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (m == sizeof mag)
+				return -1;
+			mag[m++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (m == 0)
+		return -1;
+	neg = mag[0] & 0x80;
+	if (neg) {		/* magnitude of a negative number */
+		int carry = 1;
+		for (i = m; i-- > 0;) {
+			unsigned v = (unsigned)(unsigned char)~mag[i] + (unsigned)carry;
+			mag[i] = (unsigned char)v;
+			carry = v >> 8;
+		}
+	}
+	/* repeated division by 10, least significant digit first */
+	for (;;) {
+		unsigned rem = 0;
+		int nonzero = 0;
+		for (i = 0; i < m; i++) {
+			unsigned cur = rem << 8 | mag[i];
+			mag[i] = (unsigned char)(cur / 10);
+			rem = cur % 10;
+			nonzero |= mag[i];
+		}
+		if (nd == sizeof digits)
+			return -1;
+		digits[nd++] = (char)('0' + rem);
+		if (!nonzero)
+			break;
+	}
+	while ((int)nd <= scale)
+		digits[nd++] = '0';
+	buf_putc(out, '"');
+	if (neg)
+		buf_putc(out, '-');
+	for (i = nd; i-- > 0;) {
+		buf_putc(out, digits[i]);
+		if (scale > 0 && i == (size_t)scale)
+			buf_putc(out, '.');
+	}
+	buf_putc(out, '"');
+	return 0;
+}
+
+static int
+fix_row(const struct cs_avro *a, json_t *row, char *err, size_t errlen)
+{
+	struct buf b;
+
+	if (!json_is_object(row))
+		return 0;
+	buf_init(&b);
+	for (size_t i = 0; i < a->nfix; i++) {
+		const struct cs_fix *f = &a->fix[i];
+		json_t *v = json_object_get(row, f->field), *nv = NULL;
+
+		if (v == NULL || json_is_null(v))
+			continue;
+		if (f->kind == CS_FIX_JSON_TEXT) {
+			char *text;
+			if (json_is_string(v))
+				continue;
+			text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			nv = json_string(text);
+			free(text);
+		} else if (f->kind == CS_FIX_UNSCALED && json_is_string(v)) {
+			buf_reset(&b);
+			if (unscaled_text(json_string_value(v),
+			    json_string_length(v), f->scale, &b) < 0) {
+				snprintf(err, errlen, "%s: not the base64 of a "
+				    "decimal's unscaled value", f->field);
+				buf_free(&b);
+				return -1;
+			}
+			nv = json_loadb(b.p, b.len, JSON_DECODE_ANY, NULL);
+		}
+		if (nv)
+			json_object_set_new(row, f->field, nv);
+	}
+	buf_free(&b);
+	return 0;
+}
+
+int
+cs_fix_payload(const struct cs_avro *a, json_t *payload, char *err,
+    size_t errlen)
+{
+	if (a->nfix == 0)
+		return 0;
+	if (a->unwrap)
+		return fix_row(a, payload, err, errlen);
+	if (fix_row(a, json_object_get(payload, "before"), err, errlen) < 0 ||
+	    fix_row(a, json_object_get(payload, "after"), err, errlen) < 0)
+		return -1;
+	return 0;
+}
