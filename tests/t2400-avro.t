@@ -257,7 +257,7 @@ test_expect_success '--no-register: a schema not under the subject is an error (
 	test_grep "v1.avsc: not registered" noreg.err
 '
 
-test_expect_success 'usage: -s avro without -r or --schema, -J with -s' '
+test_expect_success 'usage: -s avro without -r, -J with -s' '
 	test_must_fail --status=64 consume -b "$KAFKA_BROKERS" -t "$T" -s avro -e 2>u1 &&
 	test_grep "needs a schema registry" u1 &&
 	test_must_fail --status=64 consume -b "$KAFKA_BROKERS" -t "$T" -s avro -r "$REGISTRY_URL" -J -e 2>u2 &&

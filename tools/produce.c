@@ -4,6 +4,7 @@
  */
 #include "buf.h"
 #include "ckpt.h"
+#include "connect.h"
 #include "jpath.h"
 #include "jvalid.h"
 #include "kconf.h"
@@ -65,6 +66,24 @@ struct avside {
 	json_t *ids;		/* subject -> schema id */
 	struct buf out;		/* the framed bytes of a record */
 };
+/*
+ * -s avro without --schema: each record carries its Kafka Connect schema
+ * ({"schema":...,"payload":...}, binlog2jsonl --schemas, pgcdc2jsonl
+ * --schemas, Kafka Connect's JsonConverter); each distinct one gets the
+ * Avro schema derived from it, registered like a --schema.
+ */
+struct derived {
+	char *connect;		/* the Connect schema's text, as it came */
+	size_t len;
+	uint64_t hash;
+	struct avsch sch;
+	struct cs_avro ca;
+	json_t *ids;
+	char *label;		/* for messages: "FILE:LINE: the schema derived" */
+};
+static struct derived *derived;
+static size_t nderived;
+static struct jpath *schema_path, *payload_path;
 static int subject_strategy, no_register;
 static const char *registry_url;
 static struct registry *reg;
@@ -81,7 +100,7 @@ static int nfiles;
 static struct slot *ring;
 static uint64_t ring_cap, ring_base;	/* positions below ring_base are applied */
 static json_t *stream_names;		/* interned stream names */
-static struct jpath *meta_paths[3], *op_paths[2];
+static struct jpath *meta_paths[3], *op_paths[2], *wrapped_paths[2];
 static int status;			/* the first failure's exit status */
 static struct buf keybuf, topicbuf, valbuf, hbuf;
 
@@ -100,7 +119,7 @@ usage(FILE *fp)
 	    "               [--checkpoint-interval ms] [--dead-letter file]\n"
 	    "               [--max-errors n] [--max-line-bytes size]\n"
 	    "               [--drain-timeout ms] [--stats ms] [--stats-file path]\n"
-	    "               [-s [key=|value=]avro -r url --schema file\n"
+	    "               [-s [key=|value=]avro -r url [--schema file]\n"
 	    "               [--key-schema file] [--no-register]\n"
 	    "               [--subject-strategy topic|record|topic-record]]\n"
 	    "               [file ...]\n"
@@ -377,7 +396,8 @@ position_of(const char *line, size_t len, const char **stream)
 	char *name;
 
 	for (int i = 0; i < 3; i++)
-		if (jpath_find(meta_paths[i], line, len, &t, &tn) &&
+		if ((jpath_find(meta_paths[i], line, len, &t, &tn) ||
+		    (i == 1 && jpath_find(wrapped_paths[0], line, len, &t, &tn))) &&
 		    (v = json_loadb(t, tn, JSON_DECODE_ANY | JSON_ALLOW_NUL,
 		    NULL)) != NULL)
 			json_object_set_new(mini, names[i], v);
@@ -394,7 +414,8 @@ is_delete(const char *line, size_t len)
 	size_t tn;
 
 	for (int i = 0; i < 2; i++)
-		if (jpath_find(op_paths[i], line, len, &t, &tn))
+		if (jpath_find(op_paths[i], line, len, &t, &tn) ||
+		    (i == 0 && jpath_find(wrapped_paths[1], line, len, &t, &tn)))
 			return tn == 3 && memcmp(t, "\"d\"", 3) == 0;
 	return 0;
 }
@@ -424,26 +445,30 @@ send1(const struct lreader *r, unsigned file, const char *topic,
 	return seq;
 }
 
-/* The subject of the schema for topic, as the strategy names it. */
+/* The subject of schema sch for topic, as the strategy names it. */
 static char *
-subject_of(const struct avside *a, const char *topic)
+subject_of(const struct avside *a, const struct avsch *sch, const char *topic)
 {
 	switch (subject_strategy) {
 	case SUBJ_RECORD:
-		return xstrdup(a->sch.fullname);
+		return xstrdup(sch->fullname);
 	case SUBJ_TOPIC_RECORD:
-		return xasprintf("%s-%s", topic, a->sch.fullname);
+		return xasprintf("%s-%s", topic, sch->fullname);
 	default:
 		return xasprintf("%s-%s", topic, a->part);
 	}
 }
 
-/* The schema's id under the subject for topic; -1 when producing must stop. */
+/*
+ * The id of schema sch (of ids, named label in messages) under the
+ * subject for topic; -1 when producing must stop.
+ */
 static int
-schema_id(struct avside *a, const char *topic, int32_t *id)
+schema_id_of(struct avside *a, struct avsch *sch, json_t *ids,
+    const char *label, const char *topic, int32_t *id)
 {
-	char *subject = subject_of(a, topic), err[800];
-	json_t *known = json_object_get(a->ids, subject);
+	char *subject = subject_of(a, sch, topic), err[800];
+	json_t *known = json_object_get(ids, subject);
 	int rc;
 
 	if (known) {
@@ -451,15 +476,15 @@ schema_id(struct avside *a, const char *topic, int32_t *id)
 		free(subject);
 		return 0;
 	}
-	rc = registry_register(reg, subject, a->sch.text, no_register, id, err,
+	rc = registry_register(reg, subject, sch->text, no_register, id, err,
 	    sizeof err);
 	if (rc == REG_OK)
-		json_object_set_new(a->ids, subject, json_integer(*id));
+		json_object_set_new(ids, subject, json_integer(*id));
 	else if (rc == REG_REFUSED) {
-		weprintf("%s: refused by the registry: %s", a->path, err);
+		weprintf("%s: refused by the registry: %s", label, err);
 		fail_status(EX_DATAERR);
 	} else if (rc == REG_NOTFOUND) {
-		weprintf("%s: not registered (--no-register): %s", a->path, err);
+		weprintf("%s: not registered (--no-register): %s", label, err);
 		fail_status(EX_CONFIG);
 	} else {
 		weprintf("registry %s: %s", registry_url, err);
@@ -467,6 +492,70 @@ schema_id(struct avside *a, const char *topic, int32_t *id)
 	}
 	free(subject);
 	return rc == REG_OK ? 0 : -1;
+}
+
+static int
+schema_id(struct avside *a, const char *topic, int32_t *id)
+{
+	return schema_id_of(a, &a->sch, a->ids, a->path, topic, id);
+}
+
+static uint64_t
+fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * The derived schema of a record's Connect schema (text t[0..tn)): NULL,
+ * with the reason in why, when it has none that Avro can take.
+ */
+static struct derived *
+derived_of(const struct lreader *r, const char *t, size_t tn, char *why,
+    size_t whylen)
+{
+	uint64_t h = fnv1a(t, tn);
+	struct derived *d;
+	json_error_t je;
+	json_t *cs;
+	char *text;
+
+	for (size_t i = 0; i < nderived; i++)
+		if (derived[i].hash == h && derived[i].len == tn &&
+		    memcmp(derived[i].connect, t, tn) == 0)
+			return &derived[i];
+	if ((cs = json_loadb(t, tn, 0, &je)) == NULL) {
+		snprintf(why, whylen, "schema: not JSON: %s", je.text);
+		return NULL;
+	}
+	derived = xrealloc(derived, (nderived + 1) * sizeof *derived);
+	d = &derived[nderived];
+	memset(d, 0, sizeof *d);
+	if (cs_to_avro(cs, &d->ca, why, whylen) < 0) {
+		json_decref(cs);
+		return NULL;
+	}
+	json_decref(cs);
+	text = json_dumps(d->ca.schema, JSON_COMPACT);
+	if (avsch_load(&d->sch, text, strlen(text), why, whylen) < 0) {
+		free(text);
+		cs_avro_free(&d->ca);
+		return NULL;
+	}
+	free(text);
+	d->connect = xmalloc(tn);
+	memcpy(d->connect, t, tn);
+	d->len = tn;
+	d->hash = h;
+	d->ids = json_object();
+	d->label = xasprintf("%s:%llu: the schema derived", r->name,
+	    (unsigned long long)r->lineno);
+	nderived++;
+	return d;
 }
 
 /*
@@ -483,25 +572,48 @@ avro_encode(struct avside *a, const struct lreader *r, const char *line,
 	json_t *j;
 	int32_t id;
 	int rc;
+	struct derived *d = NULL;
 
+	if (a->path == NULL) {
+		const char *t;
+		size_t tn;
+
+		if (!jpath_find(schema_path, val, vlen, &t, &tn) ||
+		    !jpath_find(payload_path, val, vlen, &val, &vlen)) {
+			reject(r, line, len, "no schema and payload (records "
+			    "of --schemas, or give --schema)");
+			return 1;
+		}
+		if ((d = derived_of(r, t, tn, err, sizeof err)) == NULL) {
+			reject(r, line, len, "no Avro schema from its Connect "
+			    "schema: %s", err);
+			return 1;
+		}
+	}
 	if ((j = json_loadb(val, vlen, JSON_ALLOW_NUL | JSON_DECODE_ANY,
 	    &je)) == NULL) {
 		reject(r, line, len, "%snot JSON: %s", a == &av_key ? "key: " : "",
 		    je.text);
 		return 1;
 	}
-	if (schema_id(a, topic, &id) < 0) {
+	if (d && cs_fix_payload(&d->ca, j, err, sizeof err) < 0) {
+		json_decref(j);
+		reject(r, line, len, "not a value of %s: %s", d->label, err);
+		return 1;
+	}
+	if ((d ? schema_id_of(a, &d->sch, d->ids, d->label, topic, &id) :
+	    schema_id(a, topic, &id)) < 0) {
 		json_decref(j);
 		return -1;
 	}
 	sr_frame(hdr, id);
 	buf_reset(&a->out);
 	buf_add(&a->out, hdr, sizeof hdr);
-	rc = avsch_encode(&a->sch, j, &a->out, err, sizeof err);
+	rc = avsch_encode(d ? &d->sch : &a->sch, j, &a->out, err, sizeof err);
 	json_decref(j);
 	if (rc < 0) {
 		reject(r, line, len, "%snot a value of %s: %s",
-		    a == &av_key ? "key: " : "", a->path, err);
+		    a == &av_key ? "key: " : "", d ? d->label : a->path, err);
 		return 1;
 	}
 	return 0;
@@ -997,8 +1109,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		exit(EX_USAGE);
 	}
-	if (av_value.on && (registry_url == NULL || av_value.path == NULL))
-		die(EX_USAGE, "-s avro needs a registry (-r) and a schema (--schema)");
+	if (av_value.on && registry_url == NULL)
+		die(EX_USAGE, "-s avro needs a registry (-r)");
 	if (av_key.on && (registry_url == NULL || av_key.path == NULL ||
 	    key_arg == NULL))
 		die(EX_USAGE, "-s key=avro needs a registry (-r), a key (-k) and "
@@ -1025,6 +1137,10 @@ main(int argc, char *argv[])
 	meta_paths[2] = jpath_parse("_csv", err, sizeof err);
 	op_paths[0] = jpath_parse("op", err, sizeof err);
 	op_paths[1] = jpath_parse("__op", err, sizeof err);
+	wrapped_paths[0] = jpath_parse("payload.source", err, sizeof err);
+	wrapped_paths[1] = jpath_parse("payload.op", err, sizeof err);
+	schema_path = jpath_parse("schema", err, sizeof err);
+	payload_path = jpath_parse("payload", err, sizeof err);
 
 	/* Open everything first: inputs, dead letters, checkpoint, producer. */
 	nfiles = argc > 0 ? argc : 1;
@@ -1046,8 +1162,8 @@ main(int argc, char *argv[])
 		struct buf text;
 		int rc;
 
-		if (!a->on)
-			continue;
+		if (!a->on || a->path == NULL)
+			continue;	/* no --schema: derived, record by record */
 		buf_init(&text);
 		if ((rc = buf_read_file(&text, a->path)) < 0)
 			die(rc == -1 ? EX_NOINPUT : EX_IOERR, "%s:", a->path);
@@ -1123,8 +1239,20 @@ main(int argc, char *argv[])
 	jpath_free(key_path);
 	for (int i = 0; i < 3; i++)
 		jpath_free(meta_paths[i]);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		jpath_free(op_paths[i]);
+		jpath_free(wrapped_paths[i]);
+	}
+	jpath_free(schema_path);
+	jpath_free(payload_path);
+	for (size_t i = 0; i < nderived; i++) {
+		free(derived[i].connect);
+		free(derived[i].label);
+		avsch_free(&derived[i].sch);
+		cs_avro_free(&derived[i].ca);
+		json_decref(derived[i].ids);
+	}
+	free(derived);
 	json_decref(renames);
 	json_decref(stream_names);
 	buf_free(&keybuf);
@@ -1134,11 +1262,11 @@ main(int argc, char *argv[])
 	for (int side = 0; side < 2; side++) {
 		struct avside *a = side ? &av_key : &av_value;
 
-		if (a->on) {
+		if (a->on && a->path) {
 			avsch_free(&a->sch);
 			json_decref(a->ids);
-			buf_free(&a->out);
 		}
+		buf_free(&a->out);
 	}
 	registry_free(reg);
 	return status;
