@@ -1,5 +1,6 @@
 /* connect.c: Kafka Connect schemas as JSON, and their Avro schemas. */
 #include "connect.h"
+#include "jpath.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -148,11 +149,23 @@ add_fix(struct conv *c, const char *field, int kind, int scale)
 {
 	struct cs_avro *a = c->a;
 
+	struct cs_fix *f;
+	char err[200], *spec;
+
 	a->fix = xrealloc(a->fix, (a->nfix + 1) * sizeof *a->fix);
-	a->fix[a->nfix].field = xstrdup(field);
-	a->fix[a->nfix].kind = kind;
-	a->fix[a->nfix].scale = scale;
-	a->nfix++;
+	f = &a->fix[a->nfix++];
+	memset(f, 0, sizeof *f);
+	f->field = xstrdup(field);
+	f->kind = kind;
+	f->scale = scale;
+	if (kind != CS_FIX_QUOTE_INT)
+		return;
+	for (int i = 0; i < (a->unwrap ? 1 : 2); i++) {
+		spec = a->unwrap ? xstrdup(field) :
+		    xasprintf("%s.%s", i ? "after" : "before", field);
+		f->paths[i] = jpath_parse(spec, err, sizeof err);
+		free(spec);
+	}
 }
 
 /* A primitive with Connect's annotations. */
@@ -308,6 +321,7 @@ conv_type(struct conv *c, json_t *cs, const char *field)
 			    json_string("decimal"));
 			json_object_set_new(t, "precision", json_integer(20));
 			json_object_set_new(t, "scale", json_integer(0));
+			add_fix(c, field, CS_FIX_QUOTE_INT, 0);
 			return t;
 		}
 		t = prim("long", cs);
@@ -421,8 +435,11 @@ cs_to_avro(json_t *connect, struct cs_avro *out, char *err, size_t errlen)
 void
 cs_avro_free(struct cs_avro *a)
 {
-	for (size_t i = 0; i < a->nfix; i++)
+	for (size_t i = 0; i < a->nfix; i++) {
 		free(a->fix[i].field);
+		jpath_free(a->fix[i].paths[0]);
+		jpath_free(a->fix[i].paths[1]);
+	}
 	free(a->fix);
 	json_decref(a->schema);
 	memset(a, 0, sizeof *a);
@@ -542,6 +559,40 @@ fix_row(const struct cs_avro *a, json_t *row, char *err, size_t errlen)
 	}
 	buf_free(&b);
 	return 0;
+}
+
+int
+cs_fix_text(const struct cs_avro *a, const char *p, size_t n, struct buf *out)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < a->nfix; i++) {
+		const struct cs_fix *f = &a->fix[i];
+
+		for (int k = 0; k < 2 && f->kind == CS_FIX_QUOTE_INT; k++) {
+			const char *s = changed ? out->p : p, *v;
+			size_t sn = changed ? out->len : n, vn, at;
+
+			if (f->paths[k] == NULL ||
+			    !jpath_find(f->paths[k], s, sn, &v, &vn) ||
+			    vn == 0 || *v < '0' || *v > '9')
+				continue;
+			at = (size_t)(v - s);
+			if (!changed) {
+				buf_reset(out);
+				buf_add(out, p, n);
+				changed = 1;
+			}
+			buf_reserve(out, 2);
+			memmove(out->p + at + vn + 2, out->p + at + vn,
+			    out->len - at - vn);
+			memmove(out->p + at + 1, out->p + at, vn);
+			out->p[at] = '"';
+			out->p[at + vn + 1] = '"';
+			out->len += 2;
+		}
+	}
+	return changed;
 }
 
 int

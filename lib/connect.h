@@ -63,14 +63,18 @@ void cs_envelope(struct buf *out, const char *prefix, const struct buf *fields,
  * What produce does to a record of a derived schema before Avro encodes
  * it: the payload is the record's "payload" member; plain-encoded JSON
  * columns become their text, Debezium-encoded decimals (base64 of the
- * unscaled two's complement) their exact decimal text.
+ * unscaled two's complement) their exact decimal text, and an unsigned
+ * 64-bit integer a decimal string before it is parsed (JSON parsers stop
+ * at 2^63 - 1).
  */
+struct jpath;
 struct cs_fix {
 	char *field;		/* column name */
 	int kind;		/* CS_FIX_* */
 	int scale;
+	struct jpath *paths[2];	/* CS_FIX_QUOTE_INT: where it is in the text */
 };
-enum { CS_FIX_JSON_TEXT = 1, CS_FIX_UNSCALED };
+enum { CS_FIX_JSON_TEXT = 1, CS_FIX_UNSCALED, CS_FIX_QUOTE_INT };
 
 struct cs_avro {
 	json_t *schema;		/* the Avro schema */
@@ -91,6 +95,14 @@ struct cs_avro {
  */
 int cs_to_avro(json_t *connect, struct cs_avro *out, char *err, size_t errlen);
 void cs_avro_free(struct cs_avro *a);
+
+/*
+ * The fixes of a that work on the payload's text p[0..n), before it is
+ * parsed: 1 when out holds the text changed, 0 when there was nothing
+ * to change.
+ */
+int cs_fix_text(const struct cs_avro *a, const char *p, size_t n,
+    struct buf *out);
 
 /* Apply a's fixes to payload (a change record's payload, or a flat row
  * when a->unwrap). 0, or -1 with the reason (naming the column) in err. */

@@ -68,7 +68,7 @@ columns(struct buf *f)
 static void
 through(const char *what, int unwrap, const char *payload, const char *want)
 {
-	struct buf f, env, bin, out;
+	struct buf f, env, bin, out, fixed;
 	struct cs_avro a;
 	struct avsch s;
 	char err[600], *text;
@@ -78,6 +78,7 @@ through(const char *what, int unwrap, const char *payload, const char *want)
 	buf_init(&env);
 	buf_init(&bin);
 	buf_init(&out);
+	buf_init(&fixed);
 	columns(&f);
 	cs_envelope(&env, "srv.crm.t_1", &f, "io.debezium.connector.mysql.Source",
 	    source, unwrap);
@@ -96,8 +97,13 @@ through(const char *what, int unwrap, const char *payload, const char *want)
 		check(0, what, err);
 		puts(text);
 	} else {
-		p = json_loads(payload, 0, NULL);
-		if (cs_fix_payload(&a, p, err, sizeof err) < 0)
+		if (cs_fix_text(&a, payload, strlen(payload), &fixed))
+			p = json_loadb(fixed.p, fixed.len, 0, NULL);
+		else
+			p = json_loads(payload, 0, NULL);
+		if (p == NULL)
+			check(0, what, "the payload is not JSON after its fixes");
+		else if (cs_fix_payload(&a, p, err, sizeof err) < 0)
 			check(0, what, err);
 		else if (avsch_encode(&s, p, &bin, err, sizeof err) < 0)
 			check(0, what, err);
@@ -119,6 +125,7 @@ out:
 	buf_free(&env);
 	buf_free(&bin);
 	buf_free(&out);
+	buf_free(&fixed);
 }
 
 static void
@@ -189,13 +196,13 @@ main(int argc, char **argv)
 	    "{\"before\":null,\"after\":{\"id\":7,\"name\":\"Zoë\","
 	    "\"amount\":\"-12.50\",\"day\":\"2024-02-29\","
 	    "\"at\":\"2024-02-29T13:45:06.789\",\"seen\":\"2024-02-29T13:45:06.789123Z\","
-	    "\"doc\":{\"a\":[1,2]},\"big\":9223372036854775807,\"price\":\"/7Y=\","
+	    "\"doc\":{\"a\":[1,2]},\"big\":18446744073709551615,\"price\":\"/7Y=\","
 	    "\"days\":19782,\"raw\":\"AAEC\"},\"source\":{\"connector\":\"mysql\","
 	    "\"db\":\"crm\",\"pos\":4},\"op\":\"c\",\"ts_ms\":1,\"transaction\":null}",
 	    "{\"before\":null,\"after\":{\"id\":7,\"name\":\"Zoë\",\"amount\":\"-12.50\","
 	    "\"day\":\"2024-02-29\",\"at\":\"2024-02-29T13:45:06.789000\","
 	    "\"seen\":\"2024-02-29T13:45:06.789123Z\",\"doc\":\"{\\\"a\\\":[1,2]}\","
-	    "\"big\":\"9223372036854775807\",\"price\":\"-0.74\",\"days\":\"2024-02-29\","
+	    "\"big\":\"18446744073709551615\",\"price\":\"-0.74\",\"days\":\"2024-02-29\","
 	    "\"raw\":\"AAEC\"},\"source\":{\"connector\":\"mysql\",\"db\":\"crm\","
 	    "\"pos\":4},\"op\":\"c\",\"ts_ms\":1,\"transaction\":null}");
 	through("an update: before and after share one record type", 0,
@@ -210,10 +217,10 @@ main(int argc, char **argv)
 	    "\"source\":{\"connector\":\"mysql\",\"db\":\"crm\",\"pos\":9},"
 	    "\"op\":\"u\",\"ts_ms\":2,\"transaction\":null}");
 	through("unwrapped: the row and __op, __deleted, __source_ts_ms", 1,
-	    "{\"id\":3,\"price\":\"AA==\",\"__op\":\"d\",\"__deleted\":\"true\","
+	    "{\"id\":3,\"big\":12,\"price\":\"AA==\",\"__op\":\"d\",\"__deleted\":\"true\","
 	    "\"__source_ts_ms\":5}",
 	    "{\"id\":3,\"name\":null,\"amount\":null,\"day\":null,\"at\":null,"
-	    "\"seen\":null,\"doc\":null,\"big\":null,\"price\":\"0.00\",\"days\":null,"
+	    "\"seen\":null,\"doc\":null,\"big\":\"12\",\"price\":\"0.00\",\"days\":null,"
 	    "\"raw\":null,\"__op\":\"d\",\"__deleted\":\"true\",\"__source_ts_ms\":5}");
 
 	avro_type_of("a DECIMAL in the plain encoding is Avro's decimal", "amount",
