@@ -84,6 +84,7 @@ struct derived {
 static struct derived *derived;
 static size_t nderived;
 static struct jpath *schema_path, *payload_path;
+static struct buf fixbuf;	/* a payload cs_fix_text changed */
 static int subject_strategy, no_register;
 static const char *registry_url;
 static struct registry *reg;
@@ -588,6 +589,10 @@ avro_encode(struct avside *a, const struct lreader *r, const char *line,
 			reject(r, line, len, "no Avro schema from its Connect "
 			    "schema: %s", err);
 			return 1;
+		}
+		if (cs_fix_text(&d->ca, val, vlen, &fixbuf)) {
+			val = fixbuf.p;
+			vlen = fixbuf.len;
 		}
 	}
 	if ((j = json_loadb(val, vlen, JSON_ALLOW_NUL | JSON_DECODE_ANY,
@@ -1245,6 +1250,7 @@ main(int argc, char *argv[])
 	}
 	jpath_free(schema_path);
 	jpath_free(payload_path);
+	buf_free(&fixbuf);
 	for (size_t i = 0; i < nderived; i++) {
 		free(derived[i].connect);
 		free(derived[i].label);
