@@ -3,6 +3,7 @@ test_description='produce -s avro without --schema: Avro schemas derived from th
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lib-kafka.sh"
 . "$TEST_DIR/lib-registry.sh"
+. "$TEST_DIR/lib-mysql.sh"
 
 # tests/data/avro/connect-*.jsonl are change records in Kafka Connect's
 # JsonConverter form ({"schema":...,"payload":...}) of one table:
@@ -85,6 +86,83 @@ test_expect_success 'a record without a Connect schema is rejected, named, and k
 		-r "$REGISTRY_URL" --max-errors 0 --dead-letter dl plain.jsonl 2>err &&
 	test_grep "plain.jsonl:1: no schema and payload" err &&
 	test_cmp plain.jsonl dl
+'
+
+# From MariaDB: binlog2jsonl --schemas | produce -s avro, a column added
+# between two runs of the same pipeline (the second resumes from the
+# checkpoint of the first).
+test_expect_success 'MariaDB with a table of the CRM kind' '
+	my_start &&
+	my -e "CREATE DATABASE crm; CREATE TABLE crm.accounts (
+		id INT PRIMARY KEY, name VARCHAR(40) NOT NULL,
+		balance DECIMAL(12,2), since DATE, updated TIMESTAMP(6) NULL,
+		doc JSON, big BIGINT UNSIGNED);
+		INSERT INTO crm.accounts VALUES
+		(1, \"Ana\", 120.50, \"2021-03-04\", \"2024-02-29 13:45:06.789123\", \"{\\\"a\\\": [1, 2]}\", 18446744073709551615),
+		(2, \"Bø\", -0.07, NULL, NULL, NULL, 0)"
+'
+
+C=$(unique cdc)
+# pipeline RUN: the CDC leg into topic $C, resuming from ck.json
+pipeline() {
+	binlog2jsonl --defaults-file="$MYSQL_DEFAULTS_FILE" -n shop -t crm.accounts \
+		--schemas -e ${2:+--resume=ck.json} >"$1.jsonl" &&
+	produce -b "$KAFKA_BROKERS" -t "$C" -s avro -r "$REGISTRY_URL" \
+		--checkpoint ck.json "$1.jsonl"
+}
+
+# plain_payloads FILE...: each record's payload as consume -s avro gives it
+# back (a JSON column as its text, an unsigned 64-bit integer as a decimal
+# string); Python, whose integers have no bound
+plain_payloads() {
+	python3 -c '
+import json, sys
+for path in sys.argv[1:]:
+    for line in open(path, encoding="utf-8"):
+        p = json.loads(line)["payload"]
+        for side in ("before", "after"):
+            row = p[side]
+            if row is None:
+                continue
+            if row.get("doc") is not None:
+                row["doc"] = json.dumps(row["doc"], ensure_ascii=False, separators=(",", ":"))
+            if row.get("big") is not None:
+                row["big"] = str(row["big"])
+        print(json.dumps(p, ensure_ascii=False, separators=(",", ":")))
+' "$@"
+}
+
+test_expect_success 'snapshot and changes: one schema version, every value back as it was written' '
+	kafka_topic "$C" 1 &&
+	pipeline run1 &&
+	my -e "UPDATE crm.accounts SET balance = balance + 1 WHERE id = 2;
+		DELETE FROM crm.accounts WHERE id = 1" &&
+	pipeline run2 resume &&
+	registry_curl GET "/subjects/$C-value/versions" >versions &&
+	printf "[1]\n200\n" >versions.want &&
+	test_cmp versions.want versions &&
+	consume -b "$KAFKA_BROKERS" -t "$C" -s avro -r "$REGISTRY_URL" -e >out &&
+	plain_payloads run1.jsonl run2.jsonl >want &&
+	test_line_count = 4 want &&
+	test_cmp want out
+'
+
+test_expect_success 'a column added in MariaDB mid-stream: a compatible second version, both decode' '
+	registry_curl PUT "/config/$C-value" "{\"compatibility\":\"BACKWARD\"}" >cfg &&
+	my -e "ALTER TABLE crm.accounts ADD COLUMN tier VARCHAR(16) NULL;
+		INSERT INTO crm.accounts (id, name, tier) VALUES (3, \"Cy\", \"gold\");
+		UPDATE crm.accounts SET tier = \"silver\" WHERE id = 2" &&
+	pipeline run3 resume &&
+	registry_curl GET "/subjects/$C-value/versions" >versions &&
+	printf "[1,2]\n200\n" >versions.want &&
+	test_cmp versions.want versions &&
+	consume -b "$KAFKA_BROKERS" -t "$C" -s avro -r "$REGISTRY_URL" -e >out &&
+	plain_payloads run1.jsonl run2.jsonl run3.jsonl >want &&
+	test_line_count = 6 want &&
+	test_cmp want out &&
+	jq -c "select(.after != null) | .after | has(\"tier\")" out >has &&
+	printf "false\nfalse\nfalse\ntrue\ntrue\n" >has.want &&
+	test_cmp has.want has
 '
 
 test_done
