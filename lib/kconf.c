@@ -6,11 +6,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Properties of the schema registry client, as Confluent's clients and
+ * libserdes name them: librdkafka does not know them, so they are kept
+ * here, the last value set of each.
+ */
+static const char *const extra_names[] = {
+	"schema.registry.url",
+	"schema.registry.basic.auth.user.info",
+	"basic.auth.user.info",
+	"schema.registry.ssl.ca.location",
+};
+#define NEXTRA (sizeof extra_names / sizeof extra_names[0])
+static char *extra_vals[NEXTRA];
+
+static int
+set_extra(const char *name, const char *val)
+{
+	for (size_t i = 0; i < NEXTRA; i++)
+		if (strcmp(name, extra_names[i]) == 0) {
+			free(extra_vals[i]);
+			extra_vals[i] = xstrdup(val);
+			return 1;
+		}
+	return 0;
+}
+
+const char *
+kconf_extra(const char *name)
+{
+	for (size_t i = 0; i < NEXTRA; i++)
+		if (strcmp(name, extra_names[i]) == 0)
+			return extra_vals[i];
+	return NULL;
+}
+
 int
 kconf_set(rd_kafka_conf_t *conf, const char *name, const char *val)
 {
 	char err[512];
 
+	if (set_extra(name, val))
+		return 0;
 	if (rd_kafka_conf_set(conf, name, val, err, sizeof err) !=
 	    RD_KAFKA_CONF_OK) {
 		weprintf("%s=%s: %s", name, val, err);
@@ -74,7 +111,10 @@ kconf_load_file(rd_kafka_conf_t *conf, const char *path)
 			break;
 		}
 		*eq = '\0';
-		if (rd_kafka_conf_set(conf, trim(s), trim(eq + 1), err,
+		s = trim(s);
+		if (set_extra(s, trim(eq + 1)))
+			continue;
+		if (rd_kafka_conf_set(conf, s, trim(eq + 1), err,
 		    sizeof err) != RD_KAFKA_CONF_OK) {
 			weprintf("%s:%u: %s", path, lineno, err);
 			ret = -1;

@@ -18,6 +18,14 @@ int kconf_set_pair(rd_kafka_conf_t *conf, const char *pair);
 int kconf_load_file(rd_kafka_conf_t *conf, const char *path);
 
 /*
+ * A property of the schema registry client taken from -X or -F instead
+ * of librdkafka: schema.registry.url, schema.registry.basic.auth.user.info,
+ * basic.auth.user.info, schema.registry.ssl.ca.location. The last value
+ * set, or NULL.
+ */
+const char *kconf_extra(const char *name);
+
+/*
  * The librdkafka message of a delivery or consumer error, as
  * "Local: Broker transport failure" etc.
  */

@@ -18,6 +18,7 @@ struct cached {
 struct registry {
 	CURL *curl;
 	char *url;		/* without a trailing '/' */
+	char *user;		/* of basic authentication, or NULL */
 	struct curl_slist *hdrs;
 	struct buf resp;
 	struct cached *cache;
@@ -36,7 +37,6 @@ registry_new(const char *url, char *err, size_t errlen)
 {
 	static int global;
 	struct registry *r;
-	const char *v;
 	size_t n = strlen(url);
 
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
@@ -64,13 +64,41 @@ registry_new(const char *url, char *err, size_t errlen)
 	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &r->resp);
 	curl_easy_setopt(r->curl, CURLOPT_TIMEOUT_MS, (long)REG_TIMEOUT_MS);
 	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
-	if ((v = getenv("SCHEMA_REGISTRY_USER_INFO")) != NULL && *v) {
-		curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(r->curl, CURLOPT_USERPWD, v);
+	if (registry_auth(r, getenv("SCHEMA_REGISTRY_USER_INFO"),
+	    getenv("SCHEMA_REGISTRY_CA"), err, errlen) < 0) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, errlen - l, " (SCHEMA_REGISTRY_USER_INFO)");
+		registry_free(r);
+		return NULL;
 	}
-	if ((v = getenv("SCHEMA_REGISTRY_CA")) != NULL && *v)
-		curl_easy_setopt(r->curl, CURLOPT_CAINFO, v);
 	return r;
+}
+
+int
+registry_auth(struct registry *r, const char *user_info, const char *ca,
+    char *err, size_t errlen)
+{
+	const char *colon;
+
+	if (user_info && *user_info == '\0') {
+		free(r->user);
+		r->user = NULL;
+		curl_easy_setopt(r->curl, CURLOPT_USERPWD, NULL);
+	} else if (user_info) {
+		if ((colon = strchr(user_info, ':')) == NULL) {
+			snprintf(err, errlen, "%s: basic authentication: "
+			    "expected user:password", r->url);
+			return -1;
+		}
+		free(r->user);
+		r->user = xstrndup(user_info, (size_t)(colon - user_info));
+		curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(r->curl, CURLOPT_USERPWD, user_info);
+	}
+	if (ca && *ca)
+		curl_easy_setopt(r->curl, CURLOPT_CAINFO, ca);
+	return 0;
 }
 
 void
@@ -90,6 +118,7 @@ registry_free(struct registry *r)
 		curl_easy_cleanup(r->curl);
 	curl_slist_free_all(r->hdrs);
 	buf_free(&r->resp);
+	free(r->user);
 	free(r->url);
 	free(r);
 }
@@ -161,6 +190,19 @@ request(struct registry *r, const char *path, const char *body, long *code,
 			wait = 2000;
 	}
 	free(url);
+	if (*code == 401 || *code == 403) {
+		char m[400];
+
+		answer_message(r, *code, m, sizeof m);
+		if (r->user)
+			snprintf(err, errlen, "authentication refused for user "
+			    "%s: %s", r->user, m);
+		else
+			snprintf(err, errlen, "authentication refused: %s; no "
+			    "credentials were given (schema.registry.basic.auth."
+			    "user.info, SCHEMA_REGISTRY_USER_INFO)", m);
+		return REG_AUTH;
+	}
 	return REG_OK;
 }
 

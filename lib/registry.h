@@ -3,9 +3,11 @@
  * API (libcurl), and Confluent's wire format for Kafka messages.
  *
  * Schemas fetched by id are kept for the life of the client, so that a
- * registry that goes away later does not stop ids already seen. The
- * environment may give SCHEMA_REGISTRY_USER_INFO (user:password, for
- * HTTP basic authentication) and SCHEMA_REGISTRY_CA (a CA file for https).
+ * registry that goes away later does not stop ids already seen.
+ *
+ * Credentials for HTTP basic authentication (user:password) and a CA file
+ * for https come from the caller (the programs' configuration), else from
+ * the environment: SCHEMA_REGISTRY_USER_INFO and SCHEMA_REGISTRY_CA.
  *
  * Every call answers one of:
  *   REG_OK        done
@@ -13,8 +15,9 @@
  *   REG_REFUSED   the registry refused the schema (incompatible, invalid);
  *                 its message is in err
  *   REG_DOWN      no answer, after retries for a few seconds, or 5xx
- *   REG_FAIL      any other answer (authentication, a bad reply), or a
- *                 registry whose TLS certificate does not verify
+ *   REG_AUTH      the registry refused the client (HTTP 401 or 403)
+ *   REG_FAIL      any other answer (a bad reply), or a registry whose TLS
+ *                 certificate does not verify
  */
 #ifndef TP_REGISTRY_H
 #define TP_REGISTRY_H
@@ -24,12 +27,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { REG_OK = 0, REG_NOTFOUND, REG_REFUSED, REG_DOWN, REG_FAIL };
+enum { REG_OK = 0, REG_NOTFOUND, REG_REFUSED, REG_DOWN, REG_FAIL, REG_AUTH };
 
 struct registry;
 
 /* A client of the registry at url; NULL with err on failure. */
 struct registry *registry_new(const char *url, char *err, size_t errlen);
+/*
+ * Credentials (user:password) and a CA file from the configuration, in
+ * place of the environment's; NULL leaves either as it is. -1 with err.
+ */
+int registry_auth(struct registry *r, const char *user_info, const char *ca,
+    char *err, size_t errlen);
 void registry_free(struct registry *r);
 
 /* The schema of id, from the cache or the registry. */

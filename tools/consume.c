@@ -1431,19 +1431,6 @@ main(int argc, char **argv)
 		weprintf("-J and -s: -J writes records as they are");
 		usage(stderr, EX_USAGE);
 	}
-	if ((avro_value || avro_key) && registry_url == NULL) {
-		weprintf("-s avro needs a schema registry: give its URL with -r");
-		usage(stderr, EX_USAGE);
-	}
-	if (registry_url && !avro_value && !avro_key) {
-		weprintf("-r without -s avro: nothing to decode");
-		usage(stderr, EX_USAGE);
-	}
-	if (registry_url && (reg = registry_new(registry_url, errstr,
-	    sizeof errstr)) == NULL) {
-		weprintf("-r %s", errstr);
-		return EX_CONFIG;
-	}
 	if (dl_path && (dl = fopen(dl_path, "a")) == NULL) {
 		weprintf("%s:", dl_path);
 		return EX_CANTCREAT;
@@ -1474,6 +1461,28 @@ main(int argc, char **argv)
 	}
 	free(confargs);
 	if (brokers && kconf_set(conf, "bootstrap.servers", brokers) < 0) {
+		rd_kafka_conf_destroy(conf);
+		return EX_CONFIG;
+	}
+	/* the registry: -r, else schema.registry.url of -X or -F */
+	if (registry_url == NULL && (avro_value || avro_key))
+		registry_url = kconf_extra("schema.registry.url");
+	if ((avro_value || avro_key) && registry_url == NULL) {
+		weprintf("-s avro needs a schema registry: give its URL with -r");
+		usage(stderr, EX_USAGE);
+	}
+	if (registry_url && !avro_value && !avro_key) {
+		weprintf("-r without -s avro: nothing to decode");
+		usage(stderr, EX_USAGE);
+	}
+	if (registry_url && ((reg = registry_new(registry_url, errstr,
+	    sizeof errstr)) == NULL || registry_auth(reg,
+	    kconf_extra("schema.registry.basic.auth.user.info") ?
+	    kconf_extra("schema.registry.basic.auth.user.info") :
+	    kconf_extra("basic.auth.user.info"),
+	    kconf_extra("schema.registry.ssl.ca.location"), errstr,
+	    sizeof errstr) < 0)) {
+		weprintf("registry: %s", errstr);
 		rd_kafka_conf_destroy(conf);
 		return EX_CONFIG;
 	}
