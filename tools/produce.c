@@ -1114,6 +1114,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		exit(EX_USAGE);
 	}
+	if (registry_url == NULL && (av_value.on || av_key.on))
+		registry_url = kconf_extra("schema.registry.url");
 	if (av_value.on && registry_url == NULL)
 		die(EX_USAGE, "-s avro needs a registry (-r)");
 	if (av_key.on && (registry_url == NULL || av_key.path == NULL ||
@@ -1159,9 +1161,14 @@ main(int argc, char *argv[])
 	}
 	if (dl_path != NULL && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_IOERR, "%s:", dl_path);
-	if (registry_url && (reg = registry_new(registry_url, err,
-	    sizeof err)) == NULL)
-		die(EX_CONFIG, "-r %s", err);
+	if (registry_url && ((reg = registry_new(registry_url, err,
+	    sizeof err)) == NULL || registry_auth(reg,
+	    kconf_extra("schema.registry.basic.auth.user.info") ?
+	    kconf_extra("schema.registry.basic.auth.user.info") :
+	    kconf_extra("basic.auth.user.info"),
+	    kconf_extra("schema.registry.ssl.ca.location"), err,
+	    sizeof err) < 0))
+		die(EX_CONFIG, "registry: %s", err);
 	for (int side = 0; side < 2; side++) {
 		struct avside *a = side ? &av_key : &av_value;
 		struct buf text;
