@@ -1,5 +1,6 @@
 /* mysqltypes.c: MySQL / MariaDB column values as JSON text. */
 #include "mysqltypes.h"
+#include "connect.h"
 #include "util.h"
 
 #include <math.h>
@@ -1162,4 +1163,344 @@ my_text_value(struct buf *out, int type, unsigned flags, unsigned charsetnr,
 		buf_add(out, s, n);
 	else
 		buf_json_str(out, s, n);
+}
+
+/* ---- Kafka Connect schemas of the columns ---- */
+
+/* The type name Debezium gives the column (column.propagate.source.type). */
+static const char *
+src_type(const struct mycol *c)
+{
+	int bin = c->charset == MY_CHARSET_BINARY;
+	static const char *const text[] = { "TINYTEXT", "TEXT", "MEDIUMTEXT",
+	    "LONGTEXT" }, *const blob[] = { "TINYBLOB", "BLOB", "MEDIUMBLOB",
+	    "LONGBLOB" };
+
+	switch (c->type) {
+	case MYT_TINY: return "TINYINT";
+	case MYT_SHORT: return "SMALLINT";
+	case MYT_INT24: return "MEDIUMINT";
+	case MYT_LONG: return "INT";
+	case MYT_LONGLONG: return "BIGINT";
+	case MYT_FLOAT: return "FLOAT";
+	case MYT_DOUBLE: return "DOUBLE";
+	case MYT_DECIMAL: case MYT_NEWDECIMAL: return "DECIMAL";
+	case MYT_YEAR: return "YEAR";
+	case MYT_DATE: case MYT_NEWDATE: return "DATE";
+	case MYT_TIME: case MYT_TIME2: return "TIME";
+	case MYT_DATETIME: case MYT_DATETIME2: return "DATETIME";
+	case MYT_TIMESTAMP: case MYT_TIMESTAMP2: return "TIMESTAMP";
+	case MYT_BIT: return "BIT";
+	case MYT_VARCHAR: case MYT_VAR_STRING:
+		return bin ? "VARBINARY" : "VARCHAR";
+	case MYT_STRING: return bin ? "BINARY" : "CHAR";
+	case MYT_ENUM: return "ENUM";
+	case MYT_SET: return "SET";
+	case MYT_JSON: return "JSON";
+	case MYT_GEOMETRY: return "GEOMETRY";
+	case MYT_TINY_BLOB: return bin ? "TINYBLOB" : "TINYTEXT";
+	case MYT_MEDIUM_BLOB: return bin ? "MEDIUMBLOB" : "MEDIUMTEXT";
+	case MYT_LONG_BLOB: return bin ? "LONGBLOB" : "LONGTEXT";
+	case MYT_BLOB:
+		/* the size of the length tells which */
+		if (c->meta >= 1 && c->meta <= 4)
+			return bin ? blob[c->meta - 1] : text[c->meta - 1];
+		return bin ? "BLOB" : "TEXT";
+	}
+	return "UNKNOWN";
+}
+
+static int
+has_sign(int t)
+{
+	switch (t) {
+	case MYT_TINY: case MYT_SHORT: case MYT_INT24: case MYT_LONG:
+	case MYT_LONGLONG: case MYT_FLOAT: case MYT_DOUBLE: case MYT_DECIMAL:
+	case MYT_NEWDECIMAL:
+		return 1;
+	}
+	return 0;
+}
+
+void
+my_col_schema(struct buf *b, const struct mycol *c, const char *name,
+    size_t nlen, enum my_enc enc)
+{
+	char tname[40], len[16], scale[16], bits[16];
+	const char *type = "string", *sname = NULL;
+	const char *p[16];
+	int n = 0, opt = c->nullable, dbz = enc == MY_ENC_DEBEZIUM;
+	int fsp = -1, prec = -1, sc = -1;
+	struct buf allowed;
+
+	buf_init(&allowed);
+	snprintf(tname, sizeof tname, "%s%s", src_type(c),
+	    c->is_unsigned && has_sign(c->type) ? " UNSIGNED" : "");
+	switch (c->type) {
+	case MYT_TINY:
+		type = "int16";
+		break;
+	case MYT_SHORT:
+		type = c->is_unsigned ? "int32" : "int16";
+		break;
+	case MYT_INT24:
+		type = "int32";
+		break;
+	case MYT_LONG:
+		type = c->is_unsigned ? "int64" : "int32";
+		break;
+	case MYT_LONGLONG:
+		type = "int64";	/* plain UNSIGNED: beyond it, see connect.h */
+		break;
+	case MYT_FLOAT:
+		type = "float32";
+		break;
+	case MYT_DOUBLE:
+		type = "float64";
+		break;
+	case MYT_DECIMAL: case MYT_NEWDECIMAL:
+		prec = c->meta >> 8;
+		sc = c->meta & 0xFF;
+		if (dbz) {
+			type = "bytes";
+			sname = "org.apache.kafka.connect.data.Decimal";
+			snprintf(scale, sizeof scale, "%d", sc);
+			snprintf(len, sizeof len, "%d", prec);
+			p[n++] = "scale";
+			p[n++] = scale;
+			p[n++] = "connect.decimal.precision";
+			p[n++] = len;
+		}
+		break;
+	case MYT_YEAR:
+		type = "int32";
+		sname = "io.debezium.time.Year";
+		break;
+	case MYT_DATE: case MYT_NEWDATE:
+		if (dbz) {
+			type = "int32";
+			sname = "io.debezium.time.Date";
+			opt = 1;	/* the zero date is null */
+		}
+		break;
+	case MYT_TIME: case MYT_TIME2:
+		fsp = c->type == MYT_TIME2 ? c->meta : 0;
+		if (dbz) {
+			type = "int64";
+			sname = "io.debezium.time.MicroTime";
+		}
+		break;
+	case MYT_DATETIME: case MYT_DATETIME2:
+		fsp = c->type == MYT_DATETIME2 ? c->meta : 0;
+		if (dbz) {
+			type = "int64";
+			sname = fsp <= 3 ? "io.debezium.time.Timestamp" :
+			    "io.debezium.time.MicroTimestamp";
+			opt = 1;
+		}
+		break;
+	case MYT_TIMESTAMP: case MYT_TIMESTAMP2:
+		fsp = c->type == MYT_TIMESTAMP2 ? c->meta : 0;
+		sname = "io.debezium.time.ZonedTimestamp";
+		if (dbz)
+			opt = 1;
+		break;
+	case MYT_BIT: {
+		int nbits = (c->meta >> 8) * 8 + (c->meta & 0xFF);
+		prec = nbits;	/* its length */
+		if (!dbz)
+			type = "int64";
+		else if (nbits == 1)
+			type = "boolean";
+		else {
+			type = "bytes";
+			sname = "io.debezium.data.Bits";
+			snprintf(bits, sizeof bits, "%d", nbits);
+			p[n++] = "length";
+			p[n++] = bits;
+		}
+		break;
+	}
+	case MYT_ENUM: case MYT_SET:
+		if (!c->vals) {	/* written as the index, or the bits */
+			type = c->type == MYT_ENUM ? "int32" : "int64";
+			break;
+		}
+		sname = c->type == MYT_ENUM ? "io.debezium.data.Enum" :
+		    "io.debezium.data.EnumSet";
+		for (uint32_t i = 0; i < c->nvals; i++) {
+			if (i)
+				buf_putc(&allowed, ',');
+			if (!is_latin1(c->charset)) {
+				buf_add(&allowed, c->vals[i], c->vlens[i]);
+				continue;
+			}
+			/* in UTF-8, as information_schema has them */
+			buf_reserve(&allowed, 3 * (size_t)c->vlens[i]);
+			for (uint32_t k = 0; k < c->vlens[i]; k++) {
+				unsigned ch = (unsigned char)c->vals[i][k];
+				if (ch >= 0x80 && ch < 0xA0)
+					ch = cp1252[ch - 0x80];
+				allowed.len = (size_t)(utf8_put(allowed.p +
+				    allowed.len, ch) - allowed.p);
+			}
+		}
+		p[n++] = "allowed";
+		p[n++] = buf_cstr(&allowed);
+		break;
+	case MYT_JSON:
+		sname = "io.debezium.data.Json";
+		break;
+	case MYT_GEOMETRY:
+		break;
+	default:	/* strings: text, or binary */
+		if (c->charset == MY_CHARSET_BINARY)
+			type = "bytes";
+		break;
+	}
+	p[n++] = "__debezium.source.column.type";
+	p[n++] = tname;
+	if (prec >= 0 || fsp >= 0) {
+		snprintf(len, sizeof len, "%d", prec >= 0 ? prec : fsp);
+		p[n++] = "__debezium.source.column.length";
+		p[n++] = len;
+	}
+	if (sc >= 0) {
+		snprintf(scale, sizeof scale, "%d", sc);
+		p[n++] = "__debezium.source.column.scale";
+		p[n++] = scale;
+	}
+	p[n] = NULL;
+	if (c->type == MYT_GEOMETRY) {
+		/* {"wkb":base64,"srid":N}, as Debezium's Geometry */
+		struct buf f;
+		buf_init(&f);
+		cs_field(&f, "", 0, "struct", opt,
+		    "io.debezium.data.geometry.Geometry", p);
+		/* the fields go after the type */
+		if (b->len)
+			buf_putc(b, ',');
+		buf_puts(b, "{\"type\":\"struct\",\"fields\":[{\"type\":\"bytes\","
+		    "\"optional\":false,\"field\":\"wkb\"},{\"type\":\"int32\","
+		    "\"optional\":true,\"field\":\"srid\"}]");
+		/* f: {"type":"struct" ... ,"field":""} */
+		buf_add(b, f.p + strlen("{\"type\":\"struct\""),
+		    f.len - strlen("{\"type\":\"struct\"") - strlen("\"\"}"));
+		buf_json_str(b, name, nlen);
+		buf_putc(b, '}');
+		buf_free(&f);
+	} else
+		cs_field(b, name, nlen, type, opt, sname, p);
+	buf_free(&allowed);
+}
+
+/* ENUM('a','b''c') / SET(...) values into c, in one block at *strs. */
+static void
+schema_vals(struct mycol *c, const char *ct, char **strs)
+{
+	const char *s = strchr(ct, '(');
+	size_t n = 0, len = strlen(ct), k;
+	char *blk, *d;
+	const char **vals;
+	uint32_t *vlens;
+
+	if (!s)
+		return;
+	for (const char *q = s; *q; q++)	/* at most this many values */
+		n += *q == ',';
+	n++;
+	blk = xmalloc(n * (sizeof *vals + sizeof *vlens) + len + 1);
+	vals = (const char **)(void *)blk;
+	vlens = (uint32_t *)(void *)(blk + n * sizeof *vals);
+	d = blk + n * (sizeof *vals + sizeof *vlens);
+	k = 0;
+	for (s++; *s == '\''; ) {
+		vals[k] = d;
+		for (s++; *s; s++) {
+			if (*s == '\'' && s[1] == '\'')
+				s++;
+			else if (*s == '\'')
+				break;
+			*d++ = *s;
+		}
+		vlens[k] = (uint32_t)(d - vals[k]);
+		*d++ = '\0';
+		k++;
+		if (*s == '\'')
+			s++;
+		if (*s == ',')
+			s++;
+	}
+	c->vals = vals;
+	c->vlens = vlens;
+	c->nvals = (uint32_t)k;
+	*strs = blk;
+}
+
+int
+my_col_from_schema(struct mycol *c, const char *const *v, char **strs)
+{
+	static const struct { const char *name; uint8_t type, meta, bin; }
+	    map[] = {
+		{ "tinyint", MYT_TINY, 0, 0 }, { "smallint", MYT_SHORT, 0, 0 },
+		{ "mediumint", MYT_INT24, 0, 0 }, { "int", MYT_LONG, 0, 0 },
+		{ "bigint", MYT_LONGLONG, 0, 0 }, { "float", MYT_FLOAT, 4, 0 },
+		{ "double", MYT_DOUBLE, 8, 0 }, { "decimal", MYT_NEWDECIMAL, 0, 0 },
+		{ "year", MYT_YEAR, 0, 0 }, { "date", MYT_DATE, 0, 0 },
+		{ "time", MYT_TIME2, 0, 0 }, { "datetime", MYT_DATETIME2, 0, 0 },
+		{ "timestamp", MYT_TIMESTAMP2, 0, 0 }, { "bit", MYT_BIT, 0, 0 },
+		{ "char", MYT_STRING, 0, 0 }, { "binary", MYT_STRING, 0, 1 },
+		{ "varchar", MYT_VARCHAR, 0, 0 }, { "varbinary", MYT_VARCHAR, 0, 1 },
+		{ "tinytext", MYT_BLOB, 1, 0 }, { "text", MYT_BLOB, 2, 0 },
+		{ "mediumtext", MYT_BLOB, 3, 0 }, { "longtext", MYT_BLOB, 4, 0 },
+		{ "tinyblob", MYT_BLOB, 1, 1 }, { "blob", MYT_BLOB, 2, 1 },
+		{ "mediumblob", MYT_BLOB, 3, 1 }, { "longblob", MYT_BLOB, 4, 1 },
+		{ "enum", MYT_ENUM, 0, 0 }, { "set", MYT_SET, 0, 0 },
+		{ "json", MYT_JSON, 4, 0 }, { "geometry", MYT_GEOMETRY, 4, 1 },
+		{ "point", MYT_GEOMETRY, 4, 1 }, { "linestring", MYT_GEOMETRY, 4, 1 },
+		{ "polygon", MYT_GEOMETRY, 4, 1 },
+		{ "multipoint", MYT_GEOMETRY, 4, 1 },
+		{ "multilinestring", MYT_GEOMETRY, 4, 1 },
+		{ "multipolygon", MYT_GEOMETRY, 4, 1 },
+		{ "geometrycollection", MYT_GEOMETRY, 4, 1 },
+		{ "geomcollection", MYT_GEOMETRY, 4, 1 },
+	};
+	const char *dt = v[0] ? v[0] : "", *ct = v[1] ? v[1] : "";
+	size_t i;
+
+	*strs = NULL;
+	for (i = 0; i < sizeof map / sizeof *map; i++)
+		if (strcasecmp(dt, map[i].name) == 0)
+			break;
+	if (i == sizeof map / sizeof *map) {
+		/* the text protocol gives it as a string */
+		c->type = MYT_VARCHAR;
+		c->charset = 1;
+		c->nullable = v[2] && strcasecmp(v[2], "YES") == 0;
+		return -1;
+	}
+	c->type = map[i].type;
+	c->meta = map[i].meta;
+	c->nullable = v[2] && strcasecmp(v[2], "YES") == 0;
+	c->is_unsigned = strstr(ct, "unsigned") != NULL;
+	c->charset = map[i].bin || (v[6] && strcmp(v[6], "binary") == 0) ?
+	    MY_CHARSET_BINARY : 1;
+	switch (c->type) {
+	case MYT_NEWDECIMAL:
+		c->meta = (uint16_t)(atoi(v[3] ? v[3] : "10") << 8 |
+		    atoi(v[4] ? v[4] : "0"));
+		break;
+	case MYT_TIME2: case MYT_DATETIME2: case MYT_TIMESTAMP2:
+		c->meta = (uint16_t)atoi(v[5] ? v[5] : "0");
+		break;
+	case MYT_BIT: {
+		int nbits = atoi(v[3] ? v[3] : "1");
+		c->meta = (uint16_t)((nbits / 8) << 8 | nbits % 8);
+		break;
+	}
+	case MYT_ENUM: case MYT_SET:
+		schema_vals(c, ct, strs);
+		break;
+	}
+	return 0;
 }

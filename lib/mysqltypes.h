@@ -85,4 +85,28 @@ int my_decimal_size(int prec, int scale);
 int my_decimal_str(struct buf *out, const unsigned char *p, int prec,
     int scale);
 
+/*
+ * The Kafka Connect field schema (lib/connect.h) of column c named
+ * name[0..nlen), describing the JSON that my_value and my_text_value
+ * write for it in encoding enc, with Debezium's source type parameters
+ * (__debezium.source.column.type, .length, .scale), appended to the
+ * field list in b. Everything it uses is in the binlog's TABLE_MAP (with
+ * binlog_row_metadata=FULL) and in information_schema alike, so that a
+ * table's schema is the same in the snapshot and in the stream.
+ */
+void my_col_schema(struct buf *b, const struct mycol *c, const char *name,
+    size_t nlen, enum my_enc enc);
+
+/*
+ * A column as information_schema.COLUMNS describes it (DATA_TYPE,
+ * COLUMN_TYPE, IS_NULLABLE, NUMERIC_PRECISION, NUMERIC_SCALE,
+ * DATETIME_PRECISION, CHARACTER_SET_NAME; NULL for SQL NULL), as the
+ * binlog's TABLE_MAP would: c's type, meta, is_unsigned, nullable,
+ * charset (MY_CHARSET_BINARY or 1) and, for ENUM and SET, its values,
+ * which are allocated in *strs (one block, for free()). 0, or -1 for a
+ * type it does not know, which c then gives as a VARCHAR (the string the
+ * text protocol returns).
+ */
+int my_col_from_schema(struct mycol *c, const char *const *v, char **strs);
+
 #endif

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "cdcrec.h"
 #include "ckpt.h"
+#include "connect.h"
 #include "mysqltypes.h"
 #include "stats.h"
 #include "util.h"
@@ -33,7 +34,8 @@ static const char *o_host, *o_user, *o_socket, *o_defaults_file,
     *o_start_gtid, *o_stats_file;
 static unsigned o_port;
 static unsigned long o_server_id;
-static int o_exit_at_end, o_unwrap, o_unbuffered, o_txmeta, o_verbose;
+static int o_exit_at_end, o_unwrap, o_unbuffered, o_txmeta, o_verbose,
+    o_schemas;
 static enum my_enc o_enc = MY_ENC_PLAIN;
 static enum snapmode o_snapshot = SNAP_INITIAL;
 static long long o_heartbeat_ms = 5000, o_retry_ms = 60000, o_stats_ms;
@@ -85,9 +87,9 @@ usage(void)
 "                    [-n name] [-t tables] [-x tables] [--snapshot=mode]\n"
 "                    [--resume=checkpoint | --start=file:pos |\n"
 "                     --start-gtid=set] [--compat=debezium] [--unwrap]\n"
-"                    [--transactions] [--server-id=id] [--heartbeat=time]\n"
-"                    [--retry-time=time] [--stats=time] [--stats-file=file]\n"
-"                    [--unbuffered] [-v] [file ...]\n");
+"                    [--schemas] [--transactions] [--server-id=id]\n"
+"                    [--heartbeat=time] [--retry-time=time] [--stats=time]\n"
+"                    [--stats-file=file] [--unbuffered] [-v] [file ...]\n");
 }
 
 static void
@@ -114,6 +116,7 @@ help(void)
 "  -e, --exit-at-end        exit 0 at the binlog end seen at start\n"
 "      --compat=debezium    Debezium's value encodings\n"
 "      --unwrap             the row plus __op, __deleted, __source_ts_ms\n"
+"      --schemas            each record with its Kafka Connect schema\n"
 "      --transactions       add the transaction block to each record\n"
 "      --server-id=ID       replica server id [from the process id]\n"
 "      --heartbeat=TIME     heartbeat period asked of the server [5s]\n"
@@ -335,6 +338,144 @@ table_keys(const struct bl_table *t)
 		keyv[i] = &colkeys[i].key;
 }
 
+/*
+ * --schemas: each table's schema text, made when its columns are first
+ * seen and again when they change (a new TABLE_MAP after DDL), kept by
+ * db.table. A selected table's bl_table.selected is 1 + its slot.
+ */
+struct tschema {
+	char *db, *tb;
+	struct buf text;
+};
+static struct tschema *tschemas;
+static size_t ntschemas;
+static struct buf src_schema;		/* the source struct's fields */
+
+static void
+source_schema(void)
+{
+	static const char *const snap[] = { "allowed", "true,last,false",
+	    NULL };
+	struct buf *b = &src_schema;
+
+	cs_field(b, "version", 7, "string", 0, NULL, NULL);
+	cs_field(b, "connector", 9, "string", 0, NULL, NULL);
+	cs_field(b, "name", 4, "string", 0, NULL, NULL);
+	cs_field(b, "ts_ms", 5, "int64", 0, NULL, NULL);
+	cs_field(b, "snapshot", 8, "string", 1, "io.debezium.data.Enum", snap);
+	cs_field(b, "db", 2, "string", 0, NULL, NULL);
+	cs_field(b, "table", 5, "string", 1, NULL, NULL);
+	cs_field(b, "server_id", 9, "int64", 0, NULL, NULL);
+	cs_field(b, "gtid", 4, "string", 1, NULL, NULL);
+	cs_field(b, "file", 4, "string", 0, NULL, NULL);
+	cs_field(b, "pos", 3, "int64", 0, NULL, NULL);
+	/* int64: in a snapshot, the ordinal of the record */
+	cs_field(b, "row", 3, "int64", 0, NULL, NULL);
+	buf_cstr(b);
+}
+
+/* The slot of db.tb with the schema of its columns cols[0..n); names
+ * NULL are named by position, as in the records. */
+static size_t
+table_schema(const char *db, const char *tb, const struct mycol *cols,
+    uint32_t n)
+{
+	struct buf fields, prefix;
+	struct tschema *ts;
+	char nm[16];
+	size_t i;
+
+	for (i = 0; i < ntschemas; i++)
+		if (!strcmp(tschemas[i].db, db) && !strcmp(tschemas[i].tb, tb))
+			break;
+	if (i == ntschemas) {
+		tschemas = xrealloc(tschemas, (i + 1) * sizeof *tschemas);
+		ts = &tschemas[ntschemas++];
+		ts->db = xstrdup(db);
+		ts->tb = xstrdup(tb);
+		buf_init(&ts->text);
+	}
+	ts = &tschemas[i];
+	buf_init(&fields);
+	buf_init(&prefix);
+	for (uint32_t k = 0; k < n; k++) {
+		const char *name = cols[k].name;
+		if (!name) {
+			snprintf(nm, sizeof nm, "@%u", k + 1);
+			name = nm;
+		}
+		my_col_schema(&fields, &cols[k], name, strlen(name), o_enc);
+	}
+	cs_adjust(&prefix, o_name, strlen(o_name));
+	buf_putc(&prefix, '.');
+	cs_adjust(&prefix, db, strlen(db));
+	buf_putc(&prefix, '.');
+	cs_adjust(&prefix, tb, strlen(tb));
+	cs_envelope(&ts->text, buf_cstr(&prefix), &fields,
+	    "io.debezium.connector.mysql.Source", src_schema.p, o_unwrap);
+	buf_free(&fields);
+	buf_free(&prefix);
+	return i;
+}
+
+/* The snapshot's schema of db.tb, from information_schema, as the
+ * binlog's TABLE_MAP would give it. The slot, or -1. */
+static long
+snapshot_schema(const char *db, const char *tb)
+{
+	char q[1400], edb[520], etb[520];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	struct mycol *cols;
+	char **strs;
+	uint32_t n;
+	long slot = -1;
+
+	mysql_real_escape_string(meta, edb, db, strlen(db));
+	mysql_real_escape_string(meta, etb, tb, strlen(tb));
+	snprintf(q, sizeof q, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, "
+	    "IS_NULLABLE, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, "
+	    "CHARACTER_SET_NAME FROM information_schema.COLUMNS"
+	    " WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='%s'"
+	    " ORDER BY ORDINAL_POSITION", edb, etb);
+	if (mysql_query(meta, q) != 0 || !(res = mysql_store_result(meta)))
+		die(EX_UNAVAILABLE, "snapshot: %s.%s: columns: %s", db, tb,
+		    mysql_error(meta));
+	n = (uint32_t)mysql_num_rows(res);
+	cols = xcalloc(n ? n : 1, sizeof *cols);
+	strs = xcalloc(n ? n : 1, sizeof *strs);
+	for (uint32_t i = 0; (row = mysql_fetch_row(res)) != NULL; i++) {
+		cols[i].name = row[0] ? xstrdup(row[0]) : NULL;
+		if (my_col_from_schema(&cols[i], (const char *const *)row + 1,
+		    &strs[i]) < 0)
+			weprintf("%s.%s: column %s: type %s unknown: described "
+			    "as a string", db, tb, row[0] ? row[0] : "?",
+			    row[1] ? row[1] : "?");
+	}
+	mysql_free_result(res);
+	if (n)
+		slot = (long)table_schema(db, tb, cols, n);
+	for (uint32_t i = 0; i < n; i++) {
+		free((char *)cols[i].name);
+		free(strs[i]);
+	}
+	free(cols);
+	free(strs);
+	return slot;
+}
+
+static void
+free_schemas(void)
+{
+	for (size_t i = 0; i < ntschemas; i++) {
+		free(tschemas[i].db);
+		free(tschemas[i].tb);
+		buf_free(&tschemas[i].text);
+	}
+	free(tschemas);
+	buf_free(&src_schema);
+}
+
 /* ---- table names from information_schema (MINIMAL metadata) ---- */
 
 static void
@@ -426,6 +567,9 @@ rows(struct bl_event *ev, unsigned long long evpos)
 		t->selected = table_wanted(t->db, t->name);
 		if (t->selected && !t->has_names)
 			names_from_schema(t);
+		if (t->selected && o_schemas)
+			t->selected = 1 + (int)table_schema(t->db, t->name,
+			    t->cols, t->ncols);
 	}
 	if (!t->selected)
 		return 0;
@@ -472,6 +616,10 @@ rows(struct bl_event *ev, unsigned long long evpos)
 		}
 		source_fields(t->db, t->name, "false", (long long)ev->ts * 1000,
 		    txn_file, txn_pos, row, txn_gtid);
+		if (o_schemas) {
+			const struct buf *sc = &tschemas[t->selected - 1].text;
+			cdc_schema(&rec, sc->p, sc->len);
+		}
 		if (o_txmeta) {
 			char id[400];
 			if (*txn_gtid)
@@ -880,12 +1028,16 @@ snapshot(char *file, size_t fl, unsigned long long *pos)
 	mysql_free_result(res);
 
 	for (size_t i = 0; i < nt && !stop; i++) {
+		long slot = o_schemas ? snapshot_schema(dbs[i], tbs[i]) : -1;
 		char *q = xasprintf("SELECT * FROM `%s`.`%s`", dbs[i], tbs[i]);
 		if (mysql_query(meta, q) || !(res = mysql_use_result(meta)))
 			die(EX_UNAVAILABLE, "snapshot: %s: %s", q,
 			    mysql_error(meta));
 		free(q);
 		unsigned nf = mysql_num_fields(res);
+		const struct buf *sc = NULL;
+		if (slot >= 0 && tschemas[slot].text.len)
+			sc = &tschemas[slot].text;
 		MYSQL_FIELD *f = mysql_fetch_fields(res);
 		while (!stop && (row = mysql_fetch_row(res)) != NULL) {
 			unsigned long *lens = mysql_fetch_lengths(res);
@@ -909,6 +1061,8 @@ snapshot(char *file, size_t fl, unsigned long long *pos)
 			 * the snapshot's records first) */
 			source_fields(dbs[i], tbs[i], "true", ts, file, *pos,
 			    st_rows, "");
+			if (sc)
+				cdc_schema(&rec, sc->p, sc->len);
 			cdc_end(&rec, now_ms(), ts);
 			buf_reset(&pending);
 			buf_add(&pending, rec.out.p, rec.out.len);
@@ -1246,7 +1400,7 @@ main(int argc, char **argv)
 	enum { OPT_DEFAULTS_FILE = 256, OPT_GROUP, OPT_SNAPSHOT, OPT_RESUME,
 	    OPT_START, OPT_START_GTID, OPT_COMPAT, OPT_UNWRAP, OPT_TXN,
 	    OPT_SERVER_ID, OPT_HEARTBEAT, OPT_RETRY, OPT_STATS, OPT_STATS_FILE,
-	    OPT_UNBUFFERED, OPT_HELP, OPT_VERSION };
+	    OPT_UNBUFFERED, OPT_SCHEMAS, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "compat", required_argument, NULL, OPT_COMPAT },
 		{ "defaults-file", required_argument, NULL, OPT_DEFAULTS_FILE },
@@ -1261,6 +1415,7 @@ main(int argc, char **argv)
 		{ "resume", required_argument, NULL, OPT_RESUME },
 		{ "retry-time", required_argument, NULL, OPT_RETRY },
 		{ "server-id", required_argument, NULL, OPT_SERVER_ID },
+		{ "schemas", no_argument, NULL, OPT_SCHEMAS },
 		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "start", required_argument, NULL, OPT_START },
@@ -1358,6 +1513,9 @@ main(int argc, char **argv)
 			}
 			o_server_id = (unsigned long)v;
 			break;
+		case OPT_SCHEMAS:
+			o_schemas = 1;
+			break;
 		case OPT_SNAPSHOT:
 			if (!strcmp(optarg, "initial"))
 				o_snapshot = SNAP_INITIAL;
@@ -1436,6 +1594,8 @@ main(int argc, char **argv)
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	bl_init(&bl);
 	cdc_init(&rec, o_unwrap);
+	if (o_schemas)
+		source_schema();
 	buf_init(&vals);
 	buf_init(&vals2);
 	buf_init(&line);
@@ -1521,6 +1681,7 @@ done:
 	bl_free(&bl);
 	cdc_free(&rec);
 	free_colkeys();
+	free_schemas();
 	buf_free(&vals);
 	buf_free(&vals2);
 	buf_free(&line);
