@@ -314,7 +314,10 @@ conv_type(struct conv *c, json_t *cs, const char *field)
 		return t;
 	}
 	if (strcmp(type, "int64") == 0) {
-		if (src && strcmp(src, "BIGINT UNSIGNED") == 0 && column) {
+		const char *bits = param(cs, "__debezium.source.column.length");
+
+		if (src && column && (strcmp(src, "BIGINT UNSIGNED") == 0 ||
+		    (strcmp(src, "BIT") == 0 && int_param(bits, 0) == 64))) {
 			/* the whole range of the column, exactly */
 			t = prim("bytes", cs);
 			json_object_set_new(t, "logicalType",
@@ -573,23 +576,43 @@ cs_fix_text(const struct cs_avro *a, const char *p, size_t n, struct buf *out)
 			const char *s = changed ? out->p : p, *v;
 			size_t sn = changed ? out->len : n, vn, at;
 
+			char num[24];
+			size_t nn;
+
 			if (f->paths[k] == NULL ||
 			    !jpath_find(f->paths[k], s, sn, &v, &vn) ||
-			    vn == 0 || *v < '0' || *v > '9')
+			    vn == 0 || vn > 20 || (*v != '-' && (*v < '0' || *v > '9')))
 				continue;
+			if (*v == '-') {
+				/* Debezium's encoding wraps the unsigned value
+				 * to a signed long: unwrap it */
+				char tmp[24], *e;
+				long long sv;
+
+				memcpy(tmp, v, vn);
+				tmp[vn] = '\0';
+				sv = strtoll(tmp, &e, 10);
+				if (*e != '\0')
+					continue;
+				nn = (size_t)snprintf(num, sizeof num, "\"%llu\"",
+				    (unsigned long long)sv);
+			} else {
+				num[0] = '"';
+				memcpy(num + 1, v, vn);
+				num[vn + 1] = '"';
+				nn = vn + 2;
+			}
 			at = (size_t)(v - s);
 			if (!changed) {
 				buf_reset(out);
 				buf_add(out, p, n);
 				changed = 1;
 			}
-			buf_reserve(out, 2);
-			memmove(out->p + at + vn + 2, out->p + at + vn,
+			buf_reserve(out, nn);
+			memmove(out->p + at + nn, out->p + at + vn,
 			    out->len - at - vn);
-			memmove(out->p + at + 1, out->p + at, vn);
-			out->p[at] = '"';
-			out->p[at + vn + 1] = '"';
-			out->len += 2;
+			memcpy(out->p + at, num, nn);
+			out->len += nn - vn;
 		}
 	}
 	return changed;

@@ -64,8 +64,9 @@ void cs_envelope(struct buf *out, const char *prefix, const struct buf *fields,
  * it: the payload is the record's "payload" member; plain-encoded JSON
  * columns become their text, Debezium-encoded decimals (base64 of the
  * unscaled two's complement) their exact decimal text, and an unsigned
- * 64-bit integer a decimal string before it is parsed (JSON parsers stop
- * at 2^63 - 1).
+ * 64-bit integer (BIGINT UNSIGNED, BIT(64)) a decimal string before it is
+ * parsed (JSON parsers stop at 2^63 - 1; Debezium's encoding, which wraps
+ * it to a negative long, is unwrapped).
  */
 struct jpath;
 struct cs_fix {

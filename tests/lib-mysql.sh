@@ -64,7 +64,9 @@ EOF
 		>>"$MY_DIR/server.log" 2>&1 &
 	echo $! >"$MY_DIR/pid"
 	_my_dead=0
-	test_atexit "kill \$(cat '$MY_DIR/pid' 2>/dev/null) 2>/dev/null"
+	# stopped and waited for, so that its files are closed before the
+	# scratch folder goes
+	test_atexit "my_stop || kill -9 \$(cat '$MY_DIR/pid' 2>/dev/null) 2>/dev/null"
 	if ! wait_until 60 "MariaDB on $MYSQL_SOCKET" _my_up ||
 		[ "$_my_dead" = 1 ]; then
 		echo "lib-mysql: MariaDB did not start; its log:" >&2

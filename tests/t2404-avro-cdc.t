@@ -112,7 +112,7 @@ pipeline() {
 }
 
 # plain_payloads FILE...: each record's payload as consume -s avro gives it
-# back (a JSON column as its text, an unsigned 64-bit integer as a decimal
+# back (a JSON document embedded as its text, an unsigned 64-bit integer as a decimal
 # string); Python, whose integers have no bound
 plain_payloads() {
 	python3 -c '
@@ -124,7 +124,7 @@ for path in sys.argv[1:]:
             row = p[side]
             if row is None:
                 continue
-            if row.get("doc") is not None:
+            if row.get("doc") is not None and not isinstance(row["doc"], str):
                 row["doc"] = json.dumps(row["doc"], ensure_ascii=False, separators=(",", ":"))
             if row.get("big") is not None:
                 row["big"] = str(row["big"])

@@ -216,6 +216,13 @@ main(int argc, char **argv)
 	    "\"big\":null,\"price\":null,\"days\":null,\"raw\":null},"
 	    "\"source\":{\"connector\":\"mysql\",\"db\":\"crm\",\"pos\":9},"
 	    "\"op\":\"u\",\"ts_ms\":2,\"transaction\":null}");
+	through("Debezium's wrapped BIGINT UNSIGNED comes back unsigned", 1,
+	    "{\"id\":4,\"big\":-1,\"__op\":\"c\",\"__deleted\":\"false\","
+	    "\"__source_ts_ms\":6}",
+	    "{\"id\":4,\"name\":null,\"amount\":null,\"day\":null,\"at\":null,"
+	    "\"seen\":null,\"doc\":null,\"big\":\"18446744073709551615\",\"price\":null,"
+	    "\"days\":null,\"raw\":null,\"__op\":\"c\",\"__deleted\":\"false\","
+	    "\"__source_ts_ms\":6}");
 	through("unwrapped: the row and __op, __deleted, __source_ts_ms", 1,
 	    "{\"id\":3,\"big\":12,\"price\":\"AA==\",\"__op\":\"d\",\"__deleted\":\"true\","
 	    "\"__source_ts_ms\":5}",
