@@ -1468,10 +1468,12 @@ main(int argc, char **argv)
 	if (registry_url == NULL && (avro_value || avro_key))
 		registry_url = kconf_extra("schema.registry.url");
 	if ((avro_value || avro_key) && registry_url == NULL) {
+		rd_kafka_conf_destroy(conf);
 		weprintf("-s avro needs a schema registry: give its URL with -r");
 		usage(stderr, EX_USAGE);
 	}
 	if (registry_url && !avro_value && !avro_key) {
+		rd_kafka_conf_destroy(conf);
 		weprintf("-r without -s avro: nothing to decode");
 		usage(stderr, EX_USAGE);
 	}
