@@ -348,9 +348,8 @@ put_double(struct buf *o, double d, int isfloat)
 	buf_puts(o, tmp);
 }
 
-/* A two's complement big-endian integer scaled by 10^-scale, as a string. */
-static void
-put_decimal(struct buf *o, const unsigned char *b, size_t n, int scale)
+void
+avro_decimal_text(struct buf *o, const unsigned char *b, size_t n, int scale)
 {
 	unsigned char *m = xmalloc(n ? n : 1);
 	char *dig = xmalloc(n * 3 + (size_t)scale + 2);
@@ -533,7 +532,7 @@ dec(struct ctx *c, avro_value_t *v, json_t *t, const char *ns, struct buf *o)
 		else
 			avro_value_get_fixed(v, &bp, &sz);
 		if (lt && strcmp(lt, "decimal") == 0)
-			put_decimal(o, bp, sz, scale_of(n));
+			avro_decimal_text(o, bp, sz, scale_of(n));
 		else if (c->strict)
 			put_latin1(o, bp, sz);
 		else {
@@ -1012,36 +1011,6 @@ kind_of(json_t *j)
 	}
 }
 
-static int
-base64_decode(const char *s, size_t n, struct buf *out)
-{
-	unsigned acc = 0;
-	int bits = 0, v;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-		if (ch == '=')
-			break;
-		if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
-		else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
-		else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
-		else if (ch == '+' || ch == '-') v = 62;
-		else if (ch == '/' || ch == '_') v = 63;
-		else return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_putc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-	for (; i < n; i++)
-		if (s[i] != '=')
-			return -1;
-	return 0;
-}
-
 static int enc(struct ctx *c, avro_value_t *v, json_t *t, const char *ns,
     json_t *j);
 
@@ -1096,8 +1065,8 @@ enc_bytes(struct ctx *c, avro_value_t *v, json_t *n, json_t *j, int fixed)
 			fail(c, "expected base64 text, got %s", kind_of(j));
 			return -1;
 		}
-		if (base64_decode(json_string_value(j), json_string_length(j),
-		    &b) < 0) {
+		if (buf_unbase64(&b, json_string_value(j),
+		    json_string_length(j)) < 0) {
 			fail(c, "not base64");
 			buf_free(&b);
 			return -1;

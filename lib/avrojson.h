@@ -50,6 +50,11 @@ void avsch_free(struct avsch *s);
 int avsch_decode(struct avsch *s, const void *p, size_t n, int strict,
     struct buf *out, char *err, size_t errlen);
 
+/* A two's complement big-endian integer b[0..n) scaled by 10^-scale, as a
+ * JSON string ("-12.50"), appended to o: a decimal's readable form. */
+void avro_decimal_text(struct buf *o, const unsigned char *b, size_t n,
+    int scale);
+
 /* Encode a JSON value (the readable mapping) in Avro's binary encoding,
  * appended to out. 0, or -1 with err set (naming the field). */
 int avsch_encode(struct avsch *s, json_t *j, struct buf *out, char *err,

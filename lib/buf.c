@@ -312,3 +312,33 @@ buf_read_file(struct buf *b, const char *path)
 	fclose(f);
 	return 0;
 }
+
+int
+buf_unbase64(struct buf *b, const char *s, size_t n)
+{
+	unsigned acc = 0;
+	int bits = 0, v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		if (ch == '=')
+			break;
+		if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+		else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+		else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+		else if (ch == '+' || ch == '-') v = 62;
+		else if (ch == '/' || ch == '_') v = 63;
+		else return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_putc(b, (char)((acc >> bits) & 0xff));
+		}
+	}
+	for (; i < n; i++)
+		if (s[i] != '=')
+			return -1;
+	return 0;
+}

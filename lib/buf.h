@@ -71,6 +71,9 @@ size_t utf8_check(const char *s, size_t n);
 
 /* Standard base64 (RFC 4648) of n bytes, appended. */
 void buf_base64(struct buf *b, const unsigned char *p, size_t n);
+/* Append the bytes of base64 text s[0..n) (standard or URL-safe, padding
+ * optional); 0, or -1 when it is not base64. */
+int buf_unbase64(struct buf *b, const char *s, size_t n);
 /*
  * Append the whole file at path to b. Returns 0; -1 when it cannot be
  * opened, -2 when reading it fails (errno tells why, b holds what was read).

@@ -1,5 +1,6 @@
 /* connect.c: Kafka Connect schemas as JSON, and their Avro schemas. */
 #include "connect.h"
+#include "avrojson.h"
 #include "jpath.h"
 #include "util.h"
 
@@ -448,81 +449,20 @@ cs_avro_free(struct cs_avro *a)
 	memset(a, 0, sizeof *a);
 }
 
-static int
-b64val(int ch)
-{
-	if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-	if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-	if (ch == '+') return 62;
-	if (ch == '/') return 63;
-	return -1;
-}
-
 /* base64 of a two's complement big-endian integer -> exact decimal text */
 static int
 unscaled_text(const char *s, size_t n, int scale, struct buf *out)
 {
-	unsigned char mag[256];
-	size_t m = 0, i;
-	unsigned acc = 0;
-	int bits = 0, neg;
-	char digits[700];
-	size_t nd = 0;
+	struct buf b;
+	int rc = -1;
 
-	for (i = 0; i < n && s[i] != '='; i++) {
-		int v = b64val((unsigned char)s[i]);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (m == sizeof mag)
-				return -1;
-			mag[m++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
+	buf_init(&b);
+	if (buf_unbase64(&b, s, n) == 0 && b.len > 0) {
+		avro_decimal_text(out, (const unsigned char *)b.p, b.len, scale);
+		rc = 0;
 	}
-	if (m == 0)
-		return -1;
-	neg = mag[0] & 0x80;
-	if (neg) {		/* magnitude of a negative number */
-		int carry = 1;
-		for (i = m; i-- > 0;) {
-			unsigned v = (unsigned)(unsigned char)~mag[i] + (unsigned)carry;
-			mag[i] = (unsigned char)v;
-			carry = v >> 8;
-		}
-	}
-	/* repeated division by 10, least significant digit first */
-	for (;;) {
-		unsigned rem = 0;
-		int nonzero = 0;
-		for (i = 0; i < m; i++) {
-			unsigned cur = rem << 8 | mag[i];
-			mag[i] = (unsigned char)(cur / 10);
-			rem = cur % 10;
-			nonzero |= mag[i];
-		}
-		if (nd == sizeof digits)
-			return -1;
-		digits[nd++] = (char)('0' + rem);
-		if (!nonzero)
-			break;
-	}
-	while ((int)nd <= scale)
-		digits[nd++] = '0';
-	buf_putc(out, '"');
-	if (neg)
-		buf_putc(out, '-');
-	for (i = nd; i-- > 0;) {
-		buf_putc(out, digits[i]);
-		if (scale > 0 && i == (size_t)scale)
-			buf_putc(out, '.');
-	}
-	buf_putc(out, '"');
-	return 0;
+	buf_free(&b);
+	return rc;
 }
 
 static int
