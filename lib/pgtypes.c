@@ -42,6 +42,15 @@ pgt_builtin(uint32_t oid, enum pgt_kind *kind, enum pgt_kind *elem)
 	return 0;
 }
 
+uint32_t
+pgt_builtin_elem(uint32_t oid)
+{
+	for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++)
+		if (builtin[i].array == oid)
+			return builtin[i].oid;
+	return 0;
+}
+
 const char *
 pgt_kind_name(enum pgt_kind k)
 {

@@ -53,6 +53,9 @@ int pgt_builtin(uint32_t oid, enum pgt_kind *kind, enum pgt_kind *elem);
 int pgt_encode(struct buf *b, enum pgt_kind kind, enum pgt_kind elem,
     const char *s, size_t n, int flags);
 
+/* The element type OID of a built-in array type OID, or 0. */
+uint32_t pgt_builtin_elem(uint32_t oid);
+
 /* The name of a kind, for the man page's table and for diagnostics. */
 const char *pgt_kind_name(enum pgt_kind kind);
 

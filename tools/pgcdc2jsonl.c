@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "cdcrec.h"
 #include "ckpt.h"
+#include "connect.h"
 #include "pgoutput.h"
 #include "pgtypes.h"
 #include "stats.h"
@@ -37,6 +38,7 @@ static struct {
 	char **tables;
 	int ntables;
 	int create, drop, exit_at_end, unwrap, compat, unbuffered, txmeta;
+	int schemas;
 	enum snapmode snapshot;
 	long long status_ms, stats_ms, heartbeat_ms, retry_ms;
 } o = {
@@ -45,9 +47,12 @@ static struct {
 	.retry_ms = 60000,
 };
 
-/* Per relation: whether --tables selects it. */
+/* Per relation: whether --tables selects it; with --schemas, the
+ * schema text of its records (in the same allocation). */
 struct relinfo {
 	int wanted;
+	size_t schema_len;
+	char *schema;
 };
 
 /* A transaction written but not yet confirmed (with --ack-from). */
@@ -92,8 +97,12 @@ static struct {
 	uint32_t ack_xid;
 	long long ack_row;	/* -1 when the checkpoint has none */
 	/* resolved non-built-in types */
-	struct { uint32_t oid; int kind, elem; } *types;
+	struct { uint32_t oid; int kind, elem; uint32_t base; } *types;
 	size_t ntypes;
+	/* --schemas: type names by OID, the source struct's fields */
+	struct { uint32_t oid; char *name; } *tnames;
+	size_t ntnames;
+	struct buf srcschema;
 	/* statistics */
 	unsigned long long changes, snaprows, txns, msgs, bytes, reconnects;
 	long long last_stats, last_status, last_ack_poll, last_heartbeat;
@@ -118,8 +127,9 @@ usage(void)
 	    "usage: pgcdc2jsonl [-eTuw] [-d conninfo] -s slot [-p publication]\n"
 	    "                   [-t tables] [--ack-from file] [--compat debezium]\n"
 	    "                   [--create] [--drop] [--heartbeat time] [--name name]\n"
-	    "                   [--retry time] [--snapshot mode] [--stats time]\n"
-	    "                   [--stats-file file] [--status-interval time]\n");
+	    "                   [--retry time] [--schemas] [--snapshot mode]\n"
+	    "                   [--stats time] [--stats-file file]\n"
+	    "                   [--status-interval time]\n");
 	exit(EX_USAGE);
 }
 
@@ -130,8 +140,9 @@ help(void)
 	    "usage: pgcdc2jsonl [-eTuw] [-d conninfo] -s slot [-p publication]\n"
 	    "                   [-t tables] [--ack-from file] [--compat debezium]\n"
 	    "                   [--create] [--drop] [--heartbeat time] [--name name]\n"
-	    "                   [--retry time] [--snapshot mode] [--stats time]\n"
-	    "                   [--stats-file file] [--status-interval time]\n"
+	    "                   [--retry time] [--schemas] [--snapshot mode]\n"
+	    "                   [--stats time] [--stats-file file]\n"
+	    "                   [--status-interval time]\n"
 	    "PostgreSQL logical replication (pgoutput) to change records as JSON lines.\n"
 	    "  -d, --dbname conninfo    libpq connection string or URI (PG* variables)\n"
 	    "  -e, --exit               exit 0 once the WAL present at start is written\n"
@@ -148,6 +159,7 @@ help(void)
 	    "      --heartbeat time     emit a logical message this often\n"
 	    "      --name name          logical server name (default: the database)\n"
 	    "      --retry time         keep reconnecting this long (default 60s)\n"
+	    "      --schemas            each record with its Kafka Connect schema\n"
 	    "      --snapshot mode      initial, never, when_needed, initial_only\n"
 	    "      --stats time         statistics on stderr at this interval\n"
 	    "      --stats-file file    statistics as a Prometheus text file\n"
@@ -320,24 +332,33 @@ parse_lsn(const char *s)
 /* ------------------------------------------------------------------ */
 /* Types */
 
-/* The kind of a type OID, through the catalog for non-built-in types. */
+/*
+ * The kind of a type OID, through the catalog for non-built-in types, and
+ * its base: the built-in type it comes down to (the element's, for an
+ * array), or 0 when it is none (enum, composite, extension type).
+ */
 static void
-resolve_type(uint32_t oid, int *kind, int *elem)
+resolve_type(uint32_t oid, int *kind, int *elem, uint32_t *base)
 {
 	enum pgt_kind k, e;
 	char q[256];
 	PGresult *r;
 	int depth;
+	uint32_t b = 0;
 
 	if (pgt_builtin(oid, &k, &e)) {
 		*kind = (int)k;
 		*elem = (int)e;
+		if (base)
+			*base = k == PGT_ARRAY ? pgt_builtin_elem(oid) : oid;
 		return;
 	}
 	for (size_t i = 0; i < g.ntypes; i++)
 		if (g.types[i].oid == oid) {
 			*kind = g.types[i].kind;
 			*elem = g.types[i].elem;
+			if (base)
+				*base = g.types[i].base;
 			return;
 		}
 	*kind = *elem = PGT_TEXT;
@@ -351,9 +372,12 @@ resolve_type(uint32_t oid, int *kind, int *elem)
 				if (array) {
 					*kind = PGT_ARRAY;
 					*elem = k == PGT_ARRAY ? PGT_TEXT : (int)k;
+					b = k == PGT_ARRAY ? 0 : cur;
 				} else {
 					*kind = (int)k;
 					*elem = (int)e;
+					b = k == PGT_ARRAY ? pgt_builtin_elem(cur) :
+					    cur;
 				}
 				break;
 			}
@@ -387,7 +411,10 @@ resolve_type(uint32_t oid, int *kind, int *elem)
 	g.types[g.ntypes].oid = oid;
 	g.types[g.ntypes].kind = *kind;
 	g.types[g.ntypes].elem = *elem;
+	g.types[g.ntypes].base = b;
 	g.ntypes++;
+	if (base)
+		*base = b;
 }
 
 static int
@@ -401,6 +428,290 @@ table_wanted(const char *nsp, const char *rel)
 	for (int i = 0; i < o.ntables; i++)
 		if (fnmatch(o.tables[i], full, 0) == 0)
 			return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Schemas (--schemas) */
+
+/* One column as a schema sees it: from a Relation message, or from the
+ * snapshot's result and the catalog. */
+struct colspec {
+	const char *name;
+	uint32_t typid;
+	int32_t typmod;
+	int required;
+};
+
+/* The type's name, upper case, as Debezium's source column type:
+ * pg_type.typname ("INT4", "_TEXT", "MOOD"). */
+static const char *
+type_name(uint32_t oid)
+{
+	char q[96];
+	PGresult *r;
+	char *n;
+
+	for (size_t i = 0; i < g.ntnames; i++)
+		if (g.tnames[i].oid == oid)
+			return g.tnames[i].name;
+	snprintf(q, sizeof q, "select typname from pg_type where oid = %u", oid);
+	r = PQexec(side(), q);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		n = xstrdup(PQgetvalue(r, 0, 0));
+	else
+		n = xasprintf("%u", oid);
+	PQclear(r);
+	for (char *p = n; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	g.tnames = xrealloc(g.tnames, (g.ntnames + 1) * sizeof *g.tnames);
+	g.tnames[g.ntnames].oid = oid;
+	g.tnames[g.ntnames].name = n;
+	return g.tnames[g.ntnames++].name;
+}
+
+/* The Connect type (and logical name) of the JSON our encoder writes
+ * for a value of kind k whose built-in base type is base. */
+static const char *
+kind_schema(int k, uint32_t base, const char **name)
+{
+	int dbz = o.compat;
+
+	*name = NULL;
+	switch (k) {
+	case PGT_INT:
+		return base == 21 ? "int16" : base == 23 ? "int32" : "int64";
+	case PGT_NUMERIC:
+		return dbz ? "string" : "float64";
+	case PGT_FLOAT:
+		return base == 700 ? "float32" : "float64";
+	case PGT_BOOL:
+		return "boolean";
+	case PGT_BYTEA:
+		return "bytes";
+	case PGT_DATE:
+		if (!dbz)
+			return "string";
+		*name = "io.debezium.time.Date";
+		return "int32";
+	case PGT_TIME:
+		if (!dbz)
+			return "string";
+		*name = "io.debezium.time.MicroTime";
+		return "int64";
+	case PGT_TIMETZ:
+		if (dbz)
+			*name = "io.debezium.time.ZonedTime";
+		return "string";
+	case PGT_TIMESTAMP:
+		if (!dbz)
+			return "string";
+		*name = "io.debezium.time.MicroTimestamp";
+		return "int64";
+	case PGT_TIMESTAMPTZ:
+		*name = "io.debezium.time.ZonedTimestamp";
+		return "string";
+	case PGT_INTERVAL:
+		if (dbz)
+			*name = "io.debezium.time.Interval";
+		return "string";
+	case PGT_JSON:
+		*name = "io.debezium.data.Json";
+		return "string";
+	case PGT_MONEY:
+		return dbz ? "string" : "float64";
+	default:
+		if (dbz && base == 2950)
+			*name = "io.debezium.data.Uuid";
+		else if (dbz && base == 142)
+			*name = "io.debezium.data.Xml";
+		return "string";
+	}
+}
+
+/* Append one column's field schema to b. */
+static void
+col_schema(struct buf *b, const struct colspec *c)
+{
+	char len[16], scale[16];
+	const char *p[8], *type, *name;
+	int kind, elem, n = 0;
+	int32_t tm = c->typmod;
+	uint32_t base;
+
+	resolve_type(c->typid, &kind, &elem, &base);
+	p[n++] = "__debezium.source.column.type";
+	p[n++] = type_name(c->typid);
+	len[0] = scale[0] = '\0';
+	switch (base) {
+	case 1700:	/* numeric(p,s): ((p << 16) | s) + 4, s signed 11 bits */
+		if (tm >= 4) {
+			snprintf(len, sizeof len, "%d", ((tm - 4) >> 16) & 0xFFFF);
+			snprintf(scale, sizeof scale, "%d",
+			    (((tm - 4) & 0x7FF) ^ 1024) - 1024);
+		}
+		break;
+	case 1042: case 1043:	/* char(n), varchar(n): n + 4 */
+		if (tm >= 4)
+			snprintf(len, sizeof len, "%d", tm - 4);
+		break;
+	case 1083: case 1266: case 1114: case 1184: case 1560: case 1562:
+		if (tm >= 0)	/* fractional digits; bits */
+			snprintf(len, sizeof len, "%d", tm);
+		break;
+	case 1186:	/* interval: range << 16 | precision, 0xFFFF: none */
+		if (tm >= 0 && (tm & 0xFFFF) != 0xFFFF)
+			snprintf(len, sizeof len, "%d", tm & 0xFFFF);
+		break;
+	}
+	if (*len) {
+		p[n++] = "__debezium.source.column.length";
+		p[n++] = len;
+	}
+	if (*scale) {
+		p[n++] = "__debezium.source.column.scale";
+		p[n++] = scale;
+	}
+	p[n] = NULL;
+	if (kind != PGT_ARRAY) {
+		type = kind_schema(kind, base, &name);
+		cs_field(b, c->name, strlen(c->name), type, !c->required, name, p);
+		return;
+	}
+	{
+		/* {"type":"array","items":{...},"optional":...} */
+		struct buf f;
+		const size_t at = strlen("{\"type\":\"array\"");
+
+		buf_init(&f);
+		cs_field(&f, c->name, strlen(c->name), "array", !c->required,
+		    NULL, p);
+		if (b->len)
+			buf_putc(b, ',');
+		buf_add(b, f.p, at);
+		type = kind_schema(elem, base, &name);
+		buf_printf(b, ",\"items\":{\"type\":\"%s\",\"optional\":true", type);
+		if (name)
+			buf_printf(b, ",\"name\":\"%s\",\"version\":1", name);
+		buf_putc(b, '}');
+		buf_add(b, f.p + at, f.len - at);
+		buf_free(&f);
+	}
+}
+
+/* The source struct's fields, as put_source writes them. */
+static void
+source_schema(void)
+{
+	static const char *const snap[] = { "allowed", "true,last,false",
+	    NULL };
+	struct buf *b = &g.srcschema;
+
+	if (o.compat) {
+		cs_field(b, "version", 7, "string", 0, NULL, NULL);
+		cs_field(b, "connector", 9, "string", 0, NULL, NULL);
+		cs_field(b, "name", 4, "string", 0, NULL, NULL);
+		cs_field(b, "ts_ms", 5, "int64", 0, NULL, NULL);
+		cs_field(b, "snapshot", 8, "string", 1, "io.debezium.data.Enum",
+		    snap);
+		cs_field(b, "db", 2, "string", 0, NULL, NULL);
+		cs_field(b, "sequence", 8, "string", 0, NULL, NULL);
+		cs_field(b, "schema", 6, "string", 0, NULL, NULL);
+		cs_field(b, "table", 5, "string", 0, NULL, NULL);
+		cs_field(b, "txId", 4, "int64", 1, NULL, NULL);
+		cs_field(b, "lsn", 3, "int64", 0, NULL, NULL);
+		cs_field(b, "xmin", 4, "int64", 1, NULL, NULL);
+		cs_field(b, "row", 3, "int64", 0, NULL, NULL);
+	} else {
+		cs_field(b, "connector", 9, "string", 0, NULL, NULL);
+		cs_field(b, "name", 4, "string", 0, NULL, NULL);
+		cs_field(b, "db", 2, "string", 0, NULL, NULL);
+		cs_field(b, "schema", 6, "string", 0, NULL, NULL);
+		cs_field(b, "table", 5, "string", 0, NULL, NULL);
+		cs_field(b, "lsn", 3, "int64", 0, NULL, NULL);
+		cs_field(b, "txId", 4, "int64", 1, NULL, NULL);
+		cs_field(b, "snapshot", 8, "string", 1, "io.debezium.data.Enum",
+		    snap);
+		cs_field(b, "ts_ms", 5, "int64", 0, NULL, NULL);
+		cs_field(b, "sequence", 8, "string", 0, NULL, NULL);
+		cs_field(b, "row", 3, "int64", 0, NULL, NULL);
+	}
+	buf_cstr(b);
+}
+
+/* The schema text of nsp.rel's records with columns c[0..n) into out. */
+static void
+table_schema(struct buf *out, const char *nsp, const char *rel,
+    const struct colspec *c, int n)
+{
+	struct buf fields, prefix;
+
+	buf_init(&fields);
+	buf_init(&prefix);
+	for (int i = 0; i < n; i++)
+		col_schema(&fields, &c[i]);
+	cs_adjust(&prefix, o.name, strlen(o.name));
+	buf_putc(&prefix, '.');
+	cs_adjust(&prefix, nsp, strlen(nsp));
+	buf_putc(&prefix, '.');
+	cs_adjust(&prefix, rel, strlen(rel));
+	cs_envelope(out, buf_cstr(&prefix), &fields,
+	    "io.debezium.connector.postgresql.Source", g.srcschema.p, o.unwrap);
+	buf_free(&fields);
+	buf_free(&prefix);
+}
+
+/*
+ * The catalog's word on the columns of relation relid: per column name,
+ * NOT NULL, and whether it is in the replica identity (all columns with
+ * REPLICA IDENTITY FULL, the primary key's with DEFAULT, the index's with
+ * USING INDEX): the columns a Relation message flags as key. One query.
+ */
+static PGresult *
+col_catalog(uint32_t relid)
+{
+	char q[700];
+	PGresult *r;
+
+	snprintf(q, sizeof q, "select a.attname, a.attnotnull, "
+	    "c.relreplident = 'f' or coalesce(a.attnum = any(i.indkey), false), "
+	    "a.atttypid, a.atttypmod "
+	    "from pg_attribute a join pg_class c on c.oid = a.attrelid "
+	    "left join pg_index i on i.indrelid = c.oid and "
+	    "((c.relreplident = 'd' and i.indisprimary) or "
+	    "(c.relreplident = 'i' and i.indisreplident)) "
+	    "where a.attrelid = %u and a.attnum > 0 and not a.attisdropped", relid);
+	r = PQexec(side(), q);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char *m = xstrdup(PQerrorMessage(side()));
+
+		trimnl(m);
+		weprintf("schema of relation %u: %s (columns taken as optional)",
+		    relid, m);
+		free(m);
+	}
+	return r;
+}
+
+/* Whether the catalog says column name is NOT NULL; c (when not NULL)
+ * gets the catalog's replica identity flag, type and modifier. */
+static int
+cat_notnull(PGresult *r, const char *name, struct colspec *c, int *key)
+{
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return 0;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (strcmp(PQgetvalue(r, i, 0), name) == 0) {
+			if (c) {
+				*key = PQgetvalue(r, i, 2)[0] == 't';
+				c->typid = (uint32_t)strtoul(PQgetvalue(r, i, 3),
+				    NULL, 10);
+				c->typmod = (int32_t)strtol(PQgetvalue(r, i, 4),
+				    NULL, 10);
+			}
+			return PQgetvalue(r, i, 1)[0] == 't';
+		}
 	return 0;
 }
 
@@ -551,8 +862,17 @@ txn_id(char *id, size_t n)
 	snprintf(id, n, "%" PRIu32 ":%" PRIu64, g.xid, g.final_lsn);
 }
 
+static const struct relinfo *
+relinfo_of(const struct pgo_relation *rel)
+{
+	return rel->user;
+}
+
+/* Finish and write a record; schema: it carries the relation's schema
+ * (with --schemas), which a truncate's unwrapped form, a row without its
+ * columns, would not fit. */
 static void
-end_record(const struct pgo_relation *rel)
+end_record(const struct pgo_relation *rel, int schema)
 {
 	if (o.txmeta && !o.unwrap) {
 		char id[64];
@@ -561,7 +881,9 @@ end_record(const struct pgo_relation *rel)
 		/* data_collection_order counted per transaction, not per table */
 		cdc_transaction(&g.rec, id, g.txn_events, g.txn_events);
 	}
-	(void)rel;
+	if (o.schemas && schema)
+		cdc_schema(&g.rec, relinfo_of(rel)->schema,
+		    relinfo_of(rel)->schema_len);
 	cdc_end(&g.rec, now_ms(), g.commit_ms);
 	out_write(&g.rec.out);
 	g.changes++;
@@ -808,6 +1130,34 @@ create_publication(void)
 	free(id);
 }
 
+/*
+ * The snapshot's schema of nsp.rel, whose first rows are r: the columns'
+ * types and modifiers (pg_attribute's: a result gives a domain's base
+ * type), NOT NULL and the replica identity from the catalog, in the
+ * snapshot: what a Relation message would say of the same table, so that
+ * both phases write the same text.
+ */
+static void
+snapshot_schema(struct buf *out, const char *nsp, const char *rel,
+    const PGresult *r)
+{
+	int n = PQnfields(r);
+	struct colspec *c = xcalloc((size_t)n + 1, sizeof *c);
+	PGresult *cat = col_catalog(n > 0 ? PQftable(r, 0) : 0);
+
+	for (int i = 0; i < n; i++) {
+		int key = 0;
+
+		c[i].name = PQfname(r, i);
+		c[i].typid = PQftype(r, i);
+		c[i].typmod = PQfmod(r, i);
+		c[i].required = cat_notnull(cat, c[i].name, &c[i], &key) && key;
+	}
+	PQclear(cat);
+	table_schema(out, nsp, rel, c, n);
+	free(c);
+}
+
 /* Read the tables of the publication in the exported snapshot, op r. */
 static void
 snapshot(const char *snapname, uint64_t lsn)
@@ -838,12 +1188,14 @@ snapshot(const char *snapname, uint64_t lsn)
 		char *in = ident(c, nsp), *ir = ident(c, rel);
 		int ncols, *kind = NULL, *elem = NULL;
 		long long ts = now_ms();
+		struct buf schema;
 
 		if (!table_wanted(nsp, rel)) {
 			free(in);
 			free(ir);
 			continue;
 		}
+		buf_init(&schema);
 		q = xasprintf("declare pgcdc_snap no scroll cursor for "
 		    "select * from %s.%s", in, ir);
 		PQclear(sql(c, EX_UNAVAILABLE, "snapshot", q));
@@ -864,7 +1216,9 @@ snapshot(const char *snapname, uint64_t lsn)
 				elem = xcalloc((size_t)ncols + 1, sizeof *elem);
 				for (int i = 0; i < ncols; i++)
 					resolve_type(PQftype(r, i), &kind[i],
-					    &elem[i]);
+					    &elem[i], NULL);
+				if (o.schemas)
+					snapshot_schema(&schema, nsp, rel, r);
 			}
 			for (int i = 0; i < nrows; i++) {
 				cdc_begin(&g.rec, 'r');
@@ -879,6 +1233,8 @@ snapshot(const char *snapname, uint64_t lsn)
 				}
 				cdc_row_end(&g.rec);
 				put_source(nsp, rel, lsn, 0, 0, "true", ts, g.snaprows);
+				if (o.schemas)
+					cdc_schema(&g.rec, schema.p, schema.len);
 				cdc_end(&g.rec, now_ms(), ts);
 				if (have_pending)
 					out_write(&pending);
@@ -898,6 +1254,7 @@ snapshot(const char *snapname, uint64_t lsn)
 		free(elem);
 		free(in);
 		free(ir);
+		buf_free(&schema);
 	}
 	PQclear(tabs);
 	PQclear(sql(c, EX_UNAVAILABLE, "snapshot", "commit"));
@@ -1040,13 +1397,38 @@ static void
 on_relation(void)
 {
 	struct pgo_relation *rel = pgo_relation_put(&g.rels, &g.msg);
-	struct relinfo *ri = xcalloc(1, sizeof *ri);
+	struct relinfo *ri;
+	int wanted = table_wanted(rel->nspname, rel->relname);
 
-	ri->wanted = table_wanted(rel->nspname, rel->relname);
-	rel->user = ri;
 	for (int i = 0; i < rel->ncols; i++)
 		resolve_type(rel->cols[i].typid, &rel->cols[i].kind,
-		    &rel->cols[i].elemkind);
+		    &rel->cols[i].elemkind, NULL);
+	if (o.schemas && wanted) {
+		/* made once per Relation message: again after DDL */
+		struct colspec *c = xcalloc((size_t)rel->ncols + 1, sizeof *c);
+		PGresult *cat = col_catalog(rel->oid);
+		struct buf text;
+
+		for (int i = 0; i < rel->ncols; i++) {
+			c[i].name = rel->cols[i].name;
+			c[i].typid = rel->cols[i].typid;
+			c[i].typmod = rel->cols[i].typmod;
+			c[i].required = rel->cols[i].key &&
+			    cat_notnull(cat, c[i].name, NULL, NULL);
+		}
+		PQclear(cat);
+		buf_init(&text);
+		table_schema(&text, rel->nspname, rel->relname, c, rel->ncols);
+		ri = xcalloc(1, sizeof *ri + text.len + 1);
+		ri->schema = (char *)(ri + 1);
+		memcpy(ri->schema, text.p, text.len);
+		ri->schema_len = text.len;
+		buf_free(&text);
+		free(c);
+	} else
+		ri = xcalloc(1, sizeof *ri);
+	ri->wanted = wanted;
+	rel->user = ri;
 }
 
 static struct pgo_relation *
@@ -1104,7 +1486,7 @@ on_change(uint64_t lsn)
 		    m->old_kind == 'O' ? &m->oldtup : NULL);
 	put_source(rel->nspname, rel->relname, lsn, 1, g.xid, "false",
 	    g.commit_ms, g.txn_events++);
-	end_record(rel);
+	end_record(rel, 1);
 	g.last_lsn = lsn;
 }
 
@@ -1119,7 +1501,7 @@ on_truncate(uint64_t lsn)
 		cdc_begin(&g.rec, 't');
 		put_source(rel->nspname, rel->relname, lsn, 1, g.xid, "false",
 		    g.commit_ms, g.txn_events++);
-		end_record(rel);
+		end_record(rel, !o.unwrap);
 		g.last_lsn = lsn;
 	}
 }
@@ -1407,6 +1789,7 @@ main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'N' },
 		{ "publication", required_argument, NULL, 'p' },
 		{ "retry", required_argument, NULL, 'R' },
+		{ "schemas", no_argument, NULL, 'M' },
 		{ "slot", required_argument, NULL, 's' },
 		{ "snapshot", required_argument, NULL, 'S' },
 		{ "stats", required_argument, NULL, 'i' },
@@ -1450,6 +1833,7 @@ main(int argc, char **argv)
 		case 'I':
 			o.status_ms = duration_arg("--status-interval", optarg);
 			break;
+		case 'M': o.schemas = 1; break;
 		case 'N': o.name = optarg; break;
 		case 'p': o.publication = optarg; break;
 		case 'R': o.retry_ms = duration_arg("--retry", optarg); break;
@@ -1490,6 +1874,9 @@ main(int argc, char **argv)
 	if (o.status_ms <= 0)
 		o.status_ms = 10000;
 	g.encflags = o.compat ? PGT_DEBEZIUM : 0;
+	buf_init(&g.srcschema);
+	if (o.schemas)
+		source_schema();
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = onsig;
@@ -1599,6 +1986,10 @@ main(int argc, char **argv)
 	pgo_msg_free(&g.msg);
 	pgo_relcache_free(&g.rels);
 	free(g.types);
+	for (size_t i = 0; i < g.ntnames; i++)
+		free(g.tnames[i].name);
+	free(g.tnames);
+	buf_free(&g.srcschema);
 	free(g.fl);
 	free(g.db);
 	return fshut(stdout, "standard output");
