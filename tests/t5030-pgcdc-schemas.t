@@ -81,9 +81,20 @@ for l in open(sys.argv[1]):
     print(l[len("{\"schema\":"):l.index(",\"payload\":{")])' "$1"
 }
 
-# payloads FILE: each record without its schema, without the volatile ts_ms
+# payloads FILE [snap]: each record's text without its schema, without
+# the volatile ts_ms (and for a snapshot, its lsn and sequence: the two
+# slots' consistent points differ), compared as text, exactly
 payloads() {
-	jq -c '(if has("payload") then .payload else . end) | del(.ts_ms)' "$1"
+	python3 -c '
+import re, sys
+for l in open(sys.argv[1]):
+    l = l.rstrip("\n")
+    if l.startswith("{\"schema\":"):
+        l = l[l.index(",\"payload\":{") + len(",\"payload\":"):-1]
+    l = re.sub(r"\"ts_ms\":\d+", "", l)
+    if len(sys.argv) > 2:
+        l = re.sub(r"\"lsn\":\d+|\"sequence\":\"(\\.|[^\"\\])*\"", "", l)
+    print(l)' "$@"
 }
 
 # types FILE: "column type name optional source-type length scale" per
@@ -183,8 +194,7 @@ test_expect_success 'unwrapped: every record fits its schema' '
 test_expect_success 'the payload is the record without --schemas' '
 	payloads chg.jsonl >a && payloads chg-bare.jsonl >b && test_cmp b a &&
 	payloads chg-dbz.jsonl >a && payloads chg-dbzbare.jsonl >b && test_cmp b a &&
-	payloads snap.jsonl | jq -c "del(.source.lsn, .source.sequence, .source.ts_ms)" >a &&
-	payloads snap-bare.jsonl | jq -c "del(.source.lsn, .source.sequence, .source.ts_ms)" >b &&
+	payloads snap.jsonl snap >a && payloads snap-bare.jsonl snap >b &&
 	test_cmp b a &&
 	test_line_count = 5 a
 '
