@@ -9,58 +9,8 @@ test_atexit my_stop
 
 B2J="binlog2jsonl --defaults-file=$MYSQL_DEFAULTS_FILE -n my.srv"
 
-# check.py FILE [unwrap]: every record is {"schema","payload"}; the
-# schema's fields are the payload's keys, in order, and each value has the
-# form its field's schema says (a generic JsonConverter-like check).
-cat >check.py <<'EOF'
-import base64, json, re, sys
-path, unwrap = sys.argv[1], len(sys.argv) > 2
-INT = {"int8": 7, "int16": 15, "int32": 31, "int64": 63}
-def bad(msg):
-    print("%s:%d: %s" % (path, n, msg)); sys.exit(1)
-def check(s, v, where):
-    if v is None:
-        if not s["optional"]: bad("%s: null in a required field" % where)
-        return
-    t = s["type"]
-    src = s.get("parameters", {}).get("__debezium.source.column.type", "")
-    if t == "struct":
-        if not isinstance(v, dict): bad("%s: not an object" % where)
-        names = [f["field"] for f in s["fields"]]
-        if names != list(v): bad("%s: fields %s, keys %s" % (where, names, list(v)))
-        for f in s["fields"]: check(f, v[f["field"]], where + "." + f["field"])
-    elif t in INT:
-        if not isinstance(v, int) or isinstance(v, bool): bad("%s: %r not an integer" % (where, v))
-        hi = 2 ** 64 if t == "int64" and (src in ("BIGINT UNSIGNED", "BIT")) else 2 ** INT[t]
-        if not -2 ** INT[t] <= v < hi: bad("%s: %r out of %s" % (where, v, t))
-    elif t in ("float32", "float64"):
-        if not isinstance(v, (int, float)) or isinstance(v, bool): bad("%s: %r not a number" % (where, v))
-    elif t == "boolean":
-        if not isinstance(v, bool): bad("%s: %r not a boolean" % (where, v))
-    elif t == "string":
-        # a plain JSON column embeds its document (connect.h's exception)
-        if not isinstance(v, str) and s.get("name") != "io.debezium.data.Json":
-            bad("%s: %r not a string" % (where, v))
-    elif t == "bytes":
-        if not isinstance(v, str): bad("%s: %r not base64" % (where, v))
-        base64.b64decode(v, validate=True)
-    else: bad("%s: type %s" % (where, t))
-n = 0
-for line in open(path):
-    n += 1
-    r = json.loads(line)
-    if list(r) != ["schema", "payload"]: bad("keys %s" % list(r))
-    s, p = r["schema"], r["payload"]
-    if s["optional"] or s["type"] != "struct": bad("the schema is not a required struct")
-    if unwrap:
-        if not re.match(r"^my_srv\.t\.[a-z]+\.Value$", s["name"]): bad("name %s" % s["name"])
-    else:
-        if s["name"] != "my_srv.t.%s.Envelope" % p["source"]["table"]: bad("name %s" % s["name"])
-        if [f["name"] for f in s["fields"][:3]] != ["my_srv.t.%s.Value" % p["source"]["table"]] * 2 + ["io.debezium.connector.mysql.Source"]:
-            bad("struct names %s" % [f.get("name") for f in s["fields"]])
-    check(s, p, "")
-print("%d records" % n)
-EOF
+# tests/connect-check.py: every record fits its Kafka Connect schema, as
+# JsonConverter reads it.
 
 # schemas FILE: each record's schema text, as written
 schemas() {
@@ -126,7 +76,7 @@ test_expect_success 'stream: every record carries its schema; the payload is the
 	$B2J -e --start="$start" -t "t.*" --schemas >s.jsonl &&
 	$B2J -e --start="$start" -t "t.*" >p.jsonl &&
 	test_line_count = 10 s.jsonl &&
-	python3 check.py s.jsonl &&
+	python3 "$TEST_DIR/connect-check.py" s.jsonl my_srv.t mysql &&
 	payloads s.jsonl >s.pay && payloads p.jsonl >p.pay &&
 	test_cmp p.pay s.pay
 '
@@ -220,7 +170,7 @@ test_expect_success 'the every-type table: each column its Connect type, name an
 test_expect_success 'the snapshot and the stream: byte-identical schemas' '
 	$B2J -e --snapshot=initial_only -t "t.*" --schemas >snap.jsonl &&
 	test_line_count = 5 snap.jsonl &&
-	python3 check.py snap.jsonl &&
+	python3 "$TEST_DIR/connect-check.py" snap.jsonl my_srv.t mysql &&
 	jq -r .payload.op snap.jsonl | sort -u >ops && echo r >ops.want && test_cmp ops.want ops &&
 	{ schemas snap.jsonl; schemas s.jsonl; } | sort -u >both &&
 	test_cmp uniq both &&
@@ -233,12 +183,12 @@ test_expect_success 'the snapshot and the stream: byte-identical schemas' '
 test_expect_success '--compat=debezium: Debezium types; snapshot and stream agree' '
 	$B2J -e --start="$(cat start)" -t "t.*" --schemas --compat=debezium >ds.jsonl &&
 	$B2J -e --start="$(cat start)" -t "t.*" --compat=debezium >dp.jsonl &&
-	python3 check.py ds.jsonl &&
+	python3 "$TEST_DIR/connect-check.py" ds.jsonl my_srv.t mysql &&
 	payloads ds.jsonl >ds.pay && payloads dp.jsonl >dp.pay && test_cmp dp.pay ds.pay &&
 	grep "\"table\":\"ty\"" ds.jsonl | head -1 >dty1 &&
 	python3 expect.py dty1 debezium &&
 	$B2J -e --snapshot=initial_only -t "t.*" --schemas --compat=debezium >dsnap.jsonl &&
-	python3 check.py dsnap.jsonl &&
+	python3 "$TEST_DIR/connect-check.py" dsnap.jsonl my_srv.t mysql &&
 	schemas ds.jsonl | sort -u >du && test_line_count = 2 du &&
 	{ schemas dsnap.jsonl; schemas ds.jsonl; } | sort -u >dboth && test_cmp du dboth &&
 	! test_cmp uniq du >/dev/null
@@ -248,7 +198,7 @@ test_expect_success '--unwrap: the row struct plus __op, __deleted, __source_ts_
 	$B2J -e --start="$(cat start)" -t "t.small" --schemas --unwrap >us.jsonl &&
 	$B2J -e --start="$(cat start)" -t "t.small" --unwrap >up.jsonl &&
 	test_line_count = 3 us.jsonl &&
-	python3 check.py us.jsonl unwrap &&
+	python3 "$TEST_DIR/connect-check.py" us.jsonl my_srv.t mysql --unwrap &&
 	jq -c .payload us.jsonl >us.pay && test_cmp up.jsonl us.pay &&
 	jq -e -s "map(.schema.name) | unique == [\"my_srv.t.small.Value\"]" us.jsonl &&
 	jq -e -s "map(.schema.fields | map(.field)) | unique ==
@@ -265,7 +215,7 @@ test_expect_success 'ALTER TABLE ADD COLUMN mid-stream: the old schema before, o
 		UPDATE small SET extra = 8 WHERE id = 11" &&
 	$B2J -e --start="$start" -t t.small --schemas >alter.jsonl &&
 	test_line_count = 3 alter.jsonl &&
-	python3 check.py alter.jsonl &&
+	python3 "$TEST_DIR/connect-check.py" alter.jsonl my_srv.t mysql &&
 	schemas alter.jsonl >alter.s &&
 	sed -n 1p alter.s >old && grep -Fx -f old uniq &&
 	sed -n 2p alter.s >new && sed -n 3p alter.s | test_cmp new - &&
