@@ -1,5 +1,6 @@
 /* registry.c: a schema registry client (see registry.h). */
 #include "registry.h"
+#include "kconf.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -30,6 +31,36 @@ on_data(char *p, size_t size, size_t n, void *ctx)
 {
 	buf_add(ctx, p, size * n);
 	return size * n;
+}
+
+/*
+ * Credentials (user:password) and a CA file in place of those set before;
+ * NULL leaves either as it is. -1 with err.
+ */
+static int
+registry_auth(struct registry *r, const char *user_info, const char *ca,
+    char *err, size_t errlen)
+{
+	const char *colon;
+
+	if (user_info && *user_info == '\0') {
+		free(r->user);
+		r->user = NULL;
+		curl_easy_setopt(r->curl, CURLOPT_USERPWD, NULL);
+	} else if (user_info) {
+		if ((colon = strchr(user_info, ':')) == NULL) {
+			snprintf(err, errlen, "%s: basic authentication: "
+			    "expected user:password", r->url);
+			return -1;
+		}
+		free(r->user);
+		r->user = xstrndup(user_info, (size_t)(colon - user_info));
+		curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(r->curl, CURLOPT_USERPWD, user_info);
+	}
+	if (ca && *ca)
+		curl_easy_setopt(r->curl, CURLOPT_CAINFO, ca);
+	return 0;
 }
 
 struct registry *
@@ -75,30 +106,22 @@ registry_new(const char *url, char *err, size_t errlen)
 	return r;
 }
 
-int
-registry_auth(struct registry *r, const char *user_info, const char *ca,
-    char *err, size_t errlen)
+struct registry *
+registry_open(const char *url, char *err, size_t errlen)
 {
-	const char *colon;
+	const char *user = kconf_extra("schema.registry.basic.auth.user.info");
+	struct registry *r;
 
-	if (user_info && *user_info == '\0') {
-		free(r->user);
-		r->user = NULL;
-		curl_easy_setopt(r->curl, CURLOPT_USERPWD, NULL);
-	} else if (user_info) {
-		if ((colon = strchr(user_info, ':')) == NULL) {
-			snprintf(err, errlen, "%s: basic authentication: "
-			    "expected user:password", r->url);
-			return -1;
-		}
-		free(r->user);
-		r->user = xstrndup(user_info, (size_t)(colon - user_info));
-		curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(r->curl, CURLOPT_USERPWD, user_info);
+	if ((r = registry_new(url, err, errlen)) == NULL)
+		return NULL;
+	if (user == NULL)
+		user = kconf_extra("basic.auth.user.info");
+	if (registry_auth(r, user, kconf_extra("schema.registry.ssl.ca.location"),
+	    err, errlen) < 0) {
+		registry_free(r);
+		return NULL;
 	}
-	if (ca && *ca)
-		curl_easy_setopt(r->curl, CURLOPT_CAINFO, ca);
-	return 0;
+	return r;
 }
 
 void

@@ -31,14 +31,16 @@ enum { REG_OK = 0, REG_NOTFOUND, REG_REFUSED, REG_DOWN, REG_FAIL, REG_AUTH };
 
 struct registry;
 
-/* A client of the registry at url; NULL with err on failure. */
+/* A client of the registry at url, with the environment's credentials and
+ * CA; NULL with err on failure. */
 struct registry *registry_new(const char *url, char *err, size_t errlen);
 /*
- * Credentials (user:password) and a CA file from the configuration, in
- * place of the environment's; NULL leaves either as it is. -1 with err.
+ * The same, with the credentials and CA of the programs' configuration
+ * (kconf_extra: schema.registry.basic.auth.user.info, else
+ * basic.auth.user.info; schema.registry.ssl.ca.location) in place of the
+ * environment's where they are set.
  */
-int registry_auth(struct registry *r, const char *user_info, const char *ca,
-    char *err, size_t errlen);
+struct registry *registry_open(const char *url, char *err, size_t errlen);
 void registry_free(struct registry *r);
 
 /* The schema of id, from the cache or the registry. */

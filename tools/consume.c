@@ -1477,13 +1477,8 @@ main(int argc, char **argv)
 		weprintf("-r without -s avro: nothing to decode");
 		usage(stderr, EX_USAGE);
 	}
-	if (registry_url && ((reg = registry_new(registry_url, errstr,
-	    sizeof errstr)) == NULL || registry_auth(reg,
-	    kconf_extra("schema.registry.basic.auth.user.info") ?
-	    kconf_extra("schema.registry.basic.auth.user.info") :
-	    kconf_extra("basic.auth.user.info"),
-	    kconf_extra("schema.registry.ssl.ca.location"), errstr,
-	    sizeof errstr) < 0)) {
+	if (registry_url && (reg = registry_open(registry_url, errstr,
+	    sizeof errstr)) == NULL) {
 		weprintf("registry: %s", errstr);
 		rd_kafka_conf_destroy(conf);
 		return EX_CONFIG;

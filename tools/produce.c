@@ -1161,13 +1161,8 @@ main(int argc, char *argv[])
 	}
 	if (dl_path != NULL && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_IOERR, "%s:", dl_path);
-	if (registry_url && ((reg = registry_new(registry_url, err,
-	    sizeof err)) == NULL || registry_auth(reg,
-	    kconf_extra("schema.registry.basic.auth.user.info") ?
-	    kconf_extra("schema.registry.basic.auth.user.info") :
-	    kconf_extra("basic.auth.user.info"),
-	    kconf_extra("schema.registry.ssl.ca.location"), err,
-	    sizeof err) < 0))
+	if (registry_url && (reg = registry_open(registry_url, err,
+	    sizeof err)) == NULL)
 		die(EX_CONFIG, "registry: %s", err);
 	for (int side = 0; side < 2; side++) {
 		struct avside *a = side ? &av_key : &av_value;
