@@ -13,6 +13,7 @@
 #include "registry.h"
 #include "stats.h"
 #include "util.h"
+#include "window.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -501,16 +502,6 @@ schema_id(struct avside *a, const char *topic, int32_t *id)
 	return schema_id_of(a, &a->sch, a->ids, a->path, topic, id);
 }
 
-static uint64_t
-fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-	return h;
-}
-
 /*
  * The derived schema of a record's Connect schema (text t[0..tn)): NULL,
  * with the reason in why, when it has none that Avro can take.
@@ -519,7 +510,7 @@ static struct derived *
 derived_of(const struct lreader *r, const char *t, size_t tn, char *why,
     size_t whylen)
 {
-	uint64_t h = fnv1a(t, tn);
+	uint64_t h = hash64(t, tn, 0);
 	struct derived *d;
 	json_error_t je;
 	json_t *cs;
