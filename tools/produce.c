@@ -102,7 +102,7 @@ static int nfiles;
 static struct slot *ring;
 static uint64_t ring_cap, ring_base;	/* positions below ring_base are applied */
 static json_t *stream_names;		/* interned stream names */
-static struct jpath *meta_paths[3], *op_paths[2], *wrapped_paths[2];
+static struct jpath *meta_paths[3], *op_paths[2];
 static int status;			/* the first failure's exit status */
 static struct buf keybuf, topicbuf, valbuf, hbuf;
 
@@ -398,8 +398,7 @@ position_of(const char *line, size_t len, const char **stream)
 	char *name;
 
 	for (int i = 0; i < 3; i++)
-		if ((jpath_find(meta_paths[i], line, len, &t, &tn) ||
-		    (i == 1 && jpath_find(wrapped_paths[0], line, len, &t, &tn))) &&
+		if (jpath_find(meta_paths[i], line, len, &t, &tn) &&
 		    (v = json_loadb(t, tn, JSON_DECODE_ANY | JSON_ALLOW_NUL,
 		    NULL)) != NULL)
 			json_object_set_new(mini, names[i], v);
@@ -416,8 +415,7 @@ is_delete(const char *line, size_t len)
 	size_t tn;
 
 	for (int i = 0; i < 2; i++)
-		if (jpath_find(op_paths[i], line, len, &t, &tn) ||
-		    (i == 0 && jpath_find(wrapped_paths[1], line, len, &t, &tn)))
+		if (jpath_find(op_paths[i], line, len, &t, &tn))
 			return tn == 3 && memcmp(t, "\"d\"", 3) == 0;
 	return 0;
 }
@@ -1131,12 +1129,11 @@ main(int argc, char *argv[])
 	if (tombstones && key_path == NULL)
 		die(EX_USAGE, "--tombstones needs a key (-k)");
 	meta_paths[0] = jpath_parse("_kafka", err, sizeof err);
-	meta_paths[1] = jpath_parse("source", err, sizeof err);
+	/* a record with its schema (--schemas) has them in its payload */
+	meta_paths[1] = jpath_parse("source,payload.source", err, sizeof err);
 	meta_paths[2] = jpath_parse("_csv", err, sizeof err);
-	op_paths[0] = jpath_parse("op", err, sizeof err);
+	op_paths[0] = jpath_parse("op,payload.op", err, sizeof err);
 	op_paths[1] = jpath_parse("__op", err, sizeof err);
-	wrapped_paths[0] = jpath_parse("payload.source", err, sizeof err);
-	wrapped_paths[1] = jpath_parse("payload.op", err, sizeof err);
 	schema_path = jpath_parse("schema", err, sizeof err);
 	payload_path = jpath_parse("payload", err, sizeof err);
 
@@ -1237,10 +1234,8 @@ main(int argc, char *argv[])
 	jpath_free(key_path);
 	for (int i = 0; i < 3; i++)
 		jpath_free(meta_paths[i]);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		jpath_free(op_paths[i]);
-		jpath_free(wrapped_paths[i]);
-	}
 	jpath_free(schema_path);
 	jpath_free(payload_path);
 	buf_free(&fixbuf);
