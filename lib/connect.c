@@ -10,17 +10,21 @@
 
 /* ---- writing (the connectors) ---- */
 
+/* A character an Avro name may hold (after its first, which is no digit). */
+static int
+avro_name_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
 void
 cs_adjust(struct buf *b, const char *s, size_t n)
 {
 	if (n > 0 && s[0] >= '0' && s[0] <= '9')
 		buf_putc(b, '_');
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_';
-		buf_putc(b, ok ? c : '_');
-	}
+	for (size_t i = 0; i < n; i++)
+		buf_putc(b, avro_name_char(s[i]) ? s[i] : '_');
 }
 
 void
@@ -70,9 +74,20 @@ value_struct(struct buf *out, const char *prefix, const struct buf *fields,
 }
 
 void
-cs_envelope(struct buf *out, const char *prefix, const struct buf *fields,
-    const char *source_name, const char *source, int unwrap)
+cs_envelope(struct buf *out, const char *server, const char *db,
+    const char *table, const struct buf *fields, const char *source_name,
+    const char *source, int unwrap)
 {
+	struct buf pb;
+	const char *prefix;
+
+	buf_init(&pb);
+	cs_adjust(&pb, server, strlen(server));
+	buf_putc(&pb, '.');
+	cs_adjust(&pb, db, strlen(db));
+	buf_putc(&pb, '.');
+	cs_adjust(&pb, table, strlen(table));
+	prefix = buf_cstr(&pb);
 	buf_reset(out);
 	if (unwrap) {
 		buf_puts(out, "{\"type\":\"struct\",\"fields\":[");
@@ -85,6 +100,7 @@ cs_envelope(struct buf *out, const char *prefix, const struct buf *fields,
 		    "true,\"field\":\"__source_ts_ms\"}],\"optional\":false,"
 		    "\"name\":");
 		buf_printf(out, "\"%s.Value\"}", prefix);
+		buf_free(&pb);
 		return;
 	}
 	buf_puts(out, "{\"type\":\"struct\",\"fields\":[");
@@ -106,6 +122,7 @@ cs_envelope(struct buf *out, const char *prefix, const struct buf *fields,
 	    "\"optional\":true,\"name\":\"event.block\",\"version\":1,"
 	    "\"field\":\"transaction\"}],\"optional\":false,\"name\":");
 	buf_printf(out, "\"%s.Envelope\",\"version\":1}", prefix);
+	buf_free(&pb);
 }
 
 /* ---- reading (produce) ---- */
@@ -139,8 +156,7 @@ avro_name_ok(const char *s)
 	if (!s || !*s || (*s >= '0' && *s <= '9'))
 		return 0;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '_'))
+		if (!avro_name_char(*s))
 			return 0;
 	return 1;
 }
@@ -149,7 +165,6 @@ static void
 add_fix(struct conv *c, const char *field, int kind, int scale)
 {
 	struct cs_avro *a = c->a;
-
 	struct cs_fix *f;
 	char err[200], *spec;
 

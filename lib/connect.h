@@ -52,12 +52,13 @@ void cs_field(struct buf *b, const char *field, size_t flen,
 
 /*
  * The schema of a table's change records (see above) into out (reset
- * first). prefix: the adjusted server.db.table; fields: the column field
- * list (cs_field's output); source_name: the source struct's name;
- * source: its field list; unwrap: the unwrapped form.
+ * first). server, db, table: the names of PREFIX, adjusted here; fields:
+ * the column field list (cs_field's output); source_name: the source
+ * struct's name; source: its field list; unwrap: the unwrapped form.
  */
-void cs_envelope(struct buf *out, const char *prefix, const struct buf *fields,
-    const char *source_name, const char *source, int unwrap);
+void cs_envelope(struct buf *out, const char *server, const char *db,
+    const char *table, const struct buf *fields, const char *source_name,
+    const char *source, int unwrap);
 
 /*
  * What produce does to a record of a derived schema before Avro encodes

@@ -380,7 +380,7 @@ static size_t
 table_schema(const char *db, const char *tb, const struct mycol *cols,
     uint32_t n)
 {
-	struct buf fields, prefix;
+	struct buf fields;
 	struct tschema *ts;
 	char nm[16];
 	size_t i;
@@ -397,7 +397,6 @@ table_schema(const char *db, const char *tb, const struct mycol *cols,
 	}
 	ts = &tschemas[i];
 	buf_init(&fields);
-	buf_init(&prefix);
 	for (uint32_t k = 0; k < n; k++) {
 		const char *name = cols[k].name;
 		if (!name) {
@@ -406,15 +405,9 @@ table_schema(const char *db, const char *tb, const struct mycol *cols,
 		}
 		my_col_schema(&fields, &cols[k], name, strlen(name), o_enc);
 	}
-	cs_adjust(&prefix, o_name, strlen(o_name));
-	buf_putc(&prefix, '.');
-	cs_adjust(&prefix, db, strlen(db));
-	buf_putc(&prefix, '.');
-	cs_adjust(&prefix, tb, strlen(tb));
-	cs_envelope(&ts->text, buf_cstr(&prefix), &fields,
+	cs_envelope(&ts->text, o_name, db, tb, &fields,
 	    "io.debezium.connector.mysql.Source", src_schema.p, o_unwrap);
 	buf_free(&fields);
-	buf_free(&prefix);
 	return i;
 }
 

@@ -645,21 +645,14 @@ static void
 table_schema(struct buf *out, const char *nsp, const char *rel,
     const struct colspec *c, int n)
 {
-	struct buf fields, prefix;
+	struct buf fields;
 
 	buf_init(&fields);
-	buf_init(&prefix);
 	for (int i = 0; i < n; i++)
 		col_schema(&fields, &c[i]);
-	cs_adjust(&prefix, o.name, strlen(o.name));
-	buf_putc(&prefix, '.');
-	cs_adjust(&prefix, nsp, strlen(nsp));
-	buf_putc(&prefix, '.');
-	cs_adjust(&prefix, rel, strlen(rel));
-	cs_envelope(out, buf_cstr(&prefix), &fields,
+	cs_envelope(out, o.name, nsp, rel, &fields,
 	    "io.debezium.connector.postgresql.Source", g.srcschema.p, o.unwrap);
 	buf_free(&fields);
-	buf_free(&prefix);
 }
 
 /*

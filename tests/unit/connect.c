@@ -80,7 +80,7 @@ through(const char *what, int unwrap, const char *payload, const char *want)
 	buf_init(&out);
 	buf_init(&fixed);
 	columns(&f);
-	cs_envelope(&env, "srv.crm.t_1", &f, "io.debezium.connector.mysql.Source",
+	cs_envelope(&env, "srv", "crm", "t_1", &f, "io.debezium.connector.mysql.Source",
 	    source, unwrap);
 	cs = json_loadb(env.p, env.len, 0, NULL);
 	check(cs != NULL, what, "the Connect schema is JSON");
@@ -139,7 +139,7 @@ avro_type_of(const char *what, const char *field, const char *want)
 	buf_init(&f);
 	buf_init(&env);
 	columns(&f);
-	cs_envelope(&env, "srv.crm.t_1", &f, "io.debezium.connector.mysql.Source",
+	cs_envelope(&env, "srv", "crm", "t_1", &f, "io.debezium.connector.mysql.Source",
 	    source, 1);
 	cs = json_loadb(env.p, env.len, 0, NULL);
 	if (cs_to_avro(cs, &a, err, sizeof err) < 0)
