@@ -90,7 +90,7 @@ int
 kconf_load_file(rd_kafka_conf_t *conf, const char *path)
 {
 	FILE *fp;
-	char *line = NULL, *s, *eq;
+	char *line = NULL, *s, *eq, *v;
 	size_t cap = 0;
 	unsigned lineno = 0;
 	int ret = 0;
@@ -112,10 +112,11 @@ kconf_load_file(rd_kafka_conf_t *conf, const char *path)
 		}
 		*eq = '\0';
 		s = trim(s);
-		if (set_extra(s, trim(eq + 1)))
+		v = trim(eq + 1);
+		if (set_extra(s, v))
 			continue;
-		if (rd_kafka_conf_set(conf, s, trim(eq + 1), err,
-		    sizeof err) != RD_KAFKA_CONF_OK) {
+		if (rd_kafka_conf_set(conf, s, v, err, sizeof err) !=
+		    RD_KAFKA_CONF_OK) {
 			weprintf("%s:%u: %s", path, lineno, err);
 			ret = -1;
 			break;
