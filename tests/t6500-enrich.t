@@ -210,7 +210,7 @@ test_expect_success '--start-timeout starts without a table that never quiets do
 '
 
 test_expect_success 'ordering: a change written before an event is applied before it' '
-	rm -f t.fifo e.fifo && mkfifo t.fifo e.fifo &&
+	rm -f t.fifo e.fifo live.out && mkfifo t.fifo e.fifo &&
 	exec 8<>t.fifo 9<>e.fifo &&
 	cat customers.jsonl >&8 &&
 	{ enrich -q 200ms -T customer=t.fifo <e.fifo >live.out 2>live.err 8>&- 9>&- & } && pid=$! &&
@@ -236,7 +236,7 @@ test_expect_success 'ordering: a change written before an event is applied befor
 '
 
 test_expect_success 'ordering: a live change is used by the next event' '
-	rm -f t.fifo e.fifo && mkfifo t.fifo e.fifo &&
+	rm -f t.fifo e.fifo live.out && mkfifo t.fifo e.fifo &&
 	exec 8<>t.fifo 9<>e.fifo &&
 	cat customers.jsonl >&8 &&
 	{ enrich -q 200ms -T customer=t.fifo <e.fifo >live.out 8>&- 9>&- & } && pid=$! &&
@@ -380,7 +380,7 @@ test_expect_success 'stdout on /dev/full exits 74; | head -1 ends quietly' '
 '
 
 test_expect_success 'SIGUSR1 prints statistics; --stats-file writes Prometheus text' '
-	rm -f u.fifo && mkfifo u.fifo && exec 9<>u.fifo &&
+	rm -f u.fifo out && mkfifo u.fifo && exec 9<>u.fifo &&
 	{ enrich -T customer=customers.jsonl --stats-file prom <u.fifo >out 2>err 9>&- & } && pid=$! &&
 	test_atexit "kill $pid" &&
 	cat events.jsonl >&9 &&
@@ -394,7 +394,7 @@ test_expect_success 'SIGUSR1 prints statistics; --stats-file writes Prometheus t
 
 test_expect_success 'SIGHUP reads table files again; SIGTERM exits 0' '
 	cp customers.jsonl hup.jsonl &&
-	rm -f h.fifo && mkfifo h.fifo && exec 9<>h.fifo &&
+	rm -f h.fifo out && mkfifo h.fifo && exec 9<>h.fifo &&
 	{ enrich -T customer=hup.jsonl <h.fifo >out 2>err 9>&- & } && pid=$! &&
 	test_atexit "kill $pid" &&
 	echo "{\"customer_id\":\"C7\"}" >&9 &&

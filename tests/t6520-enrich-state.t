@@ -215,7 +215,7 @@ test_expect_success 'the offset of a partition, out of the state (the example of
 
 test_expect_success 'kill -9 between saves: the restart loses no table change' '
 	enrich "${ARGS[@]}" --state sk -T customer=T.jsonl -T payments=P.jsonl </dev/null 2>/dev/null &&
-	rm -f t.fifo e.fifo && mkfifo t.fifo e.fifo &&
+	rm -f t.fifo e.fifo k.out && mkfifo t.fifo e.fifo &&
 	exec 8<>t.fifo 9<>e.fifo &&
 	{ enrich "${ARGS[@]}" --state sk --state-interval 5s -q 200ms -T customer=t.fifo \
 		-T payments=PP2.jsonl <e.fifo >k.out 2>k.err 8>&- 9>&- & } && pid=$! &&
@@ -246,7 +246,7 @@ for sig in TERM INT; do
 	test_expect_success "SIG$sig saves the state; a restart goes on from it" '
 		rm -f sg &&
 		enrich "${ARGS[@]}" --state sg -T customer=T.jsonl -T payments=P.jsonl </dev/null 2>/dev/null &&
-		rm -f g.fifo && mkfifo g.fifo && exec 9<>g.fifo &&
+		rm -f g.fifo g.out && mkfifo g.fifo && exec 9<>g.fifo &&
 		{ enrich "${ARGS[@]}" --state sg --state-interval 1h -T customer=TT2.jsonl \
 			-T payments=PP2.jsonl <g.fifo >g.out 2>g.err 9>&- & } && pid=$! &&
 		test_atexit "kill -9 $pid" &&
