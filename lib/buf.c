@@ -41,25 +41,43 @@ static const char digits2[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
+/* The count of v's decimal digits. */
+static inline int
+u64_digits(unsigned long long v)
+{
+	static const unsigned long long p10[20] = { 1ULL, 10ULL, 100ULL,
+	    1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+	    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+	    1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+	    1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+	    1000000000000000000ULL, 10000000000000000000ULL };
+	/* about log10 from the bit length, then one comparison (v | 1:
+	 * one digit for 0) */
+	int t = (64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+
+	return t + ((v | 1) >= p10[t]);
+}
+
 void
 buf_put_u64(struct buf *b, unsigned long long v)
 {
-	char tmp[24];
-	int i = sizeof tmp;
+	int n = u64_digits(v);
+	char *o;
 
+	buf_reserve(b, 20);
+	o = b->p + b->len + n;
+	b->len += (size_t)n;
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
 
 		v /= 100;
-		i -= 2;
-		memcpy(tmp + i, digits2 + 2 * r, 2);
+		o -= 2;
+		memcpy(o, digits2 + 2 * r, 2);
 	}
-	if (v >= 10) {
-		i -= 2;
-		memcpy(tmp + i, digits2 + 2 * v, 2);
-	} else
-		tmp[--i] = (char)('0' + v);
-	buf_add(b, tmp + i, sizeof tmp - i);
+	if (v >= 10)
+		memcpy(o - 2, digits2 + 2 * v, 2);
+	else
+		o[-1] = (char)('0' + v);
 }
 
 void
@@ -171,6 +189,24 @@ static const unsigned char json_plain[256] = {
 };
 
 /*
+ * The high bit of each byte of w that a JSON string cannot hold as it is
+ * (below 0x20, a quote, a backslash) or that is not ASCII; other bits are
+ * noise.
+ */
+static inline uint64_t
+json_unplain8(uint64_t w)
+{
+	uint64_t lo, q, bs;
+
+	lo = (w - 0x2020202020202020ULL) & ~w;
+	q = w ^ 0x2222222222222222ULL;
+	q = (q - 0x0101010101010101ULL) & ~q;
+	bs = w ^ 0x5c5c5c5c5c5c5c5cULL;
+	bs = (bs - 0x0101010101010101ULL) & ~bs;
+	return lo | q | bs | w;
+}
+
+/*
  * The quoted string at b's end; with ascii_only, stops at the first
  * non-ASCII byte and returns 0 with b as it was. Otherwise 1.
  */
@@ -186,25 +222,47 @@ json_str(struct buf *b, const char *s, size_t n, int ascii_only)
 	buf_reserve(b, 6 * n + 2);
 	o = b->p + b->len;
 	*o++ = '"';
+	if (n >= 4 && n < 8) {
+		/* short: two words of four, overlapping */
+		uint32_t a, z;
+
+		memcpy(&a, p, 4);
+		memcpy(&z, p + n - 4, 4);
+		if (!(json_unplain8(a | (uint64_t)z << 32) &
+		    0x8080808080808080ULL)) {
+			memcpy(o, &a, 4);
+			memcpy(o + n - 4, &z, 4);
+			o += n;
+			i = n;
+		}
+	}
 	while (i < n) {
 		unsigned c;
 
 		/* eight plain bytes at a time: none below 0x20, none a quote,
 		 * a backslash or non-ASCII */
 		while (i + 8 <= n) {
-			uint64_t w, lo, q, bs;
+			uint64_t w;
 
 			memcpy(&w, p + i, 8);
-			lo = (w - 0x2020202020202020ULL) & ~w;
-			q = w ^ 0x2222222222222222ULL;
-			q = (q - 0x0101010101010101ULL) & ~q;
-			bs = w ^ 0x5c5c5c5c5c5c5c5cULL;
-			bs = (bs - 0x0101010101010101ULL) & ~bs;
-			if ((lo | q | bs | w) & 0x8080808080808080ULL)
+			if (json_unplain8(w) & 0x8080808080808080ULL)
 				break;
 			memcpy(o, p + i, 8);
 			o += 8;
 			i += 8;
+		}
+		/* the last bytes, fewer than eight: one word ending at the
+		 * string's end when those before i in it were copied as they
+		 * are (all plain), else byte by byte */
+		if (i < n && n >= 8 && n - i < 8) {
+			uint64_t w;
+
+			memcpy(&w, p + n - 8, 8);
+			if (!(json_unplain8(w) & 0x8080808080808080ULL)) {
+				memcpy(o - (i - (n - 8)), &w, 8);
+				o += n - i;
+				break;
+			}
 		}
 		while (i < n && json_plain[p[i]])
 			*o++ = (char)p[i++];
