@@ -109,6 +109,7 @@ table_free(struct bl_table *t)
 	free(t->strs);
 	free(t->vals);
 	free(t->vlens);
+	free(t->plan);
 	free(t->user);
 	free(t);
 }
@@ -822,8 +823,16 @@ row_image(struct binlog *b, const struct bl_event *ev,
     size_t *off, size_t *len, const struct buf *const *keys, enum my_enc enc)
 {
 	const unsigned char *p = *pp, *end = ev->rows + ev->rows_len;
-	const struct bl_table *t = ev->table;
+	struct bl_table *t = ev->table;
 	uint32_t npresent = 0;
+
+	if (!t->plan || t->plan_enc != (int)enc) {
+		if (!t->plan)
+			t->plan = xmalloc(t->ncols);
+		for (uint32_t i = 0; i < t->ncols; i++)
+			t->plan[i] = my_plan(&t->cols[i], enc);
+		t->plan_enc = (int)enc;
+	}
 
 	for (uint32_t i = 0; i < ev->ncols; i++)
 		npresent += bl_bit(present, i);
@@ -857,7 +866,8 @@ row_image(struct binlog *b, const struct bl_event *ev,
 			if (vals)
 				buf_puts(vals, "null");
 		} else {
-			long r = my_value(vals, &t->cols[i], p, end - p, enc);
+			long r = my_value_plan(vals, t->plan[i], &t->cols[i], p,
+			    end - p, enc);
 			if (r < 0)
 				return fail(b, "%s.%s: row image: column %u "
 				    "(type %u) is malformed", t->db, t->name,

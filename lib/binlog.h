@@ -52,6 +52,8 @@ struct bl_table {
 	char *strs;		/* names and enum/set values */
 	const char **vals;
 	uint32_t *vlens;
+	uint8_t *plan;		/* each column's my_plan(), for plan_enc */
+	int plan_enc;
 };
 
 /* One decoded event. Pointers point into the caller's bytes or into the

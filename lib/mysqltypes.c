@@ -847,6 +847,249 @@ my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
 	return -1;
 }
 
+/* ---- decoder plans ---- */
+
+enum {
+	PLAN_I8 = 1, PLAN_U8, PLAN_I16, PLAN_U16, PLAN_I24, PLAN_U24,
+	PLAN_I32, PLAN_U32, PLAN_I64, PLAN_U64,
+	PLAN_STR1, PLAN_STR2,		/* text, 1 or 2 length bytes */
+	PLAN_STR1_LATIN1, PLAN_STR2_LATIN1,
+	PLAN_DECIMAL,			/* plain: an exact string */
+	PLAN_DATETIME2,			/* plain: ISO 8601 */
+};
+
+uint8_t
+my_plan(const struct mycol *c, enum my_enc enc)
+{
+	int u = c->is_unsigned != 0;
+
+	switch (c->type) {
+	case MYT_TINY: return u ? PLAN_U8 : PLAN_I8;
+	case MYT_SHORT: return u ? PLAN_U16 : PLAN_I16;
+	case MYT_INT24: return u ? PLAN_U24 : PLAN_I24;
+	case MYT_LONG: return u ? PLAN_U32 : PLAN_I32;
+	case MYT_LONGLONG:
+		return u && enc == MY_ENC_PLAIN ? PLAN_U64 : PLAN_I64;
+	case MYT_VARCHAR: case MYT_VAR_STRING: case MYT_STRING: {
+		/* text in a known charset (put_string's my_json_text) */
+		if (c->is_json || c->charset == MY_CHARSET_BINARY ||
+		    c->charset == 0)
+			return MY_PLAN_ANY;
+		int two = c->type == MYT_STRING ? c->maxlen >= 256 :
+		    c->meta >= 256;
+		if (is_latin1(c->charset))
+			return two ? PLAN_STR2_LATIN1 : PLAN_STR1_LATIN1;
+		return two ? PLAN_STR2 : PLAN_STR1;
+	}
+	case MYT_NEWDECIMAL:
+		if (enc != MY_ENC_PLAIN ||
+		    my_decimal_size(c->meta >> 8, c->meta & 0xFF) < 0)
+			return MY_PLAN_ANY;
+		return PLAN_DECIMAL;
+	case MYT_DATETIME2:
+		return enc == MY_ENC_PLAIN && c->meta <= 6 ? PLAN_DATETIME2 :
+		    MY_PLAN_ANY;
+	}
+	return MY_PLAN_ANY;
+}
+
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+static const uint32_t pow10_32[10] = { 1, 10, 100, 1000, 10000, 100000,
+    1000000, 10000000, 100000000, 1000000000 };
+
+/* put_dig's n digits of v (v % 10^n), at o. */
+static inline void
+dig_at(char *o, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		o[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+long
+my_value_plan(struct buf *out, uint8_t plan, const struct mycol *c,
+    const unsigned char *p, size_t n, enum my_enc enc)
+{
+	size_t len;
+	int lb;
+
+	if (!out)
+		return my_value(out, c, p, n, enc);
+	switch (plan) {
+	case PLAN_I8:
+		if (n < 1)
+			return -1;
+		buf_put_i64(out, (int8_t)p[0]);
+		return 1;
+	case PLAN_U8:
+		if (n < 1)
+			return -1;
+		buf_put_u64(out, p[0]);
+		return 1;
+	case PLAN_I16:
+		if (n < 2)
+			return -1;
+		buf_put_i64(out, (int16_t)le(p, 2));
+		return 2;
+	case PLAN_U16:
+		if (n < 2)
+			return -1;
+		buf_put_u64(out, le(p, 2));
+		return 2;
+	case PLAN_I24:
+		if (n < 3)
+			return -1;
+		buf_put_i64(out, (int32_t)(le(p, 3) << 8) >> 8);
+		return 3;
+	case PLAN_U24:
+		if (n < 3)
+			return -1;
+		buf_put_u64(out, le(p, 3));
+		return 3;
+	case PLAN_I32:
+		if (n < 4)
+			return -1;
+		buf_put_i64(out, (int32_t)le(p, 4));
+		return 4;
+	case PLAN_U32:
+		if (n < 4)
+			return -1;
+		buf_put_u64(out, le(p, 4));
+		return 4;
+	case PLAN_I64:
+		if (n < 8)
+			return -1;
+		buf_put_i64(out, (int64_t)le(p, 8));
+		return 8;
+	case PLAN_U64:
+		if (n < 8)
+			return -1;
+		buf_put_u64(out, le(p, 8));
+		return 8;
+	case PLAN_STR1: case PLAN_STR2:
+	case PLAN_STR1_LATIN1: case PLAN_STR2_LATIN1:
+		lb = plan == PLAN_STR1 || plan == PLAN_STR1_LATIN1 ? 1 : 2;
+		if (n < (size_t)lb)
+			return -1;
+		len = lb == 1 ? p[0] : (size_t)(p[0] | p[1] << 8);
+		if (len > n - lb)
+			return -1;
+		if (plan == PLAN_STR1 || plan == PLAN_STR2)
+			buf_json_str(out, (const char *)p + lb, len);
+		else if (!buf_json_ascii(out, (const char *)p + lb, len))
+			my_json_text(out, p + lb, len, c->charset);
+		return (long)(lb + len);
+	case PLAN_DECIMAL: {
+		int prec = c->meta >> 8, scale = c->meta & 0xFF;
+		int intg = prec - scale, lead = intg % 9, ilb = dig2bytes[lead];
+		int fb = scale == 9 ? 4 : dig2bytes[scale % 9];
+		int size = ilb + intg / 9 * 4 + scale / 9 * 4 + dig2bytes[scale % 9];
+		if (n < (size_t)size)
+			return -1;
+		if (intg <= 18 && scale <= 9) {
+			/* my_decimal_str's common case, read in place: the
+			 * bytes with the sign bit flipped, and all of them
+			 * inverted when negative */
+			unsigned mask = p[0] & 0x80 ? 0 : 0xFF;
+			uint64_t ip = 0;
+			uint32_t g, frac = 0;
+			int i = 0, ok = 1;
+			if (ilb) {
+				g = (uint32_t)be(p, ilb) ^ (0x80u << 8 * (ilb - 1));
+				g ^= mask * (0x01010101u >> 8 * (4 - ilb));
+				ok &= g < 1000000000u;
+				ip = g;
+				i = ilb;
+			}
+			for (int k = 0; k < intg / 9; k++, i += 4) {
+				g = (uint32_t)be(p + i, 4);
+				if (i == 0)
+					g ^= 0x80000000u;
+				g ^= mask * 0x01010101u;
+				ok &= g < 1000000000u;
+				ip = ip * 1000000000u + g;
+			}
+			if (scale > 0) {
+				frac = (uint32_t)be(p + i, fb);
+				if (i == 0)
+					frac ^= 0x80u << 8 * (fb - 1);
+				frac ^= mask * (0x01010101u >> 8 * (4 - fb));
+				ok &= frac < pow10_32[scale];
+			}
+			if (ok) {
+				buf_reserve(out, 33);
+				char *o = out->p + out->len;
+				*o++ = '"';
+				if (mask)
+					*o++ = '-';
+				out->len = (size_t)(o - out->p);
+				buf_put_u64(out, ip);
+				o = out->p + out->len;
+				if (scale > 0) {
+					*o++ = '.';
+					dig_at(o, frac, scale);
+					o += scale;
+				}
+				*o++ = '"';
+				out->len = (size_t)(o - out->p);
+				return size;
+			}
+		}
+		buf_putc(out, '"');
+		my_decimal_str(out, p, prec, scale);
+		buf_putc(out, '"');
+		return size;
+	}
+	case PLAN_DATETIME2: {
+		int fsp = c->meta;
+		size_t need = 5 + (fsp + 1) / 2;
+		if (n < need)
+			return -1;
+		int64_t v = (int64_t)be(p, 5) - 0x8000000000LL;
+		if (v < 0)
+			v = -v;
+		uint64_t ymd = (uint64_t)v >> 17, ym = ymd >> 5;
+		uint64_t hms = (uint64_t)v & 0x1FFFF;
+		unsigned year = (unsigned)(ym / 13) % 10000, month = ym % 13,
+		    day = ymd & 31, hour = (unsigned)(hms >> 12),
+		    minute = hms >> 6 & 63, second = hms & 63;
+		/* "YYYY-MM-DDTHH:MM:SS.ffffff" */
+		buf_reserve(out, 28);
+		char *o = out->p + out->len;
+		o[0] = '"';
+		memcpy(o + 1, digits2 + 2 * (year / 100), 2);
+		memcpy(o + 3, digits2 + 2 * (year % 100), 2);
+		o[5] = '-';
+		memcpy(o + 6, digits2 + 2 * month, 2);
+		o[8] = '-';
+		memcpy(o + 9, digits2 + 2 * day, 2);
+		o[11] = 'T';
+		memcpy(o + 12, digits2 + 2 * hour, 2);
+		o[14] = ':';
+		memcpy(o + 15, digits2 + 2 * minute, 2);
+		o[17] = ':';
+		memcpy(o + 18, digits2 + 2 * second, 2);
+		o += 20;
+		if (fsp > 0) {
+			static const unsigned long div[] = { 1000000, 100000,
+			    10000, 1000, 100, 10, 1 };
+			*o++ = '.';
+			dig_at(o, (unsigned)(frac_us(p + 5, fsp) / div[fsp]), fsp);
+			o += fsp;
+		}
+		*o++ = '"';
+		out->len = (size_t)(o - out->p);
+		return (long)need;
+	}
+	}
+	return my_value(out, c, p, n, enc);
+}
+
 /* ---- MySQL binary JSON ---- */
 
 static int json_value(struct buf *out, int type, const unsigned char *p,

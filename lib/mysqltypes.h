@@ -64,6 +64,17 @@ long my_value(struct buf *out, const struct mycol *c, const unsigned char *p,
     size_t n, enum my_enc enc);
 
 /*
+ * A column's decoder plan, chosen once for a table (MY_PLAN_ANY: no fast
+ * path), and my_value through it: the same text and length, with the
+ * common types (integers, short strings, DECIMAL, DATETIME) decoded
+ * without my_value's general dispatch.
+ */
+enum { MY_PLAN_ANY };
+uint8_t my_plan(const struct mycol *c, enum my_enc enc);
+long my_value_plan(struct buf *out, uint8_t plan, const struct mycol *c,
+    const unsigned char *p, size_t n, enum my_enc enc);
+
+/*
  * Append a value the text protocol returned (a snapshot's SELECT), in the
  * same encoding as my_value gives for the same value. type and flags are
  * MYSQL_FIELD's; decimals its scale / fractional digits.

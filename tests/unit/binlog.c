@@ -628,6 +628,9 @@ put_be(unsigned char *p, unsigned long long g, int nb)
 		p[i] = (unsigned char)g;
 }
 
+static void plan_agrees(int type, uint16_t meta, uint32_t maxlen,
+    uint16_t charset, const unsigned char *p, size_t n);
+
 static void
 decimals(void)
 {
@@ -676,9 +679,81 @@ decimals(void)
 						    (int)a.len, a.p, (int)b.len, b.p);
 					failures++;
 				}
+				plan_agrees(MYT_NEWDECIMAL, (uint16_t)(prec << 8 |
+				    scale), 0, 0, d, (size_t)size);
 			}
 	buf_free(&a);
 	buf_free(&b);
+}
+
+/* ---- decoder plans: my_value_plan against my_value ---- */
+
+static void
+plan_agrees(int type, uint16_t meta, uint32_t maxlen, uint16_t charset,
+    const unsigned char *p, size_t n)
+{
+	static struct buf a, b;
+	static int bad;
+	struct mycol c;
+
+	memset(&c, 0, sizeof c);
+	c.type = (uint8_t)type;
+	c.meta = meta;
+	c.maxlen = maxlen;
+	c.charset = charset;
+	for (int e = 0; e < 4; e++) {
+		enum my_enc enc = e & 1 ? MY_ENC_DEBEZIUM : MY_ENC_PLAIN;
+		c.is_unsigned = e >> 1;
+		buf_reset(&a);
+		buf_reset(&b);
+		long ra = my_value(&a, &c, p, n, enc);
+		long rb = my_value_plan(&b, my_plan(&c, enc), &c, p, n, enc);
+		checks++;
+		if (ra != rb || (ra >= 0 && (a.len != b.len ||
+		    memcmp(a.p, b.p, a.len) != 0))) {
+			if (bad++ < 5)
+				fprintf(stderr, "plan of type %d meta %u: got %ld "
+				    "%.*s, want %ld %.*s\n", type, meta, rb,
+				    (int)b.len, b.p, ra, (int)a.len, a.p);
+			failures++;
+		}
+	}
+}
+
+static void
+plans(void)
+{
+	static const int types[] = { MYT_TINY, MYT_SHORT, MYT_INT24, MYT_LONG,
+	    MYT_LONGLONG, MYT_VARCHAR, MYT_VAR_STRING, MYT_STRING,
+	    MYT_DATETIME2, MYT_YEAR };
+	static const uint16_t charsets[] = { 0, 8, 33, 45, 63, 224, 5 };
+	unsigned char p[80];
+
+	for (int k = 0; k < 200000; k++) {
+		int type = types[dec_rnd(sizeof types / sizeof *types)];
+		uint16_t meta = 0;
+		uint32_t maxlen = 0;
+		size_t n = dec_rnd(sizeof p);
+		int mode = (int)dec_rnd(3);
+
+		for (size_t i = 0; i < sizeof p; i++)	/* text, or any byte */
+			p[i] = (unsigned char)(mode == 0 ? 0x20 + dec_rnd(95) :
+			    mode == 1 && dec_rnd(8) ? 'a' + dec_rnd(26) :
+			    dec_rnd(256));
+		if (type == MYT_VARCHAR || type == MYT_VAR_STRING)
+			meta = dec_rnd(2) ? 40 : 300;
+		else if (type == MYT_STRING)
+			maxlen = dec_rnd(2) ? 40 : 300;
+		else if (type == MYT_DATETIME2)
+			meta = (uint16_t)dec_rnd(8);
+		if ((meta || maxlen) && type != MYT_DATETIME2) {
+			p[0] = (unsigned char)dec_rnd(50);
+			if (meta >= 256 || maxlen >= 256)
+				p[1] = 0;
+		}
+		plan_agrees(type, meta, maxlen,
+		    charsets[dec_rnd(sizeof charsets / sizeof *charsets)], p, n);
+	}
 }
 
 int
@@ -690,6 +765,7 @@ main(int argc, char **argv)
 	values();
 	gtid_sets();
 	decimals();
+	plans();
 	fixtures(argv[1]);
 	mariadb(argv[2]);
 	printf("%d checks, %d failed\n", checks, failures);
