@@ -69,6 +69,17 @@ cdc_row_end(struct cdcrec *r)
 	r->cur = NULL;
 }
 
+struct buf *
+cdc_row_buf(struct cdcrec *r, enum cdc_which which)
+{
+	struct buf *b;
+
+	cdc_row_begin(r, which);
+	b = r->cur;
+	r->cur = NULL;
+	return b;
+}
+
 void
 cdc_source_begin(struct cdcrec *r)
 {
@@ -198,9 +209,17 @@ put_row(struct buf *out, int have, const struct buf *row)
 void
 cdc_end(struct cdcrec *r, long long ts_ms, long long source_ts_ms)
 {
-	struct buf *o = &r->out;
+	buf_reset(&r->out);
+	cdc_end_to(r, &r->out, ts_ms, source_ts_ms);
+}
 
-	buf_reset(o);
+void
+cdc_end_to(struct cdcrec *r, struct buf *o, long long ts_ms,
+    long long source_ts_ms)
+{
+	/* the envelope's fixed parts and the rows, room made once */
+	buf_reserve(o, r->before.len + r->after.len + r->source.len +
+	    r->txn.len + (r->schema ? r->schema_len : 0) + 160);
 	if (r->schema) {
 		buf_puts(o, "{\"schema\":");
 		buf_add(o, r->schema, r->schema_len);

@@ -57,6 +57,12 @@ void cdc_begin(struct cdcrec *r, char op);
 /* The row images; a row not given is written as null. */
 void cdc_row_begin(struct cdcrec *r, enum cdc_which which);
 void cdc_row_end(struct cdcrec *r);
+/*
+ * A row image whose fields the caller writes itself: the buffer returned,
+ * empty, takes them as JSON members without braces ("a":1,"b":2), as
+ * cdc_fields() would. Instead of cdc_row_begin() ... cdc_row_end().
+ */
+struct buf *cdc_row_buf(struct cdcrec *r, enum cdc_which which);
 
 /* The source object. */
 void cdc_source_begin(struct cdcrec *r);
@@ -105,5 +111,8 @@ void cdc_schema(struct cdcrec *r, const char *json, size_t len);
  * source_ts_ms, for the unwrapped form, the source's commit time.
  */
 void cdc_end(struct cdcrec *r, long long ts_ms, long long source_ts_ms);
+/* The same, with the line appended to out instead of r->out. */
+void cdc_end_to(struct cdcrec *r, struct buf *out, long long ts_ms,
+    long long source_ts_ms);
 
 #endif

@@ -47,8 +47,6 @@ static volatile sig_atomic_t stop, want_stats;
 /* State of the stream. */
 static struct binlog bl;
 static struct cdcrec rec;
-static struct buf vals, line;
-static struct buf vals2;
 
 static char cur_file[256];		/* file being read */
 static unsigned long long next_pos;	/* position after the last event */
@@ -203,18 +201,52 @@ at_end(void)
 
 /* ---- output ---- */
 
+/*
+ * Records are gathered in obuf and written in large writes (stdout is
+ * unbuffered); what is in it goes out at a flush, at --unbuffered's each record, and at
+ * exit (also on the way out through die()).
+ */
+static struct buf obuf;
+#define OBUF_MAX (1 << 16)
+
 static void
-out_line(const struct buf *b)
+out_drain(void)
 {
-	if (buf_write(b, stdout) < 0)
+	if (buf_write(&obuf, stdout) < 0)
 		out_check(stdout);
+	buf_reset(&obuf);
+}
+
+/* At exit: what is left, after an error (its status already chosen). */
+static void
+out_drain_at_exit(void)
+{
+	if (obuf.len)
+		(void)fwrite(obuf.p, 1, obuf.len, stdout);
+	buf_reset(&obuf);
+}
+
+/* After a record was appended to obuf. */
+static void
+out_record(void)
+{
+	if (obuf.len >= OBUF_MAX || o_unbuffered)
+		out_drain();
 	if (o_unbuffered && fflush(stdout) == EOF)
 		out_check(stdout);
 }
 
 static void
+out_line(const struct buf *b)
+{
+	buf_add(&obuf, b->p, b->len);
+	out_record();
+}
+
+static void
 flush_out(void)
 {
+	out_drain();
 	if (fflush(stdout) == EOF)
 		out_check(stdout);
 }
@@ -228,7 +260,7 @@ source_fields(const char *db, const char *tb, const char *snap,
     long long ts_ms, const char *file, unsigned long long pos,
     unsigned long long row, const char *gtid)
 {
-	static struct buf pre;
+	static struct buf pre, rowtext;
 	static const char *k_db, *k_tb, *k_snap;
 	static long long k_ts = -1;
 	static unsigned long long k_pos;
@@ -264,7 +296,9 @@ source_fields(const char *db, const char *tb, const char *snap,
 		cdc_source_begin(&rec);
 		cdc_fields(&rec, pre.p, pre.len);
 	}
-	cdc_value_uint(&rec, "row", row);
+	buf_reset(&rowtext);
+	buf_put_u64(&rowtext, row);
+	cdc_value_key(&rec, "\"row\":", 6, rowtext.p, rowtext.len);
 	cdc_source_end(&rec);
 }
 
@@ -580,33 +614,22 @@ rows(struct bl_event *ev, unsigned long long evpos)
 	}
 	table_keys(t);
 	while (p < end) {
-		if (ev->op == 'u') {
-			if (bl_row_members(&bl, ev, &p, ev->present, keyv, &vals,
-			    o_enc) < 0 ||
-			    bl_row_members(&bl, ev, &p, ev->present_after, keyv,
-			    &vals2, o_enc) < 0)
+		/* the images decoded straight into the record's rows */
+		cdc_begin(&rec, ev->op);
+		if (ev->op == 'u' || ev->op == 'd') {
+			if (bl_row_members(&bl, ev, &p, ev->present, keyv,
+			    cdc_row_buf(&rec, CDC_BEFORE), o_enc) < 0)
 				return -1;
-		} else if (bl_row_members(&bl, ev, &p, ev->present, keyv, &vals,
-		    o_enc) < 0)
-			return -1;
+		}
+		if (ev->op == 'u' || ev->op == 'c') {
+			if (bl_row_members(&bl, ev, &p, ev->present_after, keyv,
+			    cdc_row_buf(&rec, CDC_AFTER), o_enc) < 0)
+				return -1;
+		}
 		unsigned long long row = txn_row++;
 		if (skip_row >= 0 && !strcmp(txn_file, skip_file) &&
 		    txn_pos == skip_pos && (long long)row <= skip_row)
 			continue;
-		cdc_begin(&rec, ev->op);
-		if (ev->op == 'u' || ev->op == 'd') {
-			cdc_row_begin(&rec, CDC_BEFORE);
-			cdc_fields(&rec, vals.p, vals.len);
-			cdc_row_end(&rec);
-		}
-		if (ev->op == 'u' || ev->op == 'c') {
-			cdc_row_begin(&rec, CDC_AFTER);
-			if (ev->op == 'u')
-				cdc_fields(&rec, vals2.p, vals2.len);
-			else
-				cdc_fields(&rec, vals.p, vals.len);
-			cdc_row_end(&rec);
-		}
 		source_fields(t->db, t->name, "false", (long long)ev->ts * 1000,
 		    txn_file, txn_pos, row, txn_gtid);
 		if (o_schemas) {
@@ -622,8 +645,8 @@ rows(struct bl_event *ev, unsigned long long evpos)
 			txn_total++;
 			cdc_transaction(&rec, id, txn_total, txn_total);
 		}
-		cdc_end(&rec, now_ms(), (long long)ev->ts * 1000);
-		out_line(&rec.out);
+		cdc_end_to(&rec, &obuf, now_ms(), (long long)ev->ts * 1000);
+		out_record();
 		st_rows++;
 	}
 	return 0;
@@ -1583,15 +1606,14 @@ main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);
 
-	static char obuf[1 << 16];
-	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	/* the records are buffered in obuf: stdio writes it as it is,
+	 * without a copy into a buffer of its own */
+	setvbuf(stdout, NULL, _IONBF, 0);
+	atexit(out_drain_at_exit);
 	bl_init(&bl);
 	cdc_init(&rec, o_unwrap);
 	if (o_schemas)
 		source_schema();
-	buf_init(&vals);
-	buf_init(&vals2);
-	buf_init(&line);
 	stats_last = mono_ms();
 	int rc = 0;
 
@@ -1666,6 +1688,7 @@ done:
 		stats(1);
 	if (meta)
 		mysql_close(meta);
+	out_drain();
 	{
 		int r2 = fshut(stdout, "stdout");
 		if (rc == 0)
@@ -1675,9 +1698,7 @@ done:
 	cdc_free(&rec);
 	free_colkeys();
 	free_schemas();
-	buf_free(&vals);
-	buf_free(&vals2);
-	buf_free(&line);
+	buf_free(&obuf);
 	free(keyv);
 	for (size_t i = 0; i < o_ntables; i++)
 		free(o_tables[i]);
