@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 static int failures, checks;
 
 #define CHECK(cond) do { \
@@ -756,6 +758,23 @@ plans(void)
 	}
 }
 
+/* ---- the checksum against zlib's, at every length and alignment ---- */
+
+static void
+crcs(void)
+{
+	static unsigned char d[9000];
+
+	for (size_t i = 0; i < sizeof d; i++)
+		d[i] = (unsigned char)dec_rnd(256);
+	for (int k = 0; k < 20000; k++) {
+		size_t off = dec_rnd(64), n = k < 600 ? (size_t)k :
+		    dec_rnd(sizeof d - 64);
+		uLong z = crc32(crc32(0L, Z_NULL, 0), d + off, (uInt)n);
+		CHECK(bl_crc32(d + off, n) == (uint32_t)z);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -766,6 +785,7 @@ main(int argc, char **argv)
 	gtid_sets();
 	decimals();
 	plans();
+	crcs();
 	fixtures(argv[1]);
 	mariadb(argv[2]);
 	printf("%d checks, %d failed\n", checks, failures);
