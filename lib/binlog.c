@@ -587,6 +587,19 @@ maria_inflate(struct binlog *b, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* The count of the first n bits set in bitmap bm. */
+static uint32_t
+bits_set(const unsigned char *bm, uint32_t n)
+{
+	uint32_t c = 0, i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		c += (uint32_t)__builtin_popcount(bm[i / 8]);
+	if (i < n)
+		c += (uint32_t)__builtin_popcount(bm[i / 8] & ((1u << (n - i)) - 1));
+	return c;
+}
+
 static int
 rows_event(struct binlog *b, const unsigned char *body, size_t n,
     struct bl_event *ev)
@@ -648,11 +661,13 @@ rows_event(struct binlog *b, const unsigned char *body, size_t n,
 	if ((size_t)(end - p) < nb)
 		return fail(b, "rows event: short bitmap");
 	ev->present = ev->present_after = p;
+	ev->npresent = ev->npresent_after = bits_set(p, ev->ncols);
 	p += nb;
 	if (ev->op == 'u') {
 		if ((size_t)(end - p) < nb)
 			return fail(b, "rows event: short bitmap");
 		ev->present_after = p;
+		ev->npresent_after = bits_set(p, ev->ncols);
 		p += nb;
 	}
 	if (t == BL_PARTIAL_UPDATE_ROWS)
@@ -922,25 +937,30 @@ bl_event(struct binlog *b, const unsigned char *p, size_t n, int nested,
 	return 0;
 }
 
-static inline __attribute__((always_inline)) int
-row_image(struct binlog *b, const struct bl_event *ev,
+/* Each column's decoder plan for encoding enc, made once. */
+static inline void
+table_plan(struct bl_table *t, enum my_enc enc)
+{
+	if (t->plan && t->plan_enc == (int)enc)
+		return;
+	if (!t->plan)
+		t->plan = xmalloc(t->ncols);
+	for (uint32_t i = 0; i < t->ncols; i++)
+		t->plan[i] = my_plan(&t->cols[i], enc);
+	t->plan_enc = (int)enc;
+}
+
+int
+bl_row_image(struct binlog *b, const struct bl_event *ev,
     const unsigned char **pp, const unsigned char *present, struct buf *vals,
-    size_t *off, size_t *len, const struct buf *const *keys, enum my_enc enc)
+    size_t *off, size_t *len, enum my_enc enc)
 {
 	const unsigned char *p = *pp, *end = ev->rows + ev->rows_len;
 	struct bl_table *t = ev->table;
-	uint32_t npresent = 0;
+	uint32_t npresent;
 
-	if (!t->plan || t->plan_enc != (int)enc) {
-		if (!t->plan)
-			t->plan = xmalloc(t->ncols);
-		for (uint32_t i = 0; i < t->ncols; i++)
-			t->plan[i] = my_plan(&t->cols[i], enc);
-		t->plan_enc = (int)enc;
-	}
-
-	for (uint32_t i = 0; i < ev->ncols; i++)
-		npresent += bl_bit(present, i);
+	table_plan(t, enc);
+	npresent = bits_set(present, ev->ncols);
 	/* an image of no column takes no byte: rows could not be told apart */
 	if (npresent == 0)
 		return fail(b, "%s.%s: row image without columns", t->db,
@@ -960,13 +980,8 @@ row_image(struct binlog *b, const struct bl_event *ev,
 				len[i] = (size_t)-1;
 			continue;
 		}
-		if (keys) {
-			if (k > 0)
-				buf_putc(vals, ',');
-			buf_add(vals, keys[i]->p, keys[i]->len);
-		} else if (vals) {
+		if (vals)
 			off[i] = vals->len;
-		}
 		if (bl_bit(nulls, k++)) {
 			if (vals)
 				buf_puts(vals, "null");
@@ -979,7 +994,7 @@ row_image(struct binlog *b, const struct bl_event *ev,
 				    i + 1, t->cols[i].type);
 			p += r;
 		}
-		if (vals && !keys)
+		if (vals)
 			len[i] = vals->len - off[i];
 	}
 	*pp = p;
@@ -987,19 +1002,51 @@ row_image(struct binlog *b, const struct bl_event *ev,
 }
 
 int
-bl_row_image(struct binlog *b, const struct bl_event *ev,
-    const unsigned char **pp, const unsigned char *present, struct buf *vals,
-    size_t *off, size_t *len, enum my_enc enc)
-{
-	return row_image(b, ev, pp, present, vals, off, len, NULL, enc);
-}
-
-int
 bl_row_members(struct binlog *b, const struct bl_event *ev,
     const unsigned char **pp, const unsigned char *present,
     const struct buf *const *keys, struct buf *out, enum my_enc enc)
 {
-	return row_image(b, ev, pp, present, out, NULL, NULL, keys, enc);
+	const unsigned char *p = *pp, *end = ev->rows + ev->rows_len;
+	struct bl_table *t = ev->table;
+	uint32_t npresent, k = 0;
+
+	table_plan(t, enc);
+	npresent = present == ev->present ? ev->npresent :
+	    present == ev->present_after ? ev->npresent_after :
+	    bits_set(present, ev->ncols);
+	if (npresent == 0)
+		return fail(b, "%s.%s: row image without columns", t->db,
+		    t->name);
+	size_t nb = (npresent + 7) / 8;
+	if ((size_t)(end - p) < nb)
+		return fail(b, "%s.%s: row image: short null bitmap", t->db,
+		    t->name);
+	const unsigned char *nulls = p;
+	p += nb;
+	buf_reset(out);
+	int all = npresent == ev->ncols;
+	for (uint32_t i = 0; i < ev->ncols; i++) {
+		if (!all && !bl_bit(present, i))
+			continue;
+		/* the key, without its comma before the first member */
+		size_t kl = keys[i]->len - (k == 0);
+		buf_reserve(out, kl + 4);
+		buf_copy_short(out->p + out->len, keys[i]->p + (k == 0), kl);
+		out->len += kl;
+		if (bl_bit(nulls, k++)) {
+			memcpy(out->p + out->len, "null", 4);
+			out->len += 4;
+			continue;
+		}
+		long r = my_value_plan(out, t->plan[i], &t->cols[i], p, end - p,
+		    enc);
+		if (r < 0)
+			return fail(b, "%s.%s: row image: column %u (type %u) is "
+			    "malformed", t->db, t->name, i + 1, t->cols[i].type);
+		p += r;
+	}
+	*pp = p;
+	return 0;
 }
 
 const char *

@@ -82,6 +82,7 @@ struct bl_event {
 	char op;		/* 'c' 'u' 'd' */
 	uint32_t ncols;
 	const unsigned char *present, *present_after;
+	uint32_t npresent, npresent_after;	/* their bits set */
 	const unsigned char *rows;
 	size_t rows_len;
 	/* TRANSACTION_PAYLOAD: the uncompressed events */
@@ -130,8 +131,9 @@ int bl_row_image(struct binlog *b, const struct bl_event *ev,
     size_t *off, size_t *len, enum my_enc enc);
 /*
  * The same, written as the members of a JSON object without its braces:
- * keys[i] (the name of column i as JSON with its colon, "\"id\":") then
- * the value, for each column present, separated by ','.
+ * keys[i] then the value, for each column present. keys[i] is the name of
+ * column i as JSON after a comma and with its colon (",\"id\":"); the
+ * first member's is written without the comma.
  */
 int bl_row_members(struct binlog *b, const struct bl_event *ev,
     const unsigned char **pp, const unsigned char *present,

@@ -36,48 +36,23 @@ buf_grow(struct buf *b, size_t extra)
 	b->p = xrealloc(b->p, b->cap);
 }
 
-static const char digits2[201] =
+const char buf_digits2[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-/* The count of v's decimal digits. */
-static inline int
-u64_digits(unsigned long long v)
-{
-	static const unsigned long long p10[20] = { 1ULL, 10ULL, 100ULL,
-	    1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
-	    100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
-	    1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
-	    1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
-	    1000000000000000000ULL, 10000000000000000000ULL };
-	/* about log10 from the bit length, then one comparison (v | 1:
-	 * one digit for 0) */
-	int t = (64 - __builtin_clzll(v | 1)) * 1233 >> 12;
-
-	return t + ((v | 1) >= p10[t]);
-}
+const unsigned long long buf_pow10[20] = { 1ULL, 10ULL, 100ULL, 1000ULL,
+    10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+    10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
+    10000000000000000000ULL };
 
 void
 buf_put_u64(struct buf *b, unsigned long long v)
 {
-	int n = u64_digits(v);
-	char *o;
-
 	buf_reserve(b, 20);
-	o = b->p + b->len + n;
-	b->len += (size_t)n;
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-
-		v /= 100;
-		o -= 2;
-		memcpy(o, digits2 + 2 * r, 2);
-	}
-	if (v >= 10)
-		memcpy(o - 2, digits2 + 2 * v, 2);
-	else
-		o[-1] = (char)('0' + v);
+	b->len += buf_u64_at(b->p + b->len, v);
 }
 
 void
@@ -189,24 +164,6 @@ static const unsigned char json_plain[256] = {
 };
 
 /*
- * The high bit of each byte of w that a JSON string cannot hold as it is
- * (below 0x20, a quote, a backslash) or that is not ASCII; other bits are
- * noise.
- */
-static inline uint64_t
-json_unplain8(uint64_t w)
-{
-	uint64_t lo, q, bs;
-
-	lo = (w - 0x2020202020202020ULL) & ~w;
-	q = w ^ 0x2222222222222222ULL;
-	q = (q - 0x0101010101010101ULL) & ~q;
-	bs = w ^ 0x5c5c5c5c5c5c5c5cULL;
-	bs = (bs - 0x0101010101010101ULL) & ~bs;
-	return lo | q | bs | w;
-}
-
-/*
  * The quoted string at b's end; with ascii_only, stops at the first
  * non-ASCII byte and returns 0 with b as it was. Otherwise 1.
  */
@@ -228,7 +185,7 @@ json_str(struct buf *b, const char *s, size_t n, int ascii_only)
 
 		memcpy(&a, p, 4);
 		memcpy(&z, p + n - 4, 4);
-		if (!(json_unplain8(a | (uint64_t)z << 32) &
+		if (!(buf_json_unplain8(a | (uint64_t)z << 32) &
 		    0x8080808080808080ULL)) {
 			memcpy(o, &a, 4);
 			memcpy(o + n - 4, &z, 4);
@@ -245,7 +202,7 @@ json_str(struct buf *b, const char *s, size_t n, int ascii_only)
 			uint64_t w;
 
 			memcpy(&w, p + i, 8);
-			if (json_unplain8(w) & 0x8080808080808080ULL)
+			if (buf_json_unplain8(w) & 0x8080808080808080ULL)
 				break;
 			memcpy(o, p + i, 8);
 			o += 8;
@@ -258,7 +215,7 @@ json_str(struct buf *b, const char *s, size_t n, int ascii_only)
 			uint64_t w;
 
 			memcpy(&w, p + n - 8, 8);
-			if (!(json_unplain8(w) & 0x8080808080808080ULL)) {
+			if (!(buf_json_unplain8(w) & 0x8080808080808080ULL)) {
 				memcpy(o - (i - (n - 8)), &w, 8);
 				o += n - i;
 				break;

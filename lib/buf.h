@@ -48,6 +48,111 @@ buf_puts(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+/*
+ * For hot paths that make room once and then write at a pointer.
+ */
+extern const char buf_digits2[201];	/* "00" "01" ... "99" */
+extern const unsigned long long buf_pow10[20];
+
+/* The decimal digits of v at o (room for 20); returns their count. */
+static inline size_t
+buf_u64_at(char *o, unsigned long long v)
+{
+	/* about log10 from the bit length, then one comparison (v | 1:
+	 * one digit for 0) */
+	int t = (64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+	size_t n = (size_t)t + ((v | 1) >= buf_pow10[t]);
+	char *e = o + n;
+
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		e -= 2;
+		memcpy(e, buf_digits2 + 2 * r, 2);
+	}
+	if (v >= 10)
+		memcpy(e - 2, buf_digits2 + 2 * v, 2);
+	else
+		e[-1] = (char)('0' + v);
+	return n;
+}
+
+/*
+ * The high bit of each byte of the 8 bytes w that a JSON string cannot
+ * hold as it is (below 0x20, a quote, a backslash) or that is not ASCII;
+ * the other bits are noise.
+ */
+static inline unsigned long long
+buf_json_unplain8(unsigned long long w)
+{
+	unsigned long long lo, q, bs;
+
+	lo = (w - 0x2020202020202020ULL) & ~w;
+	q = w ^ 0x2222222222222222ULL;
+	q = (q - 0x0101010101010101ULL) & ~q;
+	bs = w ^ 0x5c5c5c5c5c5c5c5cULL;
+	bs = (bs - 0x0101010101010101ULL) & ~bs;
+	return lo | q | bs | w;
+}
+
+/* 1 when s[0..n) is ASCII that a JSON string holds as it is. */
+static inline int
+buf_json_plain(const char *s, size_t n)
+{
+	unsigned long long w, acc;
+	size_t i;
+
+	if (n >= 8) {
+		acc = 0;
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			acc |= buf_json_unplain8(w);
+		}
+		if (i < n) {
+			memcpy(&w, s + n - 8, 8);
+			acc |= buf_json_unplain8(w);
+		}
+	} else if (n >= 4) {
+		unsigned a, z;
+
+		memcpy(&a, s, 4);
+		memcpy(&z, s + n - 4, 4);
+		acc = buf_json_unplain8(a | (unsigned long long)z << 32);
+	} else {
+		w = 0x6161616161616161ULL;	/* plain bytes, then s's */
+		for (i = 0; i < n; i++)
+			w = w << 8 | (unsigned char)s[i];
+		acc = buf_json_unplain8(w);
+	}
+	return !(acc & 0x8080808080808080ULL);
+}
+
+/* memcpy for short runs (in words, overlapping when n is not one). */
+static inline void
+buf_copy_short(char *o, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		unsigned long long a, z;
+
+		memcpy(&a, s, 8);
+		memcpy(&z, s + n - 8, 8);
+		memcpy(o, &a, 8);
+		memcpy(o + n - 8, &z, 8);
+	} else if (n >= 4 && n < 8) {
+		unsigned a, z;
+
+		memcpy(&a, s, 4);
+		memcpy(&z, s + n - 4, 4);
+		memcpy(o, &a, 4);
+		memcpy(o + n - 4, &z, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			o[i] = s[i];
+	} else
+		memcpy(o, s, n);
+}
+
 /* Decimal text of v. */
 void buf_put_u64(struct buf *b, unsigned long long v);
 void buf_put_i64(struct buf *b, long long v);

@@ -893,10 +893,30 @@ my_plan(const struct mycol *c, enum my_enc enc)
 	return MY_PLAN_ANY;
 }
 
-static const char digits2[201] =
-    "00010203040506070809101112131415161718192021222324252627282930313233"
-    "34353637383940414243444546474849505152535455565758596061626364656667"
-    "6869707172737475767778798081828384858687888990919293949596979899";
+#define digits2 buf_digits2
+
+/* buf_put_i64 and buf_put_u64, inline */
+static inline void
+put_i64(struct buf *out, long long v)
+{
+	char *o;
+
+	buf_reserve(out, 21);
+	o = out->p + out->len;
+	if (v < 0) {
+		*o++ = '-';
+		o += buf_u64_at(o, 0ULL - (unsigned long long)v);
+	} else
+		o += buf_u64_at(o, (unsigned long long)v);
+	out->len = (size_t)(o - out->p);
+}
+
+static inline void
+put_u64(struct buf *out, unsigned long long v)
+{
+	buf_reserve(out, 20);
+	out->len += buf_u64_at(out->p + out->len, v);
+}
 
 static const uint32_t pow10_32[10] = { 1, 10, 100, 1000, 10000, 100000,
     1000000, 10000000, 100000000, 1000000000 };
@@ -924,52 +944,52 @@ my_value_plan(struct buf *out, uint8_t plan, const struct mycol *c,
 	case PLAN_I8:
 		if (n < 1)
 			return -1;
-		buf_put_i64(out, (int8_t)p[0]);
+		put_i64(out, (int8_t)p[0]);
 		return 1;
 	case PLAN_U8:
 		if (n < 1)
 			return -1;
-		buf_put_u64(out, p[0]);
+		put_u64(out, p[0]);
 		return 1;
 	case PLAN_I16:
 		if (n < 2)
 			return -1;
-		buf_put_i64(out, (int16_t)le(p, 2));
+		put_i64(out, (int16_t)le(p, 2));
 		return 2;
 	case PLAN_U16:
 		if (n < 2)
 			return -1;
-		buf_put_u64(out, le(p, 2));
+		put_u64(out, le(p, 2));
 		return 2;
 	case PLAN_I24:
 		if (n < 3)
 			return -1;
-		buf_put_i64(out, (int32_t)(le(p, 3) << 8) >> 8);
+		put_i64(out, (int32_t)(le(p, 3) << 8) >> 8);
 		return 3;
 	case PLAN_U24:
 		if (n < 3)
 			return -1;
-		buf_put_u64(out, le(p, 3));
+		put_u64(out, le(p, 3));
 		return 3;
 	case PLAN_I32:
 		if (n < 4)
 			return -1;
-		buf_put_i64(out, (int32_t)le(p, 4));
+		put_i64(out, (int32_t)le(p, 4));
 		return 4;
 	case PLAN_U32:
 		if (n < 4)
 			return -1;
-		buf_put_u64(out, le(p, 4));
+		put_u64(out, le(p, 4));
 		return 4;
 	case PLAN_I64:
 		if (n < 8)
 			return -1;
-		buf_put_i64(out, (int64_t)le(p, 8));
+		put_i64(out, (int64_t)le(p, 8));
 		return 8;
 	case PLAN_U64:
 		if (n < 8)
 			return -1;
-		buf_put_u64(out, le(p, 8));
+		put_u64(out, le(p, 8));
 		return 8;
 	case PLAN_STR1: case PLAN_STR2:
 	case PLAN_STR1_LATIN1: case PLAN_STR2_LATIN1:
@@ -979,7 +999,15 @@ my_value_plan(struct buf *out, uint8_t plan, const struct mycol *c,
 		len = lb == 1 ? p[0] : (size_t)(p[0] | p[1] << 8);
 		if (len > n - lb)
 			return -1;
-		if (plan == PLAN_STR1 || plan == PLAN_STR2)
+		if (buf_json_plain((const char *)p + lb, len)) {
+			/* what either way below gives plain ASCII */
+			buf_reserve(out, len + 2);
+			char *o = out->p + out->len;
+			o[0] = '"';
+			buf_copy_short(o + 1, (const char *)p + lb, len);
+			o[len + 1] = '"';
+			out->len += len + 2;
+		} else if (plan == PLAN_STR1 || plan == PLAN_STR2)
 			buf_json_str(out, (const char *)p + lb, len);
 		else if (!buf_json_ascii(out, (const char *)p + lb, len))
 			my_json_text(out, p + lb, len, c->charset);
@@ -1028,7 +1056,7 @@ my_value_plan(struct buf *out, uint8_t plan, const struct mycol *c,
 				if (mask)
 					*o++ = '-';
 				out->len = (size_t)(o - out->p);
-				buf_put_u64(out, ip);
+				put_u64(out, ip);
 				o = out->p + out->len;
 				if (scale > 0) {
 					*o++ = '.';

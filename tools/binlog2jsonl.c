@@ -303,7 +303,8 @@ source_fields(const char *db, const char *tb, const char *snap,
 }
 
 /*
- * The names of the columns, written as JSON keys once: kept by column
+ * The names of the columns, written as JSON keys once (",\"name\":", as
+ * bl_row_members wants them): kept by column
  * number with the name they were made from, so a table that changed or
  * another table with other names makes them again.
  */
@@ -328,6 +329,7 @@ col_key(uint32_t i, const char *name)
 		free(k->name);
 		k->name = xstrdup(name);
 		buf_reset(&k->key);
+		buf_putc(&k->key, ',');
 		buf_json_str(&k->key, name, strlen(name));
 		buf_putc(&k->key, ':');
 	}
@@ -346,7 +348,7 @@ free_colkeys(void)
 	ncolkeys = 0;
 }
 
-/* The names of t's columns as JSON with their colons, in keyv. */
+/* The keys of t's columns, in keyv. */
 static const struct buf **keyv;
 static uint32_t nkeyv;
 
