@@ -2,10 +2,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 const char *progname = "telco-pipes";
 
@@ -292,4 +294,17 @@ utf8_put(char *o, unsigned cp)
 		*o++ = (char)(0x80 | (cp & 0x3F));
 	}
 	return o;
+}
+
+void
+pipe_widen(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+	(void)fd;
+#endif
 }

@@ -1611,6 +1611,7 @@ main(int argc, char **argv)
 	/* the records are buffered in obuf: stdio writes it as it is,
 	 * without a copy into a buffer of its own */
 	setvbuf(stdout, NULL, _IONBF, 0);
+	pipe_widen(STDOUT_FILENO);
 	atexit(out_drain_at_exit);
 	bl_init(&bl);
 	cdc_init(&rec, o_unwrap);

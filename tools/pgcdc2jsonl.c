@@ -1878,6 +1878,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	pipe_widen(STDOUT_FILENO);
 
 	pgo_relcache_init(&g.rels);
 	pgo_msg_init(&g.msg);
