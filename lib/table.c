@@ -506,6 +506,38 @@ table_truncate(struct table *t, long long ts)
 	t->n = t->nrows = t->nversions = 0;
 }
 
+uint32_t
+table_hash(const char *key, size_t kn)
+{
+	return hash(key, kn);
+}
+
+void
+table_prefetch(const struct table *t, uint32_t h, int step)
+{
+	const struct tentry *e = &t->slot[h & (t->cap - 1)];
+	const struct trow *r;
+
+	if (step == 1) {
+		__builtin_prefetch(e);
+		return;
+	}
+	if (e->hash != h || e->nrows == 0)
+		return;
+	r = &e->rows[0];
+	if (step == 2) {
+		__builtin_prefetch(r);
+		return;
+	}
+	if (r->capv) {
+		__builtin_prefetch(r->v + (r->nv ? r->nv - 1 : 0));
+	} else if (r->one.text) {
+		__builtin_prefetch(r->one.text);
+		if (r->one.len > 64)
+			__builtin_prefetch(r->one.text + 64);
+	}
+}
+
 const struct tentry *
 table_get(const struct table *t, const char *key, size_t kn)
 {

@@ -67,6 +67,15 @@ int table_del(struct table *t, const char *key, size_t kn,
 /* Delete every row from time ts. */
 void table_truncate(struct table *t, long long ts);
 
+/* The hash of key that table_get() looks it up by. */
+uint32_t table_hash(const char *key, size_t kn);
+/*
+ * Hints for a lookup to come of the key of hash h, in three steps made a
+ * few lookups apart, each finding in the cache what the step before
+ * brought in: 1 the key's slot, 2 its entry's rows, 3 the newest version
+ * of its first row. Nothing changes; a wrong hash costs memory traffic.
+ */
+void table_prefetch(const struct table *t, uint32_t h, int step);
 /* The entry of a key, or NULL. */
 const struct tentry *table_get(const struct table *t, const char *key,
     size_t kn);

@@ -353,6 +353,26 @@ test_expect_success 'a line too long is rejected' '
 	test_grep "<stdin>:1: line too long" err
 '
 
+test_expect_success 'a table of 70000 keys (lookups prefetched) joins each event as jq does' '
+	awk "BEGIN { for (i = 0; i < 70000; i++)
+		printf \"{\\\"customer_id\\\":\\\"C%06d\\\",\\\"n\\\":%d}\\n\", i, i }" >big.jsonl &&
+	awk "BEGIN { for (i = 0; i < 5000; i++) {
+		k = (i * 7919) % 80000
+		if (i % 5 == 0) printf \"{\\\"x\\\":{\\\"customer_id\\\":\\\"C000001\\\"},\\\"customer_id\\\":\\\"C%06d\\\"}\\n\", k
+		else if (i % 7 == 0) printf \"{\\\"customer_id\\\":\\\"C\\\\u0030%05d\\\",\\\"i\\\":%d}\\n\", k % 100000, i
+		else if (i % 11 == 0) printf \"{\\\"i\\\":%d}\\n\", i
+		else if (i % 13 == 0) printf \"{\\\"customer_id\\\":%d}\\n\", k
+		else printf \"{\\\"i\\\":%d, \\\"customer_id\\\" : \\\"C%06d\\\"}\\n\", i, k } }" >bigev.jsonl &&
+	enrich -T customer=big.jsonl bigev.jsonl >out &&
+	jq -c -n --slurpfile t big.jsonl "(reduce \$t[] as \$r ({}; .[\$r.customer_id] = \$r)) as \$m |
+		inputs | .customer = (if (.customer_id | type) == \"string\" then \$m[.customer_id] else null end)" \
+		bigev.jsonl >want &&
+	jq -c . out >got &&
+	test_line_count = 5000 got &&
+	test "$(grep -c "\"n\":" got)" -gt 3000 &&
+	test_cmp want got
+'
+
 test_expect_success 'usage errors: 64; missing table: 66; bad config: 78' '
 	test_must_fail --status=64 enrich <events.jsonl 2>err &&
 	test_grep -i usage err &&

@@ -131,6 +131,7 @@ struct tdef {
 	char *m_keys, *m_changes, *m_skipped;	/* metric names */
 	struct tstream *streams;	/* --state: the positions of its input */
 	int nstreams, last_stream;
+	int pf_key;		/* its event key's index in pf_events, or -1 */
 };
 
 /* A source stream of a table input, and how far it has been applied. */
@@ -1247,6 +1248,145 @@ enrich(const char *line, size_t len, long long asof)
 	write_out(unbuffered);
 }
 
+/*
+ * Prefetching for the join. With a large table each event's lookup
+ * misses the cache three times in a row (the key's slot, its entry's rows,
+ * the row's text), and the event waits for each. The events read but not
+ * yet enriched are in the input buffer: for those up to PF_AHEAD lines
+ * ahead, the key is found by a quick scan (a top-level
+ * "name": followed by a plain string or number, the first found: a hint
+ * only, the lookup itself is exact) and hashed, and the tables' memory for
+ * it asked for one step every PF_STEP lines, so that it is in the cache
+ * when the line's turn comes. A table of fewer than PF_KEYS_MIN keys
+ * stays in the cache, and the scan would only cost time.
+ */
+#define PF_STEP 6
+#define PF_AHEAD (3 * PF_STEP)
+#define PF_RING 32		/* a power of two above PF_AHEAD */
+#define PF_KEYS 4		/* distinct keys followed */
+#define PF_KEYS_MIN 65536	/* a smaller table stays in the cache */
+
+struct pfq {
+	char *needle[PF_KEYS];	/* "\"name\":" */
+	size_t needlen[PF_KEYS];
+	int nkeys;
+	uint32_t hash[PF_RING][PF_KEYS];	/* 0: no key found */
+	unsigned long long seq;	/* the number of the line being taken */
+	size_t n, off;		/* lines hashed ahead, and their bytes */
+	int on;			/* a table is large enough to need it */
+};
+static struct pfq pf_events;
+
+/* Key spec k followed by q: its index, or -1 for one it cannot follow. */
+static int
+pf_add(struct pfq *q, const char *k)
+{
+	size_t kl;
+	int j;
+
+	if (k == NULL || k[0] == '\0' || strpbrk(k, ".,[]\\\"*") != NULL)
+		return -1;	/* not one top-level member */
+	kl = strlen(k);
+	for (j = 0; j < q->nkeys; j++)
+		if (q->needlen[j] == kl + 3 && memcmp(q->needle[j] + 1, k, kl) == 0)
+			return j;
+	if (q->nkeys == PF_KEYS)
+		return -1;
+	q->needle[j] = xasprintf("\"%s\":", k);
+	q->needlen[j] = kl + 3;
+	q->nkeys++;
+	return j;
+}
+
+static void
+pf_setup(void)
+{
+	for (int i = 0; i < ntabs; i++)
+		tabs[i].pf_key = pf_add(&pf_events, tabs[i].evkey_spec ?
+		    tabs[i].evkey_spec : tabs[i].key_spec);
+}
+
+static void
+pf_free(struct pfq *q)
+{
+	for (int j = 0; j < q->nkeys; j++)
+		free(q->needle[j]);
+}
+
+/* The hash of the value of q's key j in line s[0..n), or 0. */
+static uint32_t
+pf_key_hash(const struct pfq *q, const char *s, size_t n, int j)
+{
+	const char *p = memmem(s, n, q->needle[j], q->needlen[j]), *e = s + n;
+	const char *v;
+
+	if (p == NULL)
+		return 0;
+	for (p += q->needlen[j]; p < e && (*p == ' ' || *p == '\t'); p++)
+		;
+	if (p < e && *p == '"') {
+		for (v = ++p; p < e && *p != '"' && *p != '\\'; p++)
+			;
+		if (p == e || *p == '\\')
+			return 0;
+	} else {
+		for (v = p; p < e && ((*p >= '0' && *p <= '9') || *p == '-'); p++)
+			;
+	}
+	return p > v ? table_hash(v, (size_t)(p - v)) : 0;
+}
+
+/*
+ * Before the line just returned by fdl_next() from f (n bytes; whole: not
+ * cut for its length) is taken: the lines after it hashed, and the memory
+ * of the ones PF_STEP, 2 PF_STEP and 3 PF_STEP ahead asked for.
+ */
+static void
+pf_next(struct pfq *q, const struct fdlines *f, size_t n, int whole)
+{
+	if (q->seq++ % 4096 == 0) {
+		q->on = 0;
+		for (int i = 0; i < ntabs; i++)
+			if (tabs[i].pf_key >= 0 && table_keys(tabs[i].t) >= PF_KEYS_MIN)
+				q->on = 1;
+	}
+	if (!q->on) {
+		q->n = q->off = 0;
+		return;
+	}
+	if (q->n > 0 && whole) {
+		q->n--;
+		q->off -= n + 1;
+	} else {
+		q->n = 0;
+		q->off = 0;
+	}
+	if (q->off > f->len - f->start)
+		q->n = q->off = 0;	/* the input was opened again */
+	while (q->n < PF_AHEAD) {
+		const char *s = f->buf + f->start + q->off;
+		const char *nl = memchr(s, '\n', f->len - f->start - q->off);
+		uint32_t *h = q->hash[(q->seq + q->n + 1) % PF_RING];
+
+		if (nl == NULL)
+			break;
+		for (int j = 0; j < q->nkeys; j++)
+			h[j] = pf_key_hash(q, s, (size_t)(nl - s), j);
+		q->off += (size_t)(nl - s) + 1;
+		q->n++;
+	}
+	for (int step = 1; step <= 3; step++) {
+		size_t ahead = (size_t)(4 - step) * PF_STEP;
+		const uint32_t *h = q->hash[(q->seq + ahead) % PF_RING];
+
+		if (q->n < ahead)
+			continue;
+		for (int i = 0; i < ntabs; i++)
+			if (tabs[i].pf_key >= 0 && h[tabs[i].pf_key])
+				table_prefetch(tabs[i].t, h[tabs[i].pf_key], step);
+	}
+}
+
 /* events held in --as-of mode until the tables have caught up with them */
 struct held {
 	char *line;
@@ -1787,6 +1927,7 @@ main(int argc, char **argv)
 	if (argc == 1)
 		inpath = argv[0];
 	setup();
+	pf_setup();
 	paths_init();
 
 	/* open everything first */
@@ -1881,8 +2022,11 @@ main(int argc, char **argv)
 		}
 		drain_all();
 		while (!got_stop && ((rc = fdl_next(&in, &line, &len)) == FDL_OK ||
-		    rc == FDL_TOOLONG))
+		    rc == FDL_TOOLONG)) {
+			if (pf_events.nkeys)
+				pf_next(&pf_events, &in, len, rc == FDL_OK);
 			event_line(&in, line, len, rc);
+		}
 	}
 	release(1);
 	write_out(1);
@@ -1897,6 +2041,7 @@ main(int argc, char **argv)
 		fdl_close(&tabs[i].in);
 		table_free(tabs[i].t);
 	}
+	pf_free(&pf_events);
 	if (dl && fclose(dl) == EOF && status == 0) {
 		weprintf("%s:", dl_path);
 		status = EX_IOERR;
