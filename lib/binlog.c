@@ -950,27 +950,47 @@ table_plan(struct bl_table *t, enum my_enc enc)
 	t->plan_enc = (int)enc;
 }
 
-int
-bl_row_image(struct binlog *b, const struct bl_event *ev,
-    const unsigned char **pp, const unsigned char *present, struct buf *vals,
-    size_t *off, size_t *len, enum my_enc enc)
+/*
+ * The start of a row image at *pp whose columns are those set in present:
+ * t's plan made, the null bitmap in *nulls and *pp after it. Returns the
+ * count of columns present, or -1 after fail().
+ */
+static int
+image_start(struct binlog *b, const struct bl_event *ev,
+    const unsigned char *present, enum my_enc enc, const unsigned char **pp,
+    const unsigned char **nulls)
 {
-	const unsigned char *p = *pp, *end = ev->rows + ev->rows_len;
+	const unsigned char *end = ev->rows + ev->rows_len;
 	struct bl_table *t = ev->table;
 	uint32_t npresent;
 
 	table_plan(t, enc);
-	npresent = bits_set(present, ev->ncols);
+	npresent = present == ev->present ? ev->npresent :
+	    present == ev->present_after ? ev->npresent_after :
+	    bits_set(present, ev->ncols);
 	/* an image of no column takes no byte: rows could not be told apart */
 	if (npresent == 0)
 		return fail(b, "%s.%s: row image without columns", t->db,
 		    t->name);
 	size_t nb = (npresent + 7) / 8;
-	if ((size_t)(end - p) < nb)
+	if ((size_t)(end - *pp) < nb)
 		return fail(b, "%s.%s: row image: short null bitmap", t->db,
 		    t->name);
-	const unsigned char *nulls = p;
-	p += nb;
+	*nulls = *pp;
+	*pp += nb;
+	return (int)npresent;
+}
+
+int
+bl_row_image(struct binlog *b, const struct bl_event *ev,
+    const unsigned char **pp, const unsigned char *present, struct buf *vals,
+    size_t *off, size_t *len, enum my_enc enc)
+{
+	const unsigned char *p = *pp, *end = ev->rows + ev->rows_len, *nulls;
+	struct bl_table *t = ev->table;
+
+	if (image_start(b, ev, present, enc, &p, &nulls) < 0)
+		return -1;
 	if (vals)
 		buf_reset(vals);
 	uint32_t k = 0;
@@ -1006,25 +1026,15 @@ bl_row_members(struct binlog *b, const struct bl_event *ev,
     const unsigned char **pp, const unsigned char *present,
     const struct buf *const *keys, struct buf *out, enum my_enc enc)
 {
-	const unsigned char *p = *pp, *end = ev->rows + ev->rows_len;
+	const unsigned char *p = *pp, *end = ev->rows + ev->rows_len, *nulls;
 	struct bl_table *t = ev->table;
-	uint32_t npresent, k = 0;
+	uint32_t k = 0;
+	int npresent = image_start(b, ev, present, enc, &p, &nulls);
 
-	table_plan(t, enc);
-	npresent = present == ev->present ? ev->npresent :
-	    present == ev->present_after ? ev->npresent_after :
-	    bits_set(present, ev->ncols);
-	if (npresent == 0)
-		return fail(b, "%s.%s: row image without columns", t->db,
-		    t->name);
-	size_t nb = (npresent + 7) / 8;
-	if ((size_t)(end - p) < nb)
-		return fail(b, "%s.%s: row image: short null bitmap", t->db,
-		    t->name);
-	const unsigned char *nulls = p;
-	p += nb;
+	if (npresent < 0)
+		return -1;
 	buf_reset(out);
-	int all = npresent == ev->ncols;
+	int all = (uint32_t)npresent == ev->ncols;
 	for (uint32_t i = 0; i < ev->ncols; i++) {
 		if (!all && !bl_bit(present, i))
 			continue;
