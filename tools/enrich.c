@@ -6,6 +6,7 @@
  *       --table customer=<(consume -b B -t cdc.crm.customer_profiles) | detect ...
  */
 #include <ctype.h>
+#include <emmintrin.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -1313,11 +1314,40 @@ pf_free(struct pfq *q)
 		free(q->needle[j]);
 }
 
+/*
+ * The first needle nd (k >= 2 bytes) in s[0..n), or NULL: the places where
+ * its first and its last bytes are, 16 at a time, then the bytes between.
+ */
+static const char *
+pf_find(const char *s, size_t n, const char *nd, size_t k)
+{
+	const __m128i f = _mm_set1_epi8(nd[0]), l = _mm_set1_epi8(nd[k - 1]);
+	size_t i = 0;
+
+	for (; i + 15 + k <= n; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)
+		    (s + i + k - 1));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+		    _mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
+
+		for (; m; m &= m - 1) {
+			size_t j = i + (size_t)__builtin_ctz(m);
+			if (memcmp(s + j + 1, nd + 1, k - 2) == 0)
+				return s + j;
+		}
+	}
+	for (; i + k <= n; i++)
+		if (s[i] == nd[0] && memcmp(s + i + 1, nd + 1, k - 1) == 0)
+			return s + i;
+	return NULL;
+}
+
 /* The hash of the value of q's key j in line s[0..n), or 0. */
 static uint32_t
 pf_key_hash(const struct pfq *q, const char *s, size_t n, int j)
 {
-	const char *p = memmem(s, n, q->needle[j], q->needlen[j]), *e = s + n;
+	const char *p = pf_find(s, n, q->needle[j], q->needlen[j]), *e = s + n;
 	const char *v;
 
 	if (p == NULL)
