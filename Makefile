@@ -19,7 +19,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -Ilib $(CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS)
-LIBS     := -Wl,--as-needed $(PKG_LIBS) -lcsv -lzstd -lz -lm -lpthread
+LIBS     := -Wl,--as-needed $(PKG_LIBS) -lcsv -ldeflate -lzstd -lz -lm -lpthread
 
 ifdef SANITIZE
 ALL_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
