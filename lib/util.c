@@ -302,8 +302,9 @@ pipe_widen(int fd)
 #ifdef F_SETPIPE_SZ
 	struct stat st;
 
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    fcntl(fd, F_GETPIPE_SZ) < (1 << 20))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);	/* never smaller */
 #else
 	(void)fd;
 #endif

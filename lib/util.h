@@ -33,9 +33,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_check(FILE *fp);
 /* Flush and check fp at exit; returns 0 or EX_IOERR after a message. */
 int fshut(FILE *fp, const char *name);
-/* When fd is a pipe, its buffer made as large as an unprivileged process
- * may (fs.pipe-max-size, 1 MiB by default): fewer, larger transfers for a
- * program whose output is large. Anything else is left as it is. */
+/* When fd is a pipe of less than 1 MiB (what fs.pipe-max-size lets an
+ * unprivileged process have by default), its buffer made that large:
+ * fewer, larger transfers for a program whose output is large. Anything
+ * else is left as it is. */
 void pipe_widen(int fd);
 
 /* Parse a size with an optional k/M/G suffix (powers of 1024). -1 if bad. */
