@@ -179,20 +179,6 @@ json_str(struct buf *b, const char *s, size_t n, int ascii_only)
 	buf_reserve(b, 6 * n + 2);
 	o = b->p + b->len;
 	*o++ = '"';
-	if (n >= 4 && n < 8) {
-		/* short: two words of four, overlapping */
-		uint32_t a, z;
-
-		memcpy(&a, p, 4);
-		memcpy(&z, p + n - 4, 4);
-		if (!(buf_json_unplain8(a | (uint64_t)z << 32) &
-		    0x8080808080808080ULL)) {
-			memcpy(o, &a, 4);
-			memcpy(o + n - 4, &z, 4);
-			o += n;
-			i = n;
-		}
-	}
 	while (i < n) {
 		unsigned c;
 
@@ -264,13 +250,13 @@ json_str(struct buf *b, const char *s, size_t n, int ascii_only)
 }
 
 void
-buf_json_str(struct buf *b, const char *s, size_t n)
+buf_json_str_any(struct buf *b, const char *s, size_t n)
 {
 	json_str(b, s, n, 0);
 }
 
 int
-buf_json_ascii(struct buf *b, const char *s, size_t n)
+buf_json_ascii_any(struct buf *b, const char *s, size_t n)
 {
 	return json_str(b, s, n, 1);
 }

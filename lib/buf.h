@@ -161,13 +161,48 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 /* NUL-terminate without counting the NUL; returns b->p. */
 char *buf_cstr(struct buf *b);
 
+/* buf_json_str and buf_json_ascii for any string (buf.c) */
+void buf_json_str_any(struct buf *b, const char *s, size_t n);
+int buf_json_ascii_any(struct buf *b, const char *s, size_t n);
+
+/*
+ * A short string (16 bytes at most) that a JSON string holds as it is,
+ * quoted at b's end in place: most values are, and a call and the room
+ * for the worst case are most of their cost. 1 when it was, else 0.
+ */
+static inline int
+buf_json_short_plain(struct buf *b, const char *s, size_t n)
+{
+	char *o;
+
+	if (n > 16 || !buf_json_plain(s, n))
+		return 0;
+	buf_reserve(b, n + 2);
+	o = b->p + b->len;
+	o[0] = '"';
+	buf_copy_short(o + 1, s, n);
+	o[n + 1] = '"';
+	b->len += n + 2;
+	return 1;
+}
+
 /*
  * Append s as a quoted JSON string. Bytes that are not valid UTF-8 are
  * written as U+FFFD, so check with utf8_valid first where that matters.
  */
-void buf_json_str(struct buf *b, const char *s, size_t n);
+static inline void
+buf_json_str(struct buf *b, const char *s, size_t n)
+{
+	if (!buf_json_short_plain(b, s, n))
+		buf_json_str_any(b, s, n);
+}
+
 /* The same when s is all ASCII, returning 1; otherwise 0, b unchanged. */
-int buf_json_ascii(struct buf *b, const char *s, size_t n);
+static inline int
+buf_json_ascii(struct buf *b, const char *s, size_t n)
+{
+	return buf_json_short_plain(b, s, n) || buf_json_ascii_any(b, s, n);
+}
 
 /* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int utf8_valid(const char *s, size_t n);

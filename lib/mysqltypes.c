@@ -999,15 +999,7 @@ my_value_plan(struct buf *out, uint8_t plan, const struct mycol *c,
 		len = lb == 1 ? p[0] : (size_t)(p[0] | p[1] << 8);
 		if (len > n - lb)
 			return -1;
-		if (buf_json_plain((const char *)p + lb, len)) {
-			/* what either way below gives plain ASCII */
-			buf_reserve(out, len + 2);
-			char *o = out->p + out->len;
-			o[0] = '"';
-			buf_copy_short(o + 1, (const char *)p + lb, len);
-			o[len + 1] = '"';
-			out->len += len + 2;
-		} else if (plan == PLAN_STR1 || plan == PLAN_STR2)
+		if (plan == PLAN_STR1 || plan == PLAN_STR2)
 			buf_json_str(out, (const char *)p + lb, len);
 		else if (!buf_json_ascii(out, (const char *)p + lb, len))
 			my_json_text(out, p + lb, len, c->charset);
