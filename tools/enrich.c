@@ -1285,7 +1285,8 @@ pf_add(struct pfq *q, const char *k)
 	size_t kl;
 	int j;
 
-	if (k == NULL || k[0] == '\0' || strpbrk(k, ".,[]\\\"*") != NULL)
+	/* path syntax (jpath.h), or a '"' that the key's JSON escapes */
+	if (k == NULL || k[0] == '\0' || strpbrk(k, ".,\\\"") != NULL)
 		return -1;	/* not one top-level member */
 	kl = strlen(k);
 	for (j = 0; j < q->nkeys; j++)
@@ -1303,8 +1304,7 @@ static void
 pf_setup(void)
 {
 	for (int i = 0; i < ntabs; i++)
-		tabs[i].pf_key = pf_add(&pf_events, tabs[i].evkey_spec ?
-		    tabs[i].evkey_spec : tabs[i].key_spec);
+		tabs[i].pf_key = pf_add(&pf_events, jpath_spec(tabs[i].evkey));
 }
 
 static void
