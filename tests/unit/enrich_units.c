@@ -101,6 +101,73 @@ test_table_latest(void)
 	table_free(t);
 }
 
+/*
+ * Many upserts, deletes and truncates of rows of every size, a few keys
+ * with several rows, checked against a plain model: the table's memory
+ * reuses what it frees, and no row may see another's bytes.
+ */
+#define CH_KEYS 3000
+#define CH_ROWS 3
+
+static void
+test_table_churn(void)
+{
+	static char *model[CH_KEYS][CH_ROWS];
+	struct table *t = table_new(0, 1, 0);
+	unsigned long long x = 88172645463325252ULL;
+	char k[32], rk[8], *v = xmalloc(20000);
+	int bad = 0;
+
+	for (int op = 0; op < 300000; op++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int key = (int)(x % CH_KEYS), row = key % 7 == 0 ?
+		    (int)((x >> 20) % CH_ROWS) : 0, what = (int)((x >> 40) % 10);
+		const char *rkey = key % 7 == 0 ? rk : NULL;
+		snprintf(k, sizeof k, "K%d", key);
+		snprintf(rk, sizeof rk, "%d", row);
+		if (what < 7) {
+			/* sizes across the classes and past them */
+			size_t n = (size_t)(x >> 33) % (what == 0 ? 9000 : 300);
+			int len = snprintf(v, 40, "{\"k\":%d,\"op\":%d,\"s\":\"",
+			    key, op);
+			memset(v + len, 'a' + op % 26, n);
+			memcpy(v + len + n, "\"}", 3);
+			table_put(t, S(k), rkey, rkey ? strlen(rkey) : 0, 0, S(v));
+			free(model[key][row]);
+			model[key][row] = xstrdup(v);
+		} else if (what < 9) {
+			int had = model[key][row] != NULL;
+			if (table_del(t, S(k), rkey, rkey ? strlen(rkey) : 0, 0) !=
+			    had)
+				bad++;
+			free(model[key][row]);
+			model[key][row] = NULL;
+		} else if (op % 50000 == 9) {
+			table_truncate(t, 0);
+			for (int i = 0; i < CH_KEYS; i++)
+				for (int j = 0; j < CH_ROWS; j++) {
+					free(model[i][j]);
+					model[i][j] = NULL;
+				}
+		}
+	}
+	for (int i = 0; i < CH_KEYS; i++)
+		for (int j = 0; j < (i % 7 == 0 ? CH_ROWS : 1); j++) {
+			snprintf(k, sizeof k, "K%d", i);
+			snprintf(rk, sizeof rk, "%d", j);
+			const char *got = at(t, k, i % 7 == 0 ? rk : NULL,
+			    TABLE_LATEST);
+			if (strcmp(got, model[i][j] ? model[i][j] : "-") != 0)
+				bad++;
+			free(model[i][j]);
+		}
+	CHECK(bad == 0);
+	free(v);
+	table_free(t);
+}
+
 static int
 dump_line(void *arg, const char *line, size_t n)
 {
@@ -470,6 +537,7 @@ main(void)
 {
 	setprogname("enrich-unit");
 	test_table_latest();
+	test_table_churn();
 	test_table_history();
 	test_table_compact();
 	test_cond();
