@@ -262,18 +262,35 @@ get_varint(const unsigned char **p)
 	return v;
 }
 
+/* A hash of a shape's names, eight bytes at a time: every row asks. */
+static uint32_t
+sig_hash(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+	size_t k;
+
+	for (k = 0; k + 8 <= n; k += 8) {
+		memcpy(&w, s + k, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if (k < n) {
+		w = 0;
+		memcpy(&w, s + k, n - k);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	}
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
 /* The number of the shape of names sig[0..n), made when new; -1 when
  * there are too many shapes. */
 static int
 shape_of(struct table *t, const char *sig, size_t n, uint32_t nm,
     const uint32_t *off)
 {
-	uint32_t h = 2166136261u, m = 2 * MAX_SHAPES - 1, i;
+	uint32_t h = sig_hash(sig, n), m = 2 * MAX_SHAPES - 1, i;
 
-	for (size_t k = 0; k < n; k++) {
-		h ^= (unsigned char)sig[k];
-		h *= 16777619u;
-	}
 	for (i = h & m; t->shape_slot[i]; i = (i + 1) & m) {
 		struct shape *sh = &t->shapes[t->shape_slot[i] - 1];
 		if (sh->h == h && sh->siglen == n && memcmp(sh->sig, sig, n) == 0)
