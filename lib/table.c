@@ -714,6 +714,7 @@ table_prefetch(const struct table *t, uint32_t h, int step)
 	r = &e->rows[0];
 	if (step == 2) {
 		__builtin_prefetch(r);
+		__builtin_prefetch(e->key);	/* after the rows: find() reads it */
 		return;
 	}
 	if (r->capv) {
