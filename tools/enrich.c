@@ -2007,6 +2007,9 @@ main(int argc, char **argv)
 	if (fdl_open(&in, inpath, inpath[0] == '-' && !inpath[1] ? "<stdin>" :
 	    inpath, (size_t)max_line) < 0)
 		die(EX_NOINPUT, "%s:", inpath);
+	/* every event comes out longer than it came in: fewer, larger
+	 * transfers through a pipe */
+	pipe_widen(STDOUT_FILENO);
 	for (;;) {
 		char *line;
 		size_t len;
