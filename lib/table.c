@@ -79,7 +79,7 @@ struct table {
 	int slot_mapped;	/* slot from slots_alloc's own mapping */
 };
 
-static void *
+static __attribute__((unused)) void *
 st_chunk(struct store *s, size_t need)
 {
 	size_t n = s->next ? s->next : ST_CHUNK_MIN;
@@ -110,11 +110,12 @@ st_chunk(struct store *s, size_t need)
 static void *
 st_alloc(struct store *s, size_t n)
 {
-	/* in units of 8, room for the free list's link at least */
-	size_t need = n > ST_ALIGN ? (n + ST_ALIGN - 1) / ST_ALIGN : 1;
 	uint64_t *h;
 
 #ifndef ST_MALLOC_ONLY
+	/* in units of 8, room for the free list's link at least */
+	size_t need = n > ST_ALIGN ? (n + ST_ALIGN - 1) / ST_ALIGN : 1;
+
 	if (need < ST_CLASSES) {
 		void **f = &s->free[need];
 		if (*f) {
