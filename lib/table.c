@@ -79,6 +79,25 @@ struct table {
 	int slot_mapped;	/* slot from slots_alloc's own mapping */
 };
 
+/*
+ * A zeroed mapping of n bytes, advised for huge pages when it can hold
+ * some (a hint the kernel may refuse); NULL when it cannot be made.
+ */
+static void *
+huge_map(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (n >= 2 * ST_HUGE)
+		(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 static __attribute__((unused)) void *
 st_chunk(struct store *s, size_t need)
 {
@@ -87,14 +106,8 @@ st_chunk(struct store *s, size_t need)
 
 	while (n < need)
 		n *= 2;
-	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-	if (p == MAP_FAILED)
+	if ((p = huge_map(n)) == NULL)
 		return NULL;
-#ifdef MADV_HUGEPAGE
-	if (n >= 2 * ST_HUGE)
-		(void)madvise(p, n, MADV_HUGEPAGE);	/* a hint: may be refused */
-#endif
 	if (s->nchunks == s->capchunks) {
 		s->capchunks = s->capchunks ? 2 * s->capchunks : 16;
 		s->chunks = xrealloc(s->chunks,
@@ -179,13 +192,8 @@ slots_alloc(size_t n, size_t size, int *mapped)
 	*mapped = 0;
 	if (n * size < 2 * ST_HUGE)
 		return xcalloc(n, size);
-	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if ((p = huge_map(n * size)) == NULL)
 		return xcalloc(n, size);	/* which dies when it fails too */
-#ifdef MADV_HUGEPAGE
-	(void)madvise(p, n * size, MADV_HUGEPAGE);
-#endif
 	*mapped = 1;
 	return p;
 }
