@@ -60,6 +60,7 @@ struct store {
 
 struct shape {
 	char *sig;		/* the names with their quotes, each ended by ':' */
+	char *csig;		/* the same, each after a comma */
 	size_t siglen;
 	uint32_t n, h;
 	uint32_t *off;		/* n + 1 offsets of the names in sig */
@@ -316,6 +317,11 @@ shape_of(struct table *t, const char *sig, size_t n, uint32_t nm,
 	sh->h = h;
 	sh->off = xmalloc((nm + 1) * sizeof(*sh->off));
 	memcpy(sh->off, off, (nm + 1) * sizeof(*off));
+	sh->csig = xmalloc(n + nm);
+	for (uint32_t j = 0; j < nm; j++) {
+		sh->csig[off[j] + j] = ',';
+		memcpy(sh->csig + off[j] + j + 1, sig + off[j], off[j + 1] - off[j]);
+	}
 	t->shape_slot[i] = ++t->nshapes;
 	return (int)(t->nshapes - 1);
 }
@@ -374,6 +380,41 @@ keep_text(struct table *t, int one, const char *text, size_t n,
 	return k;
 }
 
+/*
+ * n bytes from s to o, and the end: the names and values of a row are
+ * mostly short, and a call of memcpy() for each costs more than copying.
+ */
+static inline char *
+put_bytes(char *o, const char *s, size_t n)
+{
+	if (n >= 16 && n <= 32) {
+		struct b16 { char c[16]; } a, b;
+		memcpy(&a, s, 16);
+		memcpy(&b, s + n - 16, 16);
+		memcpy(o, &a, 16);
+		memcpy(o + n - 16, &b, 16);
+	} else if (n >= 8 && n < 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(o, &a, 8);
+		memcpy(o + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(o, &a, 4);
+		memcpy(o + n - 4, &b, 4);
+	} else if (n > 0 && n < 4) {
+		o[0] = s[0];
+		o[n / 2] = s[n / 2];
+		o[n - 1] = s[n - 1];
+	} else if (n > 32) {
+		memcpy(o, s, n);
+	}
+	return o + n;
+}
+
 /* The JSON text of a kept text, in b (NUL-terminated). */
 static void
 give_text(const struct table *t, const char *k, size_t n, struct buf *b)
@@ -394,12 +435,11 @@ give_text(const struct table *t, const char *k, size_t n, struct buf *b)
 	char *o = b->p + b->len;
 	*o++ = '{';
 	for (uint32_t i = 0; i < sh->n; i++) {
-		size_t vl = get_varint(&p), nl = sh->off[i + 1] - sh->off[i];
-		if (i > 0)
-			*o++ = ',';
-		memcpy(o, sh->sig + sh->off[i], nl);
-		memcpy(o + nl, p, vl);
-		o += nl + vl;
+		size_t vl = get_varint(&p), at = sh->off[i] + i;
+		size_t nl = sh->off[i + 1] - sh->off[i] + 1;
+		/* the name after its comma, but for the first */
+		o = put_bytes(o, sh->csig + at + (i == 0), nl - (i == 0));
+		o = put_bytes(o, (const char *)p, vl);
 		p += vl;
 	}
 	*o++ = '}';
@@ -446,6 +486,7 @@ table_free(struct table *t)
 	slots_free(t->slot, t->cap, sizeof(*t->slot), t->slot_mapped);
 	for (uint32_t i = 0; i < t->nshapes; i++) {
 		free(t->shapes[i].sig);
+		free(t->shapes[i].csig);
 		free(t->shapes[i].off);
 	}
 	free(t->shapes);
