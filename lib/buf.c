@@ -91,8 +91,7 @@ buf_cstr(struct buf *b)
 	return b->p;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
+size_t
 utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];

@@ -208,6 +208,8 @@ buf_json_ascii(struct buf *b, const char *s, size_t n)
 int utf8_valid(const char *s, size_t n);
 /* Offset of the first invalid byte, or n when valid. */
 size_t utf8_check(const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s (1..4; n > 0), or 0 if invalid. */
+size_t utf8_seq(const unsigned char *s, size_t n);
 
 /* Standard base64 (RFC 4648) of n bytes, appended. */
 void buf_base64(struct buf *b, const unsigned char *p, size_t n);

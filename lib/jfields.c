@@ -1,5 +1,6 @@
 /* jfields.c: extract chosen fields from a JSON object in one pass. */
 #include "jfields.h"
+#include "buf.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -147,18 +148,21 @@ ws(const char *p, const char *end)
 	return p;
 }
 
-/* Some byte of x is a quote, a backslash or a control character. */
+/* Some byte of x is a quote, a backslash, a control character or not ASCII. */
 static inline uint64_t
 special8(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
 	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
 
-	return (((q - ones) & ~q) | ((b - ones) & ~b) |
+	return (x | ((q - ones) & ~q) | ((b - ones) & ~b) |
 	    ((x - ones * 0x20) & ~x)) & high;
 }
 
-/* The first quote, backslash or control character from p on, or end. */
+/*
+ * The first quote, backslash, control character or byte that is not ASCII
+ * from p on, or end.
+ */
 static inline __attribute__((always_inline)) const char *
 find_special(const char *p, const char *end)
 {
@@ -169,7 +173,7 @@ find_special(const char *p, const char *end)
 		    _mm_cmpeq_epi8(y, _mm_set1_epi8('"')),
 		    _mm_cmpeq_epi8(y, _mm_set1_epi8('\\'))),
 		    _mm_cmpeq_epi8(_mm_min_epu8(y, _mm_set1_epi8(0x1f)), y));
-		unsigned m = (unsigned)_mm_movemask_epi8(sp);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(sp, y));
 		if (m != 0)
 			return p + __builtin_ctz(m);
 		p += 16;
@@ -188,7 +192,8 @@ find_special(const char *p, const char *end)
 		}
 		p += 8;
 	}
-	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+	while (p < end && *p != '"' && *p != '\\' &&
+	    (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80)
 		p++;
 	return p;
 }
@@ -229,20 +234,25 @@ unescape(struct jp *j, const char *q, const char *e, int want,
 				cp = cp << 4 | h;
 			}
 			q += 5;
-			if (cp >= 0xD800 && cp < 0xDC00 && e - q >= 6 &&
-			    q[0] == '\\' && q[1] == 'u') {
+			if (cp >= 0xDC00 && cp < 0xE000) {
+				j->err = "lone low surrogate in \\u escape";
+				return -1;
+			}
+			if (cp >= 0xD800 && cp < 0xDC00) {
 				unsigned lo = 0;
-				int ok = 1;
-				for (int i = 2; i <= 5; i++) {
+				int ok = e - q >= 6 && q[0] == '\\' && q[1] == 'u';
+				for (int i = 2; ok && i <= 5; i++) {
 					int h = hex_digit(q[i]);
 					if (h < 0)
 						ok = 0;
 					lo = lo << 4 | (h < 0 ? 0 : h);
 				}
-				if (ok && lo >= 0xDC00 && lo < 0xE000) {
-					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-					q += 6;
+				if (!ok || lo < 0xDC00 || lo >= 0xE000) {
+					j->err = "lone high surrogate in \\u escape";
+					return -1;
 				}
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				q += 6;
 			}
 			o = utf8_put(o, cp);
 			break;
@@ -276,6 +286,16 @@ str(struct jp *j, const char *p, int want, const char **s, size_t *len)
 		p = find_special(p, end);
 		if (p >= end || *p == '"')
 			break;
+		if ((unsigned char)*p >= 0x80) {
+			size_t k = utf8_seq((const unsigned char *)p,
+			    (size_t)(end - p));
+			if (k == 0) {
+				j->err = "invalid UTF-8";
+				return NULL;
+			}
+			p += k;
+			continue;
+		}
 		if ((unsigned char)*p < 0x20) {
 			j->err = "control character in string";
 			return NULL;

@@ -96,6 +96,22 @@ test_expect_success 'bad lines: FILE:LINE: reason, counted, skipped, dead-letter
 	test_cmp want dead.jsonl
 '
 
+test_expect_success 'bytes that are not UTF-8 and lone surrogates are rejected, dead-lettered' '
+	printf "%s\n" "{\"start_time\":\"2026-11-01T00:00:00Z\",\"msisdn\":\"49\\ud800\",\"_kafka\":{\"topic\":\"telecom-cdr\"}}" >u8.jsonl &&
+	printf "{\"start_time\":\"2026-11-01T00:00:00Z\",\"msisdn\":\"49\377\",\"_kafka\":{\"topic\":\"telecom-cdr\"}}\n" >>u8.jsonl &&
+	printf "{\"start_time\":\"2026-11-01T00:00:00Z\",\"name\":\"Y\304\261lmaz\",\"_kafka\":{\"topic\":\"telecom-cdr\"}}\n" >>u8.jsonl &&
+	detect -t -r "$R" -d dead8.jsonl u8.jsonl >out 2>err &&
+	cat >want <<-\EOF &&
+	detect: u8.jsonl:1: lone high surrogate in \u escape
+	detect: u8.jsonl:2: invalid UTF-8
+	EOF
+	test_cmp want err &&
+	head -n 2 u8.jsonl >want &&
+	test_cmp want dead8.jsonl &&
+	test_line_count = 1 out &&
+	test_grep "\"name\":\"$(printf "Y\304\261lmaz")\"" out
+'
+
 test_expect_success 'more bad lines than --max-errors exits 65' '
 	test_must_fail --status=65 detect -r "$R" -e 1 mixed.jsonl >out 2>err &&
 	test_grep "more than 1 bad lines" err &&

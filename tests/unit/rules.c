@@ -355,6 +355,23 @@ test_jfields(void)
 		CHECK(jf_extract(jf, bad[i], strlen(bad[i]), v, scratch, &err) < 0);
 		CHECK(err != NULL);
 	}
+	/* UTF-8 kept as it is; bytes that are not UTF-8 and lone
+	 * surrogates refused, in names and values, as lib/jvalid does */
+	const char *t3 = "{\"a\":\"Y\xc4\xb1lmaz \xe2\x82\xac \xf0\x9f\x93\x9e \\ud83d\\udcde\"}";
+	CHECK(jf_extract(jf, t3, strlen(t3), v, scratch, &err) == 0);
+	CHECK(v[a].t == J_STR && v[a].len == 21 &&
+	    memcmp(v[a].s, "Y\xc4\xb1lmaz \xe2\x82\xac \xf0\x9f\x93\x9e \xf0\x9f\x93\x9e", 21) == 0);
+	static const char *bad8[] = { "{\"a\":\"\xff\"}", "{\"a\":\"\xc3\x28\"}",
+		"{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
+		"{\"a\":\"\xe2\x82\"}", "{\"a\":\"abcdefghijklmnopq\x80\"}",
+		"{\"\xfe\":1}", "{\"x\":{\"y\":\"\xf5\x80\x80\x80\"}}",
+		"{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}",
+		"{\"a\":\"\\ud800\\u0041\"}", NULL };
+	for (int i = 0; bad8[i]; i++) {
+		err = NULL;
+		CHECK(jf_extract(jf, bad8[i], strlen(bad8[i]), v, scratch, &err) < 0);
+		CHECK(err != NULL && (strstr(err, "UTF-8") || strstr(err, "surrogate")));
+	}
 	jf_free(jf);
 }
 
@@ -371,9 +388,11 @@ test_jfields_scan(void)
 
 	for (int len = 0; len <= 40; len++) {
 		for (int at = 0; at <= len; at++) {
-			/* plain text with UTF-8, an escape at "at" */
+			/* plain text with UTF-8 (not cut inside its
+			 * character), an escape at "at" */
 			int n = snprintf(line, sizeof(line), "{\"b\":\"%.*s\",\"a\":\"",
-			    len, "0123456789abcdefghij\xc3\xa9klmnopqrstuvwxyzABCDEFGH");
+			    len == 21 ? 22 : len,
+			    "0123456789abcdefghij\xc3\xa9klmnopqrstuvwxyzABCDEFGH");
 			int w = 0;
 			for (int i = 0; i < len; i++) {
 				char ch = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"[i];
