@@ -132,7 +132,14 @@ buf_json_plain(const char *s, size_t n)
 static inline void
 buf_copy_short(char *o, const char *s, size_t n)
 {
-	if (n >= 8 && n <= 16) {
+	if (n > 16 && n <= 32) {
+		struct { char c[16]; } a, z;
+
+		memcpy(&a, s, 16);
+		memcpy(&z, s + n - 16, 16);
+		memcpy(o, &a, 16);
+		memcpy(o + n - 16, &z, 16);
+	} else if (n >= 8 && n <= 16) {
 		unsigned long long a, z;
 
 		memcpy(&a, s, 8);

@@ -380,41 +380,6 @@ keep_text(struct table *t, int one, const char *text, size_t n,
 	return k;
 }
 
-/*
- * n bytes from s to o, and the end: the names and values of a row are
- * mostly short, and a call of memcpy() for each costs more than copying.
- */
-static inline char *
-put_bytes(char *o, const char *s, size_t n)
-{
-	if (n >= 16 && n <= 32) {
-		struct b16 { char c[16]; } a, b;
-		memcpy(&a, s, 16);
-		memcpy(&b, s + n - 16, 16);
-		memcpy(o, &a, 16);
-		memcpy(o + n - 16, &b, 16);
-	} else if (n >= 8 && n < 16) {
-		uint64_t a, b;
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-		memcpy(o, &a, 8);
-		memcpy(o + n - 8, &b, 8);
-	} else if (n >= 4 && n < 8) {
-		uint32_t a, b;
-		memcpy(&a, s, 4);
-		memcpy(&b, s + n - 4, 4);
-		memcpy(o, &a, 4);
-		memcpy(o + n - 4, &b, 4);
-	} else if (n > 0 && n < 4) {
-		o[0] = s[0];
-		o[n / 2] = s[n / 2];
-		o[n - 1] = s[n - 1];
-	} else if (n > 32) {
-		memcpy(o, s, n);
-	}
-	return o + n;
-}
-
 /* The JSON text of a kept text, in b (NUL-terminated). */
 static void
 give_text(const struct table *t, const char *k, size_t n, struct buf *b)
@@ -437,9 +402,12 @@ give_text(const struct table *t, const char *k, size_t n, struct buf *b)
 	for (uint32_t i = 0; i < sh->n; i++) {
 		size_t vl = get_varint(&p), at = sh->off[i] + i;
 		size_t nl = sh->off[i + 1] - sh->off[i] + 1;
-		/* the name after its comma, but for the first */
-		o = put_bytes(o, sh->csig + at + (i == 0), nl - (i == 0));
-		o = put_bytes(o, (const char *)p, vl);
+		/* the name after its comma, but for the first; names and
+		 * values are mostly short: no call of memcpy() for them */
+		buf_copy_short(o, sh->csig + at + (i == 0), nl - (i == 0));
+		o += nl - (i == 0);
+		buf_copy_short(o, (const char *)p, vl);
+		o += vl;
 		p += vl;
 	}
 	*o++ = '}';
