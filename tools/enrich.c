@@ -1199,13 +1199,8 @@ enrich(const char *line, size_t len, long long asof)
 		buf_add(&out, tmp.p + jv.start, jv.end - 1 - jv.start);
 		empty = jv.empty;
 	} else {
-		for (size_t j = 0; j < evnm && !drop; j++) {
-			size_t kl = evm[j].ke - evm[j].ks - 2;
-			/* mostly no table's name is that long */
-			if (kl < 64 && !(tab_lengths >> kl & 1) && !evm[j].esc)
-				continue;
+		for (size_t j = 0; j < evnm && !drop; j++)
 			drop = named_like_table(line, &evm[j]);
-		}
 		if (!drop) {
 			/* the event as written, up to its closing brace */
 			size_t b = 0, e = len;
