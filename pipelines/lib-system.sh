@@ -134,15 +134,12 @@ _sys_enrich_read() { # all the events in Kafka read by enrich
 		[ "$(prom state/enrich.prom telco_enrich_events_in)" -ge "$_n" ]
 }
 
-SYS_CDC_TOPICS="cdc.crm.customer_profiles cdc.crm.device_information
-	cdc.billing.payments cdc.billing.behavior cdc.care.complaints"
-
 # _sys_changes_in_kafka: each CDC topic holds the change records of the
-# changes applied so far (state/expect.TOPIC counts the snapshot and
-# them, state/expect-changes.TOPIC them alone). A CDC leg restarted after a crash
-# sends again what came after its checkpoint, so the records are counted
-# once per position: a count of records could be made of copies of old
-# changes while the newest is still on its way.
+# changes applied so far (state/expect.TOPIC counts the snapshot and them,
+# state/expect-changes.TOPIC them alone). A CDC leg restarted after a
+# crash sends again what came after its checkpoint, so the records are
+# counted once per position: a count of records could be made of copies
+# of old changes while the newest is still on its way.
 _sys_changes_in_kafka() {
 	for _t in $SYS_CDC_TOPICS; do
 		[ "$(kcount "$_t")" -ge "$(cat "state/expect.$_t")" ] || return 1
@@ -157,6 +154,7 @@ _sys_changes_in_kafka() {
 }
 
 _sys_tables_current() { # Kafka holds the changes applied; enrich has them
+	# the counts enrich must reach are read after that, so they hold them
 	_sys_changes_in_kafka || return 1
 	set -- customer cdc.crm.customer_profiles device cdc.crm.device_information \
 		payments cdc.billing.payments behavior cdc.billing.behavior \
