@@ -3,6 +3,9 @@
 # jq doing the stateless part of the rules and beside a C floor.
 #
 #   detect -r rules/telecom.rules   every rule, windows and sequences
+#   detect -t -r ...                every event tagged with the rules it fired
+#   detect -t -a FILE -r ...        the tags and the alerts in one run, as the
+#                                   processing leg runs it (in place of both)
 #   detect -r stateless.rules       imei_mismatch and irsf's where-filter as
 #                                   stateless rules (no window, no suppress)
 #   jq -c PROGRAM                   the same two stateless rules in jq
@@ -103,6 +106,13 @@ base_r=$RSS_KB
 measure detect detect -r "$RULES" --stats-file detect.prom <enriched.jsonl >alerts.jsonl 2>detect.err
 d_s=$SECS d_r=$RSS_KB
 row "detect (every rule)" "$n" events "$d_s" "$d_r"
+# the processing leg's detect: tagged events out, the alerts beside them
+measure tag detect -t -r "$RULES" <enriched.jsonl >tagged.jsonl
+t_s=$SECS t_r=$RSS_KB
+row "detect -t (every rule)" "$n" events "$t_s" "$t_r"
+measure tag-alerts detect -t -a tag-alerts.jsonl -r "$RULES" <enriched.jsonl >tagged2.jsonl
+ta_s=$SECS ta_r=$RSS_KB
+row "detect -t -a (every rule)" "$n" events "$ta_s" "$ta_r"
 measure stateless detect -r stateless.rules <enriched.jsonl >stateless.out
 s_s=$SECS s_r=$RSS_KB
 row "detect (stateless rules)" "$n" events "$s_s" "$s_r"
@@ -118,6 +128,9 @@ row "floor-jansson load (parse)" "$n" events "$l_s" "$l_r"
 
 # Correctness beside the speed.
 [ "$(wc -l <floor.out)" -eq "$n" ] || error "floor-jansson wrote the wrong count"
+cmp -s alerts.jsonl tag-alerts.jsonl || error "detect -t -a wrote other alerts than detect"
+cmp -s tagged.jsonl tagged2.jsonl || error "detect -t -a tagged other events than detect -t"
+rm -f tagged.jsonl tagged2.jsonl
 for r in imei_mismatch high_risk_call; do
 	a=$(grep -c "\"rule\":\"$r\"" stateless.out)
 	b=$(grep -c "\"rule\":\"$r\"" jq.out)
@@ -139,6 +152,8 @@ echo "detect (stateless) / jq (stateless) events/s:       $(ratio "$j_s" "$s_s")
 echo "detect (every rule) / floor-jansson events/s:       $(ratio "$f_s" "$d_s")"
 echo "detect (stateless) / floor-jansson events/s:        $(ratio "$f_s" "$s_s")"
 echo "detect (every rule) / floor-jansson load events/s:  $(ratio "$l_s" "$d_s")"
+echo "detect -t + detect (two runs) / detect -t -a (one): $(awk -v a="$t_s" -v b="$d_s" -v c="$ta_s" 'BEGIN {
+	printf "%.2f", (c > 0 ? (a + b) / c : 0) }') (time; the processing leg's way)"
 echo "detect (stateless) / floor-jansson load events/s:   $(ratio "$l_s" "$s_s")"
 echo "peak RSS: detect $(ratio "$d_r" 1024) MB, stateless $(ratio "$s_r" 1024) MB," \
 	"jq $(ratio "$j_r" 1024) MB, floor $(ratio "$f_r" 1024) MB"

@@ -87,6 +87,7 @@ struct engine {
 	size_t oscap;			/* a power of 2 */
 	unsigned long long obase;
 	struct buf tagb;
+	struct buf *aout;	/* with tag: the alerts as well, here */
 	/* per event */
 	const char **firednames;
 	int nfired;
@@ -360,6 +361,8 @@ static void
 emit(struct engine *en, struct buf *out, const char *text,
     unsigned long long count, double last_t)
 {
+	if (en->aout != NULL)
+		out = en->aout;
 	buf_puts(out, text);
 	buf_printf(out, ",\"count\":%llu,\"last_event_time\":", count);
 	put_time(out, last_t);
@@ -428,7 +431,8 @@ fire(struct engine *en, struct fire *f, struct buf *out)
 	en->fired++;
 	if (en->o.tag) {
 		en->firednames[en->nfired++] = r->name;
-		return;
+		if (en->aout == NULL)
+			return;
 	}
 	/* the suppression key: rule name, unit separator, key */
 	buf_reset(b);
@@ -1276,6 +1280,12 @@ engine_event(struct engine *en, const char *line, size_t len,
 	}
 	release(en, wm, 0, out);
 	return 0;
+}
+
+void
+engine_alerts_to(struct engine *en, struct buf *b)
+{
+	en->aout = en->o.tag ? b : NULL;
 }
 
 void

@@ -40,6 +40,11 @@ void engine_reload(struct engine *en, struct rules *rs, struct buf *out);
 /* One JSONL record; output appended to out. -1 with *err: bad record. */
 int engine_event(struct engine *en, const char *line, size_t len,
     struct buf *out, const char **err);
+/*
+ * With tag: the alerts too, as they would be without it, appended to b
+ * (in place of the buffer each call is given) instead of dropped.
+ */
+void engine_alerts_to(struct engine *en, struct buf *b);
 /* Emit every alert held for suppression (at end of input). */
 void engine_flush(struct engine *en, struct buf *out);
 /* Evict expired events and idle keys now. */

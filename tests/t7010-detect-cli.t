@@ -81,6 +81,21 @@ test_expect_success '--tag on an empty object and with blanks before the brace' 
 	jq -e ".rules == []" out
 '
 
+test_expect_success '--alerts: the alerts appended to a file beside the tagged events; only with --tag' '
+	detect -t -a both.alerts -r "$R" two.jsonl >both.tagged &&
+	test_cmp tagged both.tagged &&
+	test_cmp alerts both.alerts &&
+	detect -t -a both.alerts -r "$R" two.jsonl >/dev/null &&
+	cat alerts alerts >twice &&
+	test_cmp twice both.alerts &&
+	test_must_fail --status=64 detect -a x -r "$R" two.jsonl 2>err &&
+	test_grep "goes with --tag" err &&
+	test_must_fail --status=73 detect -t -a nodir/x -r "$R" two.jsonl 2>err &&
+	test_grep "nodir/x" err &&
+	test_must_fail --status=74 detect -t -a /dev/full -r "$R" two.jsonl >/dev/null 2>err &&
+	test_grep "write error on /dev/full" err
+'
+
 test_expect_success 'bad lines: FILE:LINE: reason, counted, skipped, dead-lettered' '
 	{ cat mismatch.jsonl; echo "not json"; echo "{\"start_time\":\"soon\",\"_kafka\":{\"topic\":\"telecom-cdr\"}}";
 	  echo "{\"a\":1}"; cat match.jsonl; } >mixed.jsonl &&

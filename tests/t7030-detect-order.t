@@ -107,4 +107,22 @@ test_expect_success '--tag: a state file carries the tagged events that wait for
 	test_cmp head whole
 '
 
+test_expect_success '--tag --alerts: in one run the alerts of a run without --tag and the events of one with it, across a state file too' '
+	detect -r "$R" --lateness 2d a.jsonl >alerts &&
+	test -s alerts &&
+	detect -t -r "$R" --lateness 2d a.jsonl >tagged &&
+	detect -t -a both.alerts -r "$R" --lateness 2d a.jsonl >both.tagged &&
+	test_cmp alerts both.alerts &&
+	test_cmp tagged both.tagged &&
+	head -n 3000 a.jsonl >first && tail -n +3001 a.jsonl >rest &&
+	detect -t -a parts.alerts -r "$R" --lateness 2d -s ast first >part1 &&
+	detect -t -a parts.alerts -r "$R" --lateness 2d -s ast rest >part2 &&
+	detect -t -a whole.alerts -r "$R" --lateness 2d -s ast2 a.jsonl >whole &&
+	cat part1 part2 >parts &&
+	test_cmp whole parts &&
+	test_cmp whole.alerts parts.alerts &&
+	detect -r "$R" --lateness 2d -s ast3 a.jsonl >plain.alerts &&
+	test_cmp plain.alerts whole.alerts
+'
+
 test_done

@@ -35,9 +35,10 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: detect -r rules [-cptu] [-d dead-letter] [-e max-errors] "
-	    "[-S stream]\n"
-	    "              [-s state] [--lateness duration] [--max-line size]\n"
+	    "usage: detect -r rules [-cptu] [-a alerts] [-d dead-letter] "
+	    "[-e max-errors]\n"
+	    "              [-S stream] [-s state] [--lateness duration] "
+	    "[--max-line size]\n"
 	    "              [--max-per-key count] [--state-interval duration]\n"
 	    "              [--stats-file file] [--stats-interval duration] "
 	    "[file ...]\n");
@@ -52,6 +53,7 @@ help(void)
 	    "  -r, --rules FILE            the rules file (detect.rules(5))\n"
 	    "  -c, --check                 check the rules file and exit\n"
 	    "  -t, --tag                   pass every event through with \"rules\":[...]\n"
+	    "  -a, --alerts FILE           with -t: append the alerts to FILE as well\n"
 	    "  -S, --stream NAME           stream of events without _kafka.topic\n"
 	    "  -s, --state FILE            load window state at start, save it at exit\n"
 	    "      --state-interval DUR    also save it this often (default 60s)\n"
@@ -70,21 +72,49 @@ help(void)
 }
 
 static struct engine *en;
-static struct buf out;
+static struct buf out, aout;	/* standard output; the alerts file (-a) */
+static FILE *afp;
+static const char *alerts_path;
 static unsigned long long nbad, nlines;
 static const char *stats_file;
 
+/* Exit on a write error on fp (74), quietly on a closed pipe. */
+static void
+file_check(FILE *fp, const char *name)
+{
+	if (fp == stdout) {
+		out_check(fp);
+		return;
+	}
+	if (!ferror(fp))
+		return;
+	if (errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	die(EX_IOERR, "write error on %s:", name);
+}
+
+static void
+write_buf(struct buf *b, FILE *fp, const char *name, int unbuffered)
+{
+	if (b->len == 0)
+		return;
+	if (fwrite(b->p, 1, b->len, fp) != b->len)
+		file_check(fp, name);
+	buf_reset(b);
+	if (unbuffered && fflush(fp) == EOF)
+		file_check(fp, name);
+	file_check(fp, name);
+}
+
+/* What is buffered for standard output, and for the alerts file. */
 static void
 write_out(int unbuffered)
 {
-	if (out.len == 0)
-		return;
-	if (fwrite(out.p, 1, out.len, stdout) != out.len)
-		out_check(stdout);
-	buf_reset(&out);
-	if (unbuffered && fflush(stdout) == EOF)
-		out_check(stdout);
-	out_check(stdout);
+	write_buf(&out, stdout, "standard output", unbuffered);
+	if (afp != NULL)
+		write_buf(&aout, afp, alerts_path, unbuffered);
 }
 
 static void
@@ -111,6 +141,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "alerts", required_argument, NULL, 'a' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "dead-letter", required_argument, NULL, 'd' },
 		{ "max-errors", required_argument, NULL, 'e' },
@@ -140,9 +171,10 @@ main(int argc, char **argv)
 	FILE *dl = NULL;
 
 	setprogname(argv[0]);
-	while ((ch = getopt_long(argc, argv, "cd:e:hpr:S:s:tuV", longopts,
+	while ((ch = getopt_long(argc, argv, "a:cd:e:hpr:S:s:tuV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'a': alerts_path = optarg; break;
 		case 'c': check = 1; break;
 		case 'd': dl_path = optarg; break;
 		case 'e':
@@ -189,6 +221,10 @@ main(int argc, char **argv)
 		weprintf("no rules file (-r)");
 		usage();
 	}
+	if (alerts_path && !eo.tag) {
+		weprintf("--alerts goes with --tag (without it alerts are the output)");
+		usage();
+	}
 	if ((rs = rules_load(rules_path, err, sizeof(err))) == NULL)
 		die(EX_CONFIG, "%s", err);
 	if (lateness >= 0)
@@ -213,12 +249,17 @@ main(int argc, char **argv)
 			die(EX_NOINPUT, "%s:", argv[i]);
 	if (dl_path && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_CANTCREAT, "%s:", dl_path);
+	if (alerts_path && (afp = fopen(alerts_path, "a")) == NULL)
+		die(EX_CANTCREAT, "%s:", alerts_path);
 	eo.max_per_key = max_per_key;
 	eo.state = state_path != NULL;
 	en = engine_new(rs, &eo);
 	if (state_path && engine_load(en, state_path, err, sizeof(err)) < 0)
 		die(EX_DATAERR, "%s", err);
 	buf_init(&out);
+	buf_init(&aout);
+	if (afp != NULL)
+		engine_alerts_to(en, &aout);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -294,7 +335,7 @@ main(int argc, char **argv)
 					break;
 				}
 			}
-			if (out.len >= 65536 || unbuffered)
+			if (out.len >= 65536 || aout.len >= 65536 || unbuffered)
 				write_out(unbuffered);
 			if ((nlines & 1023) == 0) {
 				if (state_path && stats_due(&last_state, state_iv) &&
@@ -324,6 +365,9 @@ main(int argc, char **argv)
 	free(in);
 	engine_free(en);
 	buf_free(&out);
+	buf_free(&aout);
+	if (afp != NULL && fshut(afp, alerts_path) && status == 0)
+		status = EX_IOERR;
 	if (dl && fclose(dl) == EOF && status == 0) {
 		weprintf("%s:", dl_path);
 		status = EX_IOERR;
