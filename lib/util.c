@@ -114,7 +114,7 @@ xasprintf(const char *fmt, ...)
 }
 
 void
-out_check(FILE *fp)
+file_check(FILE *fp, const char *name)
 {
 	if (!ferror(fp))
 		return;
@@ -122,7 +122,13 @@ out_check(FILE *fp)
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 	}
-	die(EX_IOERR, "write error on standard output:");
+	die(EX_IOERR, "write error on %s:", name);
+}
+
+void
+out_check(FILE *fp)
+{
+	file_check(fp, "standard output");
 }
 
 int

@@ -27,9 +27,11 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Check a write to stdout: on EPIPE restore the default SIGPIPE action and
- * raise it, so that "prog | head" ends quietly; on any other error die 74.
+ * Check a write to fp, named name in the message: on EPIPE restore the
+ * default SIGPIPE action and raise it, so that "prog | head" ends quietly;
+ * on any other error die 74. out_check: the same for standard output.
  */
+void file_check(FILE *fp, const char *name);
 void out_check(FILE *fp);
 /* Flush and check fp at exit; returns 0 or EX_IOERR after a message. */
 int fshut(FILE *fp, const char *name);

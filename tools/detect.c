@@ -78,23 +78,6 @@ static const char *alerts_path;
 static unsigned long long nbad, nlines;
 static const char *stats_file;
 
-/* Exit on a write error on fp (74), quietly on a closed pipe. */
-static void
-file_check(FILE *fp, const char *name)
-{
-	if (fp == stdout) {
-		out_check(fp);
-		return;
-	}
-	if (!ferror(fp))
-		return;
-	if (errno == EPIPE) {
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-	}
-	die(EX_IOERR, "write error on %s:", name);
-}
-
 static void
 write_buf(struct buf *b, FILE *fp, const char *name, int unbuffered)
 {
