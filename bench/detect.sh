@@ -152,8 +152,8 @@ echo "detect (stateless) / jq (stateless) events/s:       $(ratio "$j_s" "$s_s")
 echo "detect (every rule) / floor-jansson events/s:       $(ratio "$f_s" "$d_s")"
 echo "detect (stateless) / floor-jansson events/s:        $(ratio "$f_s" "$s_s")"
 echo "detect (every rule) / floor-jansson load events/s:  $(ratio "$l_s" "$d_s")"
+echo "detect (stateless) / floor-jansson load events/s:   $(ratio "$l_s" "$s_s")"
 echo "detect -t + detect (two runs) / detect -t -a (one): $(awk -v a="$t_s" -v b="$d_s" -v c="$ta_s" 'BEGIN {
 	printf "%.2f", (c > 0 ? (a + b) / c : 0) }') (time; the processing leg's way)"
-echo "detect (stateless) / floor-jansson load events/s:   $(ratio "$l_s" "$s_s")"
 echo "peak RSS: detect $(ratio "$d_r" 1024) MB, stateless $(ratio "$s_r" 1024) MB," \
 	"jq $(ratio "$j_r" 1024) MB, floor $(ratio "$f_r" 1024) MB"
