@@ -15,11 +15,12 @@ ckpt_open(struct ckpt *c, const char *path, const char *program,
     char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *doc, *streams;
+	json_t *doc, *streams, *barrier;
 
 	c->path = xstrdup(path);
 	c->program = xstrdup(program);
 	c->streams = NULL;
+	c->barrier = -1;
 	if (access(path, F_OK) != 0) {
 		if (errno != ENOENT) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -40,6 +41,16 @@ ckpt_open(struct ckpt *c, const char *path, const char *program,
 		json_decref(doc);
 		return -1;
 	}
+	barrier = json_object_get(doc, "barrier");
+	if (barrier != NULL && (!json_is_integer(barrier) ||
+	    json_integer_value(barrier) < 0)) {
+		snprintf(err, errlen, "%s: not a checkpoint: \"barrier\" is not "
+		    "a non-negative integer", path);
+		json_decref(doc);
+		return -1;
+	}
+	if (barrier != NULL)
+		c->barrier = json_integer_value(barrier);
 	c->streams = json_incref(streams);
 	json_decref(doc);
 	return 0;
@@ -84,6 +95,8 @@ ckpt_save(const struct ckpt *c)
 	iso8601_ms(now_ms(), when);
 	doc = json_pack("{s:i, s:s, s:s, s:O}", "version", 1, "program",
 	    c->program, "updated", when, "streams", c->streams);
+	if (doc != NULL && c->barrier >= 0)
+		json_object_set_new(doc, "barrier", json_integer(c->barrier));
 	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(doc);
 	if (text == NULL) {

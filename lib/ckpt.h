@@ -9,6 +9,8 @@
  *
  * STREAM names one source stream; its position object is what the source
  * needs to resume after it (see ckpt_stream_of() for the names used).
+ * A sink that passes barrier records (ch-insert) adds "barrier":N, the
+ * number of the last barrier before which everything is durable.
  */
 #ifndef TP_CKPT_H
 #define TP_CKPT_H
@@ -19,10 +21,12 @@ struct ckpt {
 	char *path;
 	char *program;
 	json_t *streams;	/* object: stream name -> position object */
+	long long barrier;	/* the last barrier passed, -1 for none */
 };
 
 /*
- * Open a checkpoint: load it when the file exists, start empty when not.
+ * Open a checkpoint: load it when the file exists (its streams and its
+ * barrier, which ckpt_save writes again), start empty when not.
  * Returns 0, or -1 with a message in err (a file that exists but does not
  * parse is an error: it is never silently replaced).
  */

@@ -150,6 +150,35 @@ test_expect_success 'statistics as JSON lines and a Prometheus file' '
 	test_grep "^telco_ch_insert_rows_out 3$" prom
 '
 
+test_expect_success 'barrier records: only {"_barrier":N} alone, never inserted' '
+	ch_query "CREATE TABLE t8.bar (n Int32, _barrier String) ENGINE = MergeTree ORDER BY n" &&
+	printf "%s\n" "{\"n\":1}" "{\"_barrier\":5}" "	{ \"_barrier\" :	6 } " \
+		"{\"n\":2,\"_barrier\":\"a\"}" "{\"_barrier\":3,\"x\":1}" \
+		"{\"_barrier\":-1}" "{\"_barrier\":1.5}" "{\"_barrier\":\"7\"}" \
+		"{\"_barrier\":8}" "{\"n\":3}" "{\"\\u005fbarrier\":9}" "{\"n\":4}" >bar.jsonl &&
+	ch-insert -u "$CH_URL" -t t8.bar -c ck.bar -d dead.bar -s 1h \
+		--stats-file bar.prom bar.jsonl 2>err &&
+	test_must_fail test -s dead.bar &&
+	ch_query "SELECT n, _barrier FROM t8.bar ORDER BY n, _barrier FORMAT TSV" >got &&
+	printf "%s\n" "0	-1" "0	1.5" "0	3" "0	7" "1	" "2	a" "3	" "4	" >want &&
+	test_cmp want got &&
+	jq -c "{barrier, streams}" ck.bar >got &&
+	echo "{\"barrier\":9,\"streams\":{}}" >want && test_cmp want got &&
+	test_grep "\"rows_in\":8,\"rows_out\":8,.*\"batches\":[0-9]*,\"barriers\":4," err &&
+	test_grep "^telco_ch_insert_barriers 4$" bar.prom
+'
+
+test_expect_success 'barrier records with -r and -f json' '
+	ch_query "CREATE TABLE t8.bar2 (n Int32) ENGINE = MergeTree ORDER BY n" &&
+	printf "%s\n" "{\"n\":1}" "{\"_barrier\":1}" "{\"n\":2}" >bar2.jsonl &&
+	ch-insert -r -u "$CH_URL" -t t8.bar2 -c ck.raw -d dead.raw bar2.jsonl &&
+	ch-insert -f json -u "$CH_URL" -t t8.bar2 -c ck.json -d dead.json bar2.jsonl &&
+	test_must_fail test -s dead.raw && test_must_fail test -s dead.json &&
+	jq -e ".barrier == 1" ck.raw && jq -e ".barrier == 1" ck.json &&
+	ch_query "SELECT groupArray(n) FROM (SELECT n FROM t8.bar2 ORDER BY n)" >got &&
+	echo "[1,1,2,2]" >want && test_cmp want got
+'
+
 test_expect_success 'gzip off and on give the same rows' '
 	ch_query "CREATE TABLE t8.gz (id Int32) ENGINE = MergeTree ORDER BY id" &&
 	seq 1 5000 | sed "s/.*/{\"id\":&}/" >gz.jsonl &&

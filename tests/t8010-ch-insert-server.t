@@ -24,7 +24,8 @@ mktable() {
 test_expect_success 'start ClickHouse' '
 	ch_start &&
 	ch_query "CREATE DATABASE t8s" &&
-	mktable a && mktable b && mktable c && mktable d && mktable e
+	mktable a && mktable b && mktable c && mktable d && mktable e &&
+	mktable f && mktable g
 '
 
 test_expect_success 'server stopped during a run: ch-insert waits, resumes, loses nothing' '
@@ -119,6 +120,56 @@ test_expect_success 'records at or below the checkpoint are skipped; restart wit
 	test_grep "\"rows_out\":200,\"rows_rejected\":0,\"rows_skipped\":500" err &&
 	ch_query "SELECT count(), uniqExact(id) FROM t8s.e FORMAT TSV" >got &&
 	echo "700	700" >want && test_cmp want got
+'
+
+# ckpt_barrier FILE N: FILE is a checkpoint with "barrier":N
+ckpt_barrier() { jq -e ".barrier == $2" "$1"; }
+
+test_expect_success 'a barrier stores the batch held and checkpoints its number at once' '
+	mkfifo inf &&
+	{ { ch-insert -u "$CH_URL" -t t8s.f -c ck.f -b 1000 -T 1h -R 30s -s 1h \
+		<inf 2>err.f; echo $? >rc.f; } & } &&
+	pid=$! &&
+	exec 6>inf &&
+	gen 1 300 >&6 &&
+	echo "{\"_barrier\":17}" >&6 &&
+	wait_until 30 "the barrier checkpointed" ckpt_barrier ck.f 17 &&
+	has_rows f 300 &&
+	jq -c .streams ck.f >got &&
+	echo "{\"kafka:t:0\":{\"offset\":300,\"partition\":0,\"topic\":\"t\"}}" >want &&
+	test_cmp want got &&
+	gen 301 1300 >&6 &&
+	wait_until 30 "the next full batch checkpointed" \
+		jq -e ".streams[\"kafka:t:0\"].offset == 1300" ck.f &&
+	ckpt_barrier ck.f 17 &&
+	echo "{\"_barrier\":3,\"x\":1}" >&6 &&
+	exec 6>&- &&
+	wait $pid &&
+	{ test "$(cat rc.f)" = 0 || { cat err.f; false; }; } &&
+	test_grep "\"rows_in\":1301,\"rows_out\":1301,.*\"barriers\":1," err.f &&
+	ch_query "SELECT count(), countIf(id = 0), uniqExact(id) FROM t8s.f FORMAT TSV" >got &&
+	echo "1301	1	1301" >want && test_cmp want got &&
+	ckpt_barrier ck.f 17 &&
+	gen 1301 1400 | ch-insert -u "$CH_URL" -t t8s.f -c ck.f -R 30s &&
+	jq -c "[.barrier, .streams[\"kafka:t:0\"].offset]" ck.f >got &&
+	echo "[17,1400]" >want && test_cmp want got &&
+	jq -e "has(\"barrier\") | not" ck.a
+'
+
+test_expect_success 'a barrier without -c only sends the batch' '
+	mkfifo ing &&
+	{ { ch-insert -u "$CH_URL" -t t8s.g -b 1000 -T 1h -R 30s <ing 2>err.g
+	    echo $? >rc.g; } & } &&
+	pid=$! &&
+	exec 7>ing &&
+	gen 1 200 >&7 &&
+	echo "{ \"_barrier\": 0 }" >&7 &&
+	wait_until 30 "the batch before the barrier stored" has_rows g 200 &&
+	gen 201 250 >&7 &&
+	exec 7>&- &&
+	wait $pid &&
+	{ test "$(cat rc.g)" = 0 || { cat err.g; false; }; } &&
+	has_rows g 250
 '
 
 test_done

@@ -125,8 +125,8 @@ static long long stats_ms;
 static volatile sig_atomic_t stop, want_stats;
 
 enum {
-	S_IN, S_OUT, S_REJECTED, S_SKIPPED, S_BATCHES, S_RETRIES, S_INSERT_MS,
-	S_INSERT_MS_TOTAL, S_BYTES, S_N
+	S_IN, S_OUT, S_REJECTED, S_SKIPPED, S_BATCHES, S_BARRIERS, S_RETRIES,
+	S_INSERT_MS, S_INSERT_MS_TOTAL, S_BYTES, S_N
 };
 static struct metric st[S_N] = {
 	{ "rows_in", "records read", STAT_COUNTER, 0 },
@@ -134,6 +134,7 @@ static struct metric st[S_N] = {
 	{ "rows_rejected", "records rejected (dead letters)", STAT_COUNTER, 0 },
 	{ "rows_skipped", "records already stored (at or below a position)", STAT_COUNTER, 0 },
 	{ "batches", "inserts that succeeded", STAT_COUNTER, 0 },
+	{ "barriers", "barrier records passed", STAT_COUNTER, 0 },
 	{ "retries", "inserts and queries retried", STAT_COUNTER, 0 },
 	{ "insert_ms", "latency of the last insert", STAT_GAUGE, 0 },
 	{ "insert_ms_total", "time spent in inserts", STAT_COUNTER, 0 },
@@ -640,6 +641,14 @@ dead_letter(const char *file, unsigned long long line, const char *raw,
 	buf_free(&b);
 }
 
+/* The dead letters made durable, before a checkpoint. */
+static void
+dead_sync(void)
+{
+	if (deadf && (fflush(deadf) != 0 || fsync(fileno(deadf)) != 0))
+		die(EX_IOERR, "%s:", deadpath);
+}
+
 /* ---- batches ---- */
 
 static void
@@ -850,8 +859,7 @@ flush_end(void)
 		}
 		st[S_BATCHES].value++;
 	}
-	if (deadf && (fflush(deadf) != 0 || fsync(fileno(deadf)) != 0))
-		die(EX_IOERR, "%s:", deadpath);
+	dead_sync();
 	if (batch.npend) {
 		for (int i = 0; i < batch.npend; i++) {
 			struct pend *p = &batch.pend[i];
@@ -953,6 +961,62 @@ flush_poll(void)
 
 static void add_row(const char *file, unsigned long long lineno,
     const char *line, size_t len, size_t mark, int si, const char *key);
+
+/* ---- barriers ---- */
+
+static size_t
+skip_ws(const char *p, size_t i, size_t len)
+{
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	    p[i] == '\r'))
+		i++;
+	return i;
+}
+
+/*
+ * A barrier record: an object whose only member is "_barrier", a
+ * non-negative integer; its number in *n. Only a line that starts like
+ * one (its first name "_barrier", or escaped) is parsed for it.
+ */
+static int
+is_barrier(const char *line, size_t len, long long *n)
+{
+	json_t *rec, *v;
+	size_t i;
+	int yes;
+
+	i = skip_ws(line, 0, len);
+	if (i == len || line[i] != '{')
+		return 0;
+	i = skip_ws(line, i + 1, len);
+	if (len - i < 10 || line[i] != '"' || (line[i + 1] != '\\' &&
+	    memcmp(line + i + 1, "_barrier\"", 9) != 0))
+		return 0;
+	if ((rec = json_loadb(line, len, 0, NULL)) == NULL)
+		return 0;
+	v = json_object_get(rec, "_barrier");
+	yes = json_object_size(rec) == 1 && json_is_integer(v) &&
+	    json_integer_value(v) >= 0;
+	if (yes)
+		*n = json_integer_value(v);
+	json_decref(rec);
+	return yes;
+}
+
+/*
+ * Everything before barrier n stored (the batch held sent as when it is
+ * full), the dead letters synced, and the checkpoint written with n.
+ */
+static void
+pass_barrier(long long n)
+{
+	flush_all();
+	dead_sync();
+	st[S_BARRIERS].value++;
+	ck.barrier = n;
+	if (use_ckpt && ckpt_save(&ck) != 0)
+		die(EX_IOERR, "%s:", ck.path);
+}
 
 /*
  * The row converted in conv into the batch, in the batch's format. A
@@ -1268,6 +1332,7 @@ read_input(const char *path, size_t maxline)
 	struct lreader lr;
 	char *line;
 	size_t len;
+	long long barrier;
 	int r;
 
 	if (lr_open(&lr, path, maxline) != 0)
@@ -1314,6 +1379,8 @@ read_input(const char *path, size_t maxline)
 			snprintf(why, sizeof why, "record longer than %zu bytes",
 			    maxline);
 			dead_letter(lr.name, lr.lineno, line, len, why);
+		} else if (is_barrier(line, len, &barrier)) {
+			pass_barrier(barrier);
 		} else if (len > 0) {
 			add_record(lr.name, lr.lineno, line, len);
 		}
