@@ -324,6 +324,97 @@ test_expect_success '--as-of: --history bounds the versions kept' '
 	printf "700\nnull\n" >want && test_cmp want got
 '
 
+# With --version-time _kafka.ts the versions of C1 hold from their records'
+# Kafka times, not their source.ts_ms: 500 from the start (a snapshot row
+# of a later Kafka time), 600 from T0+100s (its source time is later), 700
+# from T0+200s (its source time is between), deleted from T0+300s, 800 from
+# T0+400s (a record without _kafka: its source time). C2 is a plain row from
+# T0+100s, C3 one without _kafka, valid from the start.
+T0=1733300000000
+
+# crk OP BEFORE AFTER SOURCE_TS KAFKA_TS OFFSET: a change record as read by
+# consume -m
+crk() {
+	printf '{"before":%s,"after":%s,"source":{"connector":"mysql","ts_ms":%s},"op":"%s","ts_ms":%s,"_kafka":{"topic":"cdc.crm.customer_profiles","partition":0,"offset":%s,"ts":%s,"key":null}}\n' \
+		"$2" "$3" "$4" "$1" "$4" "$6" "$5"
+}
+
+# kev N CUSTOMER KAFKA_TS: an event as read by consume -m
+kev() {
+	printf '{"n":%s,"customer_id":"%s","_kafka":{"topic":"telecom-cdr","partition":0,"offset":%s,"ts":%s,"key":null}}\n' \
+		"$1" "$2" "$1" "$3"
+}
+
+test_expect_success '--version-time: setup' '
+	crk r null "{\"customer_id\":\"C1\",\"credit_score\":500}" 1 $((T0 + 1000)) 0 >kt1 &&
+	echo "{\"customer_id\":\"C3\",\"credit_score\":300}" >>kt1 &&
+	crk u "{\"customer_id\":\"C1\"}" "{\"customer_id\":\"C1\",\"credit_score\":600}" $((T0 + 900000)) $((T0 + 100000)) 1 >>kt1 &&
+	echo "{\"customer_id\":\"C2\",\"credit_score\":200,\"_kafka\":{\"topic\":\"t\",\"partition\":0,\"offset\":2,\"ts\":$((T0 + 100000))}}" >>kt1 &&
+	crk u "{\"customer_id\":\"C1\"}" "{\"customer_id\":\"C1\",\"credit_score\":700}" $((T0 + 150000)) $((T0 + 200000)) 3 >kt2 &&
+	crk d "{\"customer_id\":\"C1\"}" null $((T0 + 250000)) $((T0 + 300000)) 4 >>kt2 &&
+	cr c null "{\"customer_id\":\"C1\",\"credit_score\":800}" $((T0 + 400000)) >>kt2 &&
+	cat kt1 kt2 >kt.jsonl &&
+	{
+		kev 0 C1 $((T0 - 1000000)) && kev 1 C1 $((T0 + 99999)) &&
+		kev 2 C2 $((T0 + 50000)) && kev 3 C3 $((T0 + 50000)) &&
+		kev 4 C1 $((T0 + 100000)) && kev 5 C1 $((T0 + 150000)) &&
+		kev 6 C2 $((T0 + 200000)) && kev 7 C1 $((T0 + 200000)) &&
+		kev 8 C1 $((T0 + 300000)) && kev 9 C1 $((T0 + 400000))
+	} >kev.jsonl &&
+	printf "%s\n" "[0,500]" "[1,500]" "[2,null]" "[3,300]" "[4,600]" "[5,600]" \
+		"[6,200]" "[7,700]" "[8,null]" "[9,800]" >kwant
+'
+
+test_expect_success '--version-time: each event sees the versions at or before its Kafka time' '
+	enrich -a _kafka.ts --version-time _kafka.ts -T customer=kt.jsonl <kev.jsonl >kout &&
+	jq -c "[.n, .customer.credit_score]" kout >got &&
+	test_cmp kwant got &&
+	# without it, by source.ts_ms: 700 already at T0+150s, 600 only later
+	enrich -a _kafka.ts -T customer=kt.jsonl <kev.jsonl >out &&
+	jq -c "[.n, .customer.credit_score]" out >got &&
+	sed -n 5,6p got >both &&
+	printf "%s\n" "[4,500]" "[5,700]" >want &&
+	test_cmp want both
+'
+
+test_expect_success '--version-time: the same output whatever the order of table lines and events' '
+	tac kt.jsonl >ktrev.jsonl &&
+	enrich -a _kafka.ts --version-time _kafka.ts -T customer=ktrev.jsonl <kev.jsonl >out &&
+	test_cmp kout out &&
+	# live: events arrive before the changes of their time and wait for
+	# them, by the Kafka times of the table lines, not by source.ts_ms,
+	# which the 600 took far ahead
+	rm -f k.fifo && mkfifo k.fifo &&
+	exec 8<>k.fifo &&
+	{ cat kt1 && echo "#ready"; } >&8 &&
+	{ enrich -a _kafka.ts --version-time _kafka.ts -q 1h --end-marker "#ready" \
+		-T customer=k.fifo --stats 100ms <kev.jsonl >klive 2>kerr 8>&- & } &&
+	pid=$! && test_atexit "kill $pid" &&
+	wait_until 30 "held events" grep -q "\"held\":5" kerr &&
+	wait_until 30 "five events out" sh -c "test \$(wc -l <klive) -eq 5" &&
+	cat kt2 >&8 &&
+	wait $pid && exec 8>&- &&
+	test_cmp kout klive
+'
+
+test_expect_success '--version-time: ISO 8601 times; in a config file' '
+	jq -c "if ._kafka.ts then ._kafka.ts |= (. / 1000 | todate) else . end" \
+		kt.jsonl >ktiso.jsonl &&
+	test_grep "\"ts\":\"2024-12-04T08:15:00Z\"" ktiso.jsonl &&
+	enrich -a _kafka.ts --version-time _kafka.ts -T customer=ktiso.jsonl <kev.jsonl >out &&
+	jq -c "[.n, .customer.credit_score]" out >got &&
+	test_cmp kwant got &&
+	printf "%s\n" "as-of _kafka.ts" "version-time _kafka.ts" >vt.conf &&
+	enrich -C vt.conf -T customer=kt.jsonl <kev.jsonl >out &&
+	test_cmp kout out
+'
+
+test_expect_success '--version-time without --as-of is a usage error (64)' '
+	test_must_fail --status=64 enrich --version-time _kafka.ts \
+		-T customer=kt.jsonl </dev/null 2>err &&
+	test_grep "^enrich: --version-time needs --as-of$" err
+'
+
 test_expect_success 'bad lines: FILE:LINE: reason, dead-lettered, counted' '
 	{ cat customers.jsonl && echo "not json" && echo "{\"after\":{},\"op\":\"c\"}" && echo "[1]"; } >badt.jsonl &&
 	{ echo "{\"customer_id\":\"C1\"}" && echo "{\"customer_id\":" && echo "42"; } >bade.jsonl &&

@@ -64,7 +64,8 @@ usage(void)
 	    "              [--start-timeout duration] [--state file] "
 	    "[--state-interval duration]\n"
 	    "              [--stats duration] [--stats-file file] "
-	    "[--where name=condition] [file]\n");
+	    "[--version-time fields]\n"
+	    "              [--where name=condition] [file]\n");
 	exit(EX_USAGE);
 }
 
@@ -87,6 +88,8 @@ help(void)
 	    "  -t, --time FIELDS           the event's time (start_time,event_time)\n"
 	    "  -a, --as-of FIELDS          join each event with the versions valid at\n"
 	    "                              this time of the event\n"
+	    "      --version-time FIELDS   with -a, a table line's time in place of\n"
+	    "                              source.ts_ms (e.g. _kafka.ts)\n"
 	    "      --history DURATION      versions kept behind a row's newest (7d)\n"
 	    "      --max-versions N        versions kept per row (64)\n"
 	    "      --max-held N            events held waiting for tables (100000)\n"
@@ -159,14 +162,14 @@ static long long history_ms = 7 * 86400000LL, quiet_ms = 2000;
 static long long start_timeout_ms, max_errors = -1, max_line = LINE_MAX_DEFAULT;
 static long long max_versions = 64, max_held = 100000, stats_ms;
 static const char *dl_path, *stats_file, *end_marker, *time_spec, *asof_spec;
-static const char *state_path;
+static const char *state_path, *vtime_spec;
 static long long state_interval_ms = 60000;
 static int no_skip;		/* apply every line (a table read again) */
 static unsigned long long state_gen, saved_gen, nsaves;
 static char *config_desc;
 static unsigned long long config_fp;
 static int unbuffered, miss_omit;
-static struct jpath *time_path, *asof_path;
+static struct jpath *time_path, *asof_path, *vtime_path;
 static FILE *dl;
 
 static unsigned long long nevents, nout, nbad, nmiss, nforced;
@@ -266,6 +269,23 @@ ts_member(struct jpath *p, const char *s, size_t n)
 	if (!row_find(p, s, n, &v, &vn) || json_number(v, vn, &d) < 0)
 		return TABLE_ALWAYS;
 	return (long long)d;
+}
+
+/*
+ * A time at path p (--version-time) in epoch ms, read as an event's time is
+ * (json_time(), see event_asof()), or TABLE_ALWAYS.
+ */
+static long long
+time_member(struct jpath *p, const char *s, size_t n)
+{
+	const char *v;
+	size_t vn;
+	double t;
+
+	if (!row_find(p, s, n, &v, &vn) || json_time(v, vn, &t) < 0 ||
+	    !(fabs(t) < 9e15))
+		return TABLE_ALWAYS;
+	return llround(t * 1000.0);
 }
 
 /* The identity of a row (its text r[0..n)); -1 with *why without a key. */
@@ -379,7 +399,7 @@ apply_line(struct tdef *td, const char *line, size_t len)
 	const char *v, *after = NULL, *before = NULL, *why = NULL;
 	size_t vn, an = 0, bn = 0, from, to;
 	char op;
-	long long ts = TABLE_ALWAYS;
+	long long ts = TABLE_ALWAYS, vt;
 	int unwrapped = 0;
 
 	tlnm = TL_MEMBERS + 1;
@@ -436,8 +456,14 @@ apply_line(struct tdef *td, const char *line, size_t len)
 		after = line + jv.start;
 		an = jv.end - jv.start;
 	}
+	/* --version-time: looked up in the whole line, else the default */
+	if (vtime_path && (vt = time_member(vtime_path, tl_obj, tl_n)) !=
+	    TABLE_ALWAYS)
+		ts = vt;
+	/* a snapshot row: valid from the start, and no bound on the table's
+	 * time (the rows after it hold from the start too) */
 	if (op == 'r')
-		ts = TABLE_ALWAYS;	/* a snapshot row: valid from the start */
+		ts = TABLE_ALWAYS;
 	switch (op) {
 	case 'c': case 'r': case 'u':
 		if (after == NULL) {
@@ -645,6 +671,8 @@ config_make(void)
 	}
 	if (asof_path)
 		buf_puts(&b, " versions");
+	if (vtime_path)
+		buf_printf(&b, " version-time=%s", vtime_spec);
 	config_desc = xstrdup(buf_cstr(&b));
 	config_fp = 14695981039346656037ULL;
 	for (const char *p = config_desc; *p; p++) {
@@ -1578,7 +1606,7 @@ enum {
 	O_DERIVE = 256, O_END_MARKER, O_EVENT_KEY, O_HISTORY, O_MAX_HELD,
 	O_MAX_LINE, O_MAX_VERSIONS, O_MISS, O_PICK, O_ROW_KEY,
 	O_START_TIMEOUT, O_STATE, O_STATE_INTERVAL, O_STATS, O_STATS_FILE,
-	O_WHERE
+	O_VERSION_TIME, O_WHERE
 };
 
 static const struct option longopts[] = {
@@ -1609,6 +1637,7 @@ static const struct option longopts[] = {
 	{ "time", required_argument, NULL, 't' },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "version-time", required_argument, NULL, O_VERSION_TIME },
 	{ "where", required_argument, NULL, O_WHERE },
 	{ NULL, 0, NULL, 0 }
 };
@@ -1675,6 +1704,7 @@ option(int c, const char *arg)
 		break;
 	case O_STATS: stats_ms = dur_arg("stats", arg); break;
 	case O_STATS_FILE: stats_file = xstrdup(arg); break;
+	case O_VERSION_TIME: vtime_spec = xstrdup(arg); break;
 	case 'T': case 'k': case 's': case O_DERIVE: case O_EVENT_KEY:
 	case O_PICK: case O_ROW_KEY: case O_WHERE:
 		nvs = xrealloc(nvs, (size_t)(nnv + 1) * sizeof(*nvs));
@@ -1826,6 +1856,10 @@ setup(void)
 	    "start_time,event_time");
 	if (asof_spec)
 		asof_path = path_arg("--as-of", asof_spec);
+	if (vtime_spec && asof_path == NULL)
+		die(EX_USAGE, "--version-time needs --as-of");
+	if (vtime_spec)
+		vtime_path = path_arg("--version-time", vtime_spec);
 	for (int i = 0; i < ntabs; i++) {
 		struct tdef *td = &tabs[i];
 		td->key = path_arg("--key", td->key_spec);
