@@ -197,6 +197,25 @@ test_expect_success '| head -1 ends quietly' '
 	st=$(cat pipe.st) && { test "$st" = 141 || test "$st" = 0; }
 '
 
+# One record at a time, each to the next of three partitions: their Kafka
+# timestamps (CreateTime) go up in the order of n.
+T=$(unique torder)
+test_expect_success '--time-order: the partitions merged by Kafka timestamp' '
+	kafka_topic "$T" 3 &&
+	for n in $(seq 1 24); do
+		echo "{\"n\":$n}" | kcat -b "$KAFKA_BROKERS" -P -t "$T" -p $((n % 3)) || return 1
+	done &&
+	consume -b "$KAFKA_BROKERS" -G "$(unique g)" -t "$T" -e -m --time-order >to.out &&
+	jq -r "[._kafka.ts, .n] | @tsv" to.out >to.ts &&
+	sort -n -k1,1 -s to.ts >to.sorted &&
+	test_cmp to.sorted to.ts &&
+	jq -r .n to.out >to.n &&
+	seq 1 24 >to.want &&
+	test_cmp to.want to.n &&
+	test_must_fail --status=64 consume -b "$KAFKA_BROKERS" -t "$T" -e --time-order 2>err &&
+	grep "time-order needs a group" err
+'
+
 test_expect_success 'usage errors and a missing topic with -e' '
 	test_must_fail --status=64 consume -b "$KAFKA_BROKERS" 2>u.err &&
 	test_grep "no topic" u.err &&

@@ -46,6 +46,11 @@ struct part {
 	const rd_kafka_topic_t *seen;	/* the handle its records come with */
 	char *prefix;		/* JSON up to the offset, for -m and -J */
 	size_t prefixlen;
+	/* --time-order: records read and not yet written, in offset order */
+	rd_kafka_message_t **q;
+	size_t qh, qn, qcap;
+	int caught;		/* its end was reached when the queue emptied */
+	long long empty_since;	/* when its queue last became empty (ms) */
 };
 
 /* options */
@@ -77,6 +82,10 @@ static int last_err;		/* the error last reported, until progress */
 static char *last_err_where;
 static int log_level = LOG_WARNING;
 static const char *resume_path;	/* --resume: a sink's checkpoint */
+static int time_order;		/* --time-order */
+static long long max_idle_ms = 500;	/* --max-idle */
+static size_t nheld;		/* records in the partitions' queues */
+#define MAX_HELD 100000		/* past that many, the oldest goes out */
 
 /* -s avro: values (and keys) in Confluent's Avro framing */
 static int avro_value, avro_key, avro_strict;
@@ -97,8 +106,9 @@ usage(FILE *fp, int code)
 	    "usage: consume [-eJmquv] -b brokers [-c count] [-F file] [-G group]\n"
 	    "               [-o offset] [-p partition] [-r url] [-s [key=|value=]avro]\n"
 	    "               [-X prop=val] [--avro-strict] [--dead-letter file]\n"
-	    "               [--max-errors n] [--resume checkpoint]\n"
-	    "               [--stats interval] [--timeout duration]\n"
+	    "               [--max-errors n] [--max-idle duration]\n"
+	    "               [--resume checkpoint] [--stats interval] [--time-order]\n"
+	    "               [--timeout duration]\n"
 	    "               -t topic [-t topic ...]\n"
 	    "       consume -h | --help | --version\n");
 	exit(code == 0 ? fshut(stdout, "standard output") : code);
@@ -225,6 +235,7 @@ part_add(const char *topic, int32_t partition)
 	p->topic = xstrdup(topic);
 	p->partition = partition;
 	p->written = p->stored = -1;
+	p->empty_since = mono_ms();
 	buf_init(&b);
 	if (kjson) {
 		buf_puts(&b, "{\"topic\":");
@@ -241,6 +252,11 @@ part_add(const char *topic, int32_t partition)
 static void
 part_free(struct part *p)
 {
+	/* records held and not written: the next owner reads them again */
+	for (size_t i = 0; i < p->qn; i++)
+		rd_kafka_message_destroy(p->q[(p->qh + i) % p->qcap]);
+	nheld -= p->qn;
+	free(p->q);
 	free(p->topic);
 	free(p->prefix);
 }
@@ -803,6 +819,84 @@ handle(const rd_kafka_message_t *m)
 		done = 1;
 }
 
+/*
+ * --time-order: the records of all partitions merged by their Kafka
+ * timestamps, as Kafka Streams picks the partition whose next record is
+ * the oldest. A record is written once every partition has one waiting,
+ * or is at its end, or has had none for --max-idle; so a backlog read
+ * again after a restart comes out interleaved as it was produced, not a
+ * fetch of one partition after a fetch of another.
+ */
+static void
+take(rd_kafka_message_t *m)
+{
+	struct part *p;
+
+	if (!time_order || (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) ||
+	    m->rkt == NULL || (p = part_find(m)) == NULL) {
+		handle(m);
+		rd_kafka_message_destroy(m);
+		return;
+	}
+	if (p->qn == p->qcap) {
+		size_t ncap = p->qcap ? 2 * p->qcap : 64;
+		rd_kafka_message_t **nq = xcalloc(ncap, sizeof *nq);
+		for (size_t i = 0; i < p->qn; i++)
+			nq[i] = p->q[(p->qh + i) % p->qcap];
+		free(p->q);
+		p->q = nq;
+		p->qcap = ncap;
+		p->qh = 0;
+	}
+	p->q[(p->qh + p->qn++) % p->qcap] = m;
+	nheld++;
+	if (m->err == 0)
+		p->caught = 0;
+}
+
+/* Write the held records that may go, oldest first. */
+static void
+emit_ordered(void)
+{
+	long long now = mono_ms();
+
+	while (nheld > 0 && !done && !stop_sig) {
+		struct part *best = NULL, *p;
+		rd_kafka_message_t *m;
+		int64_t bt = 0, t;
+		int blocked = 0;
+
+		for (size_t i = 0; i < nparts; i++) {
+			p = &parts[i];
+			if (p->qn == 0) {
+				if (!p->caught && !p->stopped &&
+				    now - p->empty_since < max_idle_ms)
+					blocked = 1;
+				continue;
+			}
+			m = p->q[p->qh];
+			t = m->err ? INT64_MIN : rd_kafka_message_timestamp(m, NULL);
+			if (best == NULL || t < bt) {
+				best = p;
+				bt = t;
+			}
+		}
+		if (best == NULL ||
+		    (blocked && bt != INT64_MIN && nheld < MAX_HELD))
+			return;
+		m = best->q[best->qh];
+		best->qh = (best->qh + 1) % best->qcap;
+		best->qn--;
+		nheld--;
+		if (best->qn == 0)
+			best->empty_since = now;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			best->caught = 1;
+		handle(m);
+		rd_kafka_message_destroy(m);
+	}
+}
+
 /* Without -G, records are served in batches through this callback. */
 static void
 consume_cb(rd_kafka_message_t *m, void *opaque)
@@ -1277,8 +1371,10 @@ main(int argc, char **argv)
 		{ "dead-letter", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "max-errors", required_argument, NULL, 'M' },
+		{ "max-idle", required_argument, NULL, 'I' },
 		{ "resume", required_argument, NULL, 'R' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "time-order", no_argument, NULL, 'O' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -1376,6 +1472,15 @@ main(int argc, char **argv)
 		case 'R':
 			resume_path = optarg;
 			break;
+		case 'O':
+			time_order = 1;
+			break;
+		case 'I':
+			if ((max_idle_ms = parse_duration_ms(optarg)) < 0) {
+				weprintf("--max-idle %s: expected a duration", optarg);
+				usage(stderr, EX_USAGE);
+			}
+			break;
 		case 'S':
 			if ((stats_ms = parse_duration_ms(optarg)) <= 0) {
 				weprintf("--stats %s: expected an interval", optarg);
@@ -1413,6 +1518,10 @@ main(int argc, char **argv)
 	}
 	if (ntopics == 0) {
 		weprintf("no topic: give one with -t");
+		usage(stderr, EX_USAGE);
+	}
+	if (time_order && !group) {
+		weprintf("--time-order needs a group (-G)");
 		usage(stderr, EX_USAGE);
 	}
 	if (group && only_partition >= 0) {
@@ -1587,14 +1696,18 @@ main(int argc, char **argv)
 	}
 	while (!done && !stop_sig && !simple) {
 		if ((m = rd_kafka_consumer_poll(rk, 0)) == NULL) {
+			emit_ordered();
 			housekeeping(simple);
 			if (done || stop_sig)
 				break;
-			if ((m = rd_kafka_consumer_poll(rk, WAIT_MS)) == NULL)
+			/* held records wait for a partition's next fetch */
+			if ((m = rd_kafka_consumer_poll(rk, nheld ? 10 :
+			    WAIT_MS)) == NULL)
 				continue;
 		}
-		handle(m);
-		rd_kafka_message_destroy(m);
+		take(m);
+		if (nheld)
+			emit_ordered();
 		if (++ticks >= 256) {
 			ticks = 0;
 			if (mono_ms() - last_flush >= FLUSH_MS)
