@@ -953,6 +953,8 @@ rules_parse(const char *file, const char *text, size_t len, char *err,
 	rs->jf = jf_new();
 	rs->lateness = 60;
 	rs->topic_slot = jf_add(rs->jf, "_kafka.topic");
+	rs->part_slot = jf_add(rs->jf, "_kafka.partition");
+	rs->offset_slot = jf_add(rs->jf, "_kafka.offset");
 	rs->customer_slot = jf_add(rs->jf, "customer_id");
 	rs->msisdn_slot = jf_add(rs->jf, "msisdn");
 	for (int i = 0; ids[i]; i++)

@@ -55,6 +55,7 @@ struct rules {
 	int n;
 	struct jfields *jf;
 	int topic_slot, customer_slot, msisdn_slot;
+	int part_slot, offset_slot;	/* _kafka.partition, _kafka.offset */
 	int id_slots[8];
 	int nid;
 	struct tfield {

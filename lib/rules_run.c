@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,17 @@ struct engine {
 	unsigned long long obase;
 	struct buf tagb;
 	struct buf *aout;	/* with tag: the alerts as well, here */
+	/* the Kafka position of the last event of each topic and partition
+	 * (_kafka), kept in the state; with o.state an event at or below it
+	 * is one seen before */
+	struct epos {
+		char *topic;
+		int part;
+		long long off;
+	} *pos;
+	size_t npos, poscap, lastpos;
+	unsigned long long skipped;
+	long long barrier;
 	/* per event */
 	const char **firednames;
 	int nfired;
@@ -244,6 +256,9 @@ engine_free(struct engine *en)
 	free(en->scratch);
 	free(en->tmp);
 	free(en->dset);
+	for (size_t i = 0; i < en->npos; i++)
+		free(en->pos[i].topic);
+	free(en->pos);
 	free(en->firednames);
 	arena_free(&en->ar);
 	buf_free(&en->tmpb);
@@ -1249,6 +1264,59 @@ release(struct engine *en, double before, int all, struct buf *out)
  * partitions were interleaved. An event already later than the lateness
  * is run at once as late.
  */
+/* The position of a topic's partition, made when new. */
+static struct epos *
+pos_get(struct engine *en, const char *topic, size_t tn, int part)
+{
+	struct epos *p;
+
+	if (en->lastpos < en->npos) {
+		p = &en->pos[en->lastpos];
+		if (p->part == part && strlen(p->topic) == tn &&
+		    memcmp(p->topic, topic, tn) == 0)
+			return p;
+	}
+	for (size_t i = 0; i < en->npos; i++) {
+		p = &en->pos[i];
+		if (p->part == part && strlen(p->topic) == tn &&
+		    memcmp(p->topic, topic, tn) == 0) {
+			en->lastpos = i;
+			return p;
+		}
+	}
+	if (en->npos == en->poscap) {
+		en->poscap = en->poscap ? en->poscap * 2 : 16;
+		en->pos = xrealloc(en->pos, en->poscap * sizeof(*en->pos));
+	}
+	p = &en->pos[en->npos];
+	p->topic = xstrndup(topic, tn);
+	p->part = part;
+	p->off = -1;
+	en->lastpos = en->npos++;
+	return p;
+}
+
+/*
+ * An event with a Kafka position: 1 when it is at or below the last one
+ * of its partition and a state is kept (an event read again after a
+ * restart), else its position becomes the partition's and 0.
+ */
+static int
+seen(struct engine *en, struct jval topic, struct jval part, struct jval off)
+{
+	struct epos *p;
+
+	if (topic.t != J_STR || part.t != J_NUM || off.t != J_NUM ||
+	    part.n < 0 || part.n > INT_MAX || off.n < 0 || off.n > 9e15 ||
+	    topic.len == 0)
+		return 0;
+	p = pos_get(en, topic.s, topic.len, (int)part.n);
+	if (en->o.state && (long long)off.n <= p->off)
+		return 1;
+	p->off = (long long)off.n;
+	return 0;
+}
+
 int
 engine_event(struct engine *en, const char *line, size_t len,
     struct buf *out, const char **err)
@@ -1260,6 +1328,11 @@ engine_event(struct engine *en, const char *line, size_t len,
 
 	if (event_parse(en, line, len, &c, idb, sizeof(idb), err) < 0)
 		return -1;
+	if (seen(en, en->vals[en->rs->topic_slot], en->vals[en->rs->part_slot],
+	    en->vals[en->rs->offset_slot])) {
+		en->skipped++;
+		return 0;
+	}
 	t = c.time;
 	en->events++;
 	seq = en->eseq++;
@@ -1289,6 +1362,18 @@ engine_alerts_to(struct engine *en, struct buf *b)
 }
 
 void
+engine_set_barrier(struct engine *en, long long n)
+{
+	en->barrier = n;
+}
+
+long long
+engine_barrier(const struct engine *en)
+{
+	return en->barrier;
+}
+
+void
 engine_sweep(struct engine *en)
 {
 	double wm = en->clock - en->rs->lateness;
@@ -1310,6 +1395,7 @@ engine_stats(const struct engine *en, struct engine_stats *st)
 	st->late = en->late;
 	st->fired = en->fired;
 	st->alerts = en->alerts;
+	st->skipped = en->skipped;
 	st->pending = en->pn;
 	st->clock = en->clock;
 	for (int i = 0; i < en->rs->n; i++) {
@@ -1439,6 +1525,23 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 		    "text", p->text));
 	}
 	json_object_set_new(root, "pending", pend);
+	/* the positions, as a sink's checkpoint names them (consume --resume) */
+	json_t *streams = json_object();
+	for (size_t i = 0; i < en->npos; i++) {
+		const struct epos *p = &en->pos[i];
+		char *name;
+		if (p->off < 0)
+			continue;
+		name = xasprintf("kafka:%s:%d", p->topic, p->part);
+		json_object_set_new(streams, name, json_pack("{s:s,s:i,s:I}",
+		    "topic", p->topic, "partition", p->part,
+		    "offset", (json_int_t)p->off));
+		free(name);
+	}
+	json_object_set_new(root, "streams", streams);
+	if (en->barrier > 0)
+		json_object_set_new(root, "barrier", json_integer(
+		    (json_int_t)en->barrier));
 	for (size_t i = 0; i < en->en_; i++)
 		if (en->eb[i].e->line)
 			json_array_append_new(held, json_pack("[f,s%,I]",
@@ -1500,6 +1603,22 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		en->have_clock = 1;
 	}
 	en->seq = json_integer_value(json_object_get(root, "seq"));
+	en->barrier = json_integer_value(json_object_get(root, "barrier"));
+	{
+		json_t *sv, *tp, *pt, *of;
+		const char *sname;
+		json_object_foreach(json_object_get(root, "streams"), sname, sv) {
+			tp = json_object_get(sv, "topic");
+			pt = json_object_get(sv, "partition");
+			of = json_object_get(sv, "offset");
+			if (!json_is_string(tp) || !json_is_integer(pt) ||
+			    !json_is_integer(of) || json_integer_value(pt) < 0 ||
+			    json_integer_value(pt) > INT_MAX)
+				continue;
+			pos_get(en, json_string_value(tp), strlen(json_string_value(tp)),
+			    (int)json_integer_value(pt))->off = json_integer_value(of);
+		}
+	}
 	rules = json_object_get(root, "rules");
 	for (int i = 0; i < en->rs->n; i++) {
 		const struct rule *r = &en->rs->r[i];

@@ -17,11 +17,13 @@ struct engine_opts {
 	size_t max_per_key;		/* events kept per key and rule */
 	const char *default_stream;	/* when an event has no _kafka.topic */
 	int state;			/* engine_save will be called: events
-					 * held keep their text for it */
+					 * held keep their text for it, and an
+					 * event at or below the Kafka position
+					 * of its partition is skipped */
 };
 
 struct engine_stats {
-	unsigned long long events, late, fired, alerts;
+	unsigned long long events, late, fired, alerts, skipped;
 	unsigned long long keys, entries, pending;
 	double clock;		/* greatest event time seen */
 };
@@ -45,12 +47,19 @@ int engine_event(struct engine *en, const char *line, size_t len,
  * (in place of the buffer each call is given) instead of dropped.
  */
 void engine_alerts_to(struct engine *en, struct buf *b);
+/* The barrier number saved with the state (0: none). */
+void engine_set_barrier(struct engine *en, long long n);
+long long engine_barrier(const struct engine *en);
 /* Emit every alert held for suppression (at end of input). */
 void engine_flush(struct engine *en, struct buf *out);
 /* Evict expired events and idle keys now. */
 void engine_sweep(struct engine *en);
 void engine_stats(const struct engine *en, struct engine_stats *st);
-/* Save to path atomically / load from path. -1 with err. */
+/*
+ * Save to path atomically / load from path. -1 with err. The state holds
+ * the Kafka position of the last event of each partition, as "streams" in
+ * a sink checkpoint's form (consume --resume reads it), and the barrier.
+ */
 int engine_save(struct engine *en, const char *path, char *err, size_t n);
 int engine_load(struct engine *en, const char *path, char *err, size_t n);
 

@@ -4,11 +4,14 @@
  *   detect -r rules/telecom.rules enriched.jsonl >alerts.jsonl
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -56,6 +59,10 @@ help(void)
 	    "  -a, --alerts FILE           with -t: append the alerts to FILE as well\n"
 	    "  -S, --stream NAME           stream of events without _kafka.topic\n"
 	    "  -s, --state FILE            load window state at start, save it at exit\n"
+	    "      --barrier-ack FILE      with -s: commit a state once the sink whose\n"
+	    "                              checkpoint FILE is has passed its barrier\n"
+	    "      --barrier-wait DUR      at exit, wait this long for the sinks (30s)\n"
+	    "      --drain                 with -s: write what is held at the input's end\n"
 	    "      --state-interval DUR    also save it this often (default 60s)\n"
 	    "      --lateness DUR          accept events this late (overrides the file)\n"
 	    "      --max-per-key N         events kept per key and rule (100000)\n"
@@ -100,11 +107,106 @@ write_out(int unbuffered)
 		write_buf(&aout, afp, alerts_path, unbuffered);
 }
 
+/*
+ * Barriers (--barrier-ack): at each save the state goes to STATE.pending,
+ * and a barrier record {"_barrier":N} follows on standard output and in
+ * the alerts file everything written before it. A sink (ch-insert -c)
+ * that has made all that durable writes N as "barrier" in its checkpoint.
+ * Once every sink's checkpoint holds N or more, STATE.pending becomes
+ * STATE: the state a restart loads is one whose output is stored, and
+ * the positions in it are where its input resumes (consume --resume).
+ */
+#define MAX_ACKS 8
+static const char *acks[MAX_ACKS];
+static int nacks;
+static const char *state_path;
+static char *pending_path;
+static long long pending_n;	/* the barrier of STATE.pending; 0: none */
+static unsigned long long nbarriers;
+static long long barrier_wait = 30000;	/* at exit, for the sinks (ms) */
+
+/* The "barrier" member of a JSON file (a checkpoint, a state); 0 when the
+ * file or the member is missing or the file does not parse. */
+static long long
+barrier_of(const char *path)
+{
+	json_t *root, *b;
+	long long n = 0;
+
+	if ((root = json_load_file(path, JSON_DISABLE_EOF_CHECK, NULL)) == NULL)
+		return 0;
+	b = json_object_get(root, "barrier");
+	if (json_is_integer(b) && json_integer_value(b) > 0)
+		n = json_integer_value(b);
+	json_decref(root);
+	return n;
+}
+
+/*
+ * The lowest barrier the sinks have passed. A checkpoint is read again
+ * only when it was replaced (sinks replace theirs by rename), so that
+ * this is cheap enough to ask often.
+ */
+static long long
+acks_min(void)
+{
+	static struct ackfile {
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+		struct timespec mtim;
+		long long n;
+	} af[MAX_ACKS];
+	long long m = -1;
+	struct stat sb;
+
+	for (int i = 0; i < nacks; i++) {
+		struct ackfile *a = &af[i];
+		if (stat(acks[i], &sb) < 0) {
+			memset(a, 0, sizeof(*a));
+		} else if (sb.st_dev != a->dev || sb.st_ino != a->ino ||
+		    sb.st_size != a->size || sb.st_mtim.tv_sec != a->mtim.tv_sec ||
+		    sb.st_mtim.tv_nsec != a->mtim.tv_nsec) {
+			a->dev = sb.st_dev;
+			a->ino = sb.st_ino;
+			a->size = sb.st_size;
+			a->mtim = sb.st_mtim;
+			a->n = barrier_of(acks[i]);
+		}
+		if (a->n < m || m < 0)
+			m = a->n;
+	}
+	return m < 0 ? 0 : m;
+}
+
+/* STATE.pending becomes STATE once every sink passed its barrier. */
+static void
+try_commit(void)
+{
+	if (pending_n == 0 || acks_min() < pending_n)
+		return;
+	if (rename(pending_path, state_path) < 0) {
+		weprintf("%s: %s", pending_path, strerror(errno));
+		return;
+	}
+	pending_n = 0;
+}
+
+/* Wait up to ms for the sinks to pass the pending barrier. */
+static void
+await_commit(long long ms)
+{
+	long long t0 = mono_ms();
+
+	for (try_commit(); pending_n && !(mono_ms() - t0 >= ms); try_commit())
+		usleep(20000);
+}
+
 static void
 stats(void)
 {
 	struct engine_stats st;
-	struct metric m[8];
+	struct metric m[10];
 
 	engine_stats(en, &st);
 	m[0] = (struct metric){ "lines_in", "lines read", STAT_COUNTER, nlines };
@@ -115,9 +217,70 @@ stats(void)
 	m[5] = (struct metric){ "alerts_out", "alerts written", STAT_COUNTER, st.alerts };
 	m[6] = (struct metric){ "active_keys", "keys with window state", STAT_GAUGE, st.keys };
 	m[7] = (struct metric){ "window_events", "events kept in windows", STAT_GAUGE, st.entries };
-	stats_print("detect", m, 8);
-	if (stats_file && stats_write_prom(stats_file, "detect", m, 8) < 0)
+	m[8] = (struct metric){ "skipped", "events at or below the state's positions", STAT_COUNTER, st.skipped };
+	m[9] = (struct metric){ "barriers", "barriers written", STAT_COUNTER, nbarriers };
+	stats_print("detect", m, 10);
+	if (stats_file && stats_write_prom(stats_file, "detect", m, 10) < 0)
 		weprintf("%s:", stats_file);
+}
+
+/*
+ * Save the state: in place, or with barriers as STATE.pending followed by
+ * a barrier record, unless the last one still waits for the sinks (the
+ * next save comes sooner then). -1 with err.
+ */
+static int
+save(char *err, size_t errlen)
+{
+	if (nacks == 0)
+		return engine_save(en, state_path, err, errlen);
+	try_commit();
+	if (pending_n)
+		return 0;
+	engine_set_barrier(en, engine_barrier(en) + 1);
+	if (engine_save(en, pending_path, err, errlen) < 0)
+		return -1;
+	pending_n = engine_barrier(en);
+	nbarriers++;
+	buf_printf(&out, "{\"_barrier\":%lld}\n", pending_n);
+	if (afp != NULL)
+		buf_printf(&aout, "{\"_barrier\":%lld}\n", pending_n);
+	write_out(1);
+	return 0;
+}
+
+/*
+ * At start with barriers: the pending state of the last run is committed
+ * when every sink passed its barrier, else dropped.
+ */
+static void
+barriers_start(void)
+{
+	long long pb;
+
+	pending_path = xasprintf("%s.pending", state_path);
+	if (access(pending_path, F_OK) == 0) {
+		pb = barrier_of(pending_path);
+		if (pb > 0 && acks_min() >= pb) {
+			if (rename(pending_path, state_path) < 0)
+				die(EX_CANTCREAT, "%s: %s", pending_path,
+				    strerror(errno));
+		} else if (unlink(pending_path) < 0) {
+			die(EX_CANTCREAT, "%s: %s", pending_path, strerror(errno));
+		}
+	}
+}
+
+/* After the state is loaded: the next barrier is above all seen. */
+static void
+barriers_start_number(void)
+{
+	long long m = engine_barrier(en), n;
+
+	for (int i = 0; i < nacks; i++)
+		if ((n = barrier_of(acks[i])) > m)
+			m = n;
+	engine_set_barrier(en, m);
 }
 
 int
@@ -125,6 +288,9 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "alerts", required_argument, NULL, 'a' },
+		{ "barrier-ack", required_argument, NULL, 'A' },
+		{ "barrier-wait", required_argument, NULL, 'W' },
+		{ "drain", no_argument, NULL, 'D' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "dead-letter", required_argument, NULL, 'd' },
 		{ "max-errors", required_argument, NULL, 'e' },
@@ -144,10 +310,10 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *rules_path = NULL, *dl_path = NULL, *state_path = NULL;
+	const char *rules_path = NULL, *dl_path = NULL;
 	long long max_errors = -1, max_line = LINE_MAX_DEFAULT, lateness = -1;
 	long long state_iv = 60000, stats_iv = 0, max_per_key = 100000;
-	int check = 0, print = 0, unbuffered = 0, ch, status = 0;
+	int check = 0, print = 0, unbuffered = 0, drain = 0, ch, status = 0;
 	struct engine_opts eo = { 0 };
 	struct rules *rs;
 	char err[512];
@@ -158,6 +324,16 @@ main(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a': alerts_path = optarg; break;
+		case 'A':
+			if (nacks == MAX_ACKS)
+				die(EX_USAGE, "more than %d --barrier-ack", MAX_ACKS);
+			acks[nacks++] = optarg;
+			break;
+		case 'D': drain = 1; break;
+		case 'W':
+			if ((barrier_wait = parse_duration_ms(optarg)) < 0)
+				die(EX_USAGE, "bad --barrier-wait: %s", optarg);
+			break;
 		case 'c': check = 1; break;
 		case 'd': dl_path = optarg; break;
 		case 'e':
@@ -208,6 +384,10 @@ main(int argc, char **argv)
 		weprintf("--alerts goes with --tag (without it alerts are the output)");
 		usage();
 	}
+	if ((nacks || drain) && state_path == NULL) {
+		weprintf("--%s goes with --state", nacks ? "barrier-ack" : "drain");
+		usage();
+	}
 	if ((rs = rules_load(rules_path, err, sizeof(err))) == NULL)
 		die(EX_CONFIG, "%s", err);
 	if (lateness >= 0)
@@ -237,8 +417,12 @@ main(int argc, char **argv)
 	eo.max_per_key = max_per_key;
 	eo.state = state_path != NULL;
 	en = engine_new(rs, &eo);
+	if (nacks)
+		barriers_start();
 	if (state_path && engine_load(en, state_path, err, sizeof(err)) < 0)
 		die(EX_DATAERR, "%s", err);
+	if (nacks)
+		barriers_start_number();
 	buf_init(&out);
 	buf_init(&aout);
 	if (afp != NULL)
@@ -320,9 +504,10 @@ main(int argc, char **argv)
 			}
 			if (out.len >= 65536 || aout.len >= 65536 || unbuffered)
 				write_out(unbuffered);
-			if ((nlines & 1023) == 0) {
+			if ((nlines & 63) == 0) {
+				try_commit();
 				if (state_path && stats_due(&last_state, state_iv) &&
-				    engine_save(en, state_path, err, sizeof(err)) < 0)
+				    save(err, sizeof(err)) < 0)
 					weprintf("%s", err);
 				if (stats_iv > 0 && stats_due(&last_stats, stats_iv))
 					stats();
@@ -332,11 +517,33 @@ main(int argc, char **argv)
 		}
 	}
 	/* at the end of input alerts held for suppression come out, unless
-	 * the state file carries them to the next run */
-	if (!state_path)
+	 * the state file carries them to the next run; with --drain at the
+	 * end of the input but not on a signal (a leg stopping at a failure) */
+	if (!state_path || (drain && !got_stop && status == 0))
 		engine_flush(en, &out);
 	write_out(0);
-	if (state_path && engine_save(en, state_path, err, sizeof(err)) < 0) {
+	int closed = 0;
+	if (nacks) {
+		/* the last state with its barrier; the sinks pass it once
+		 * their input ends */
+		await_commit(barrier_wait);
+		if (pending_n == 0 && save(err, sizeof(err)) < 0) {
+			weprintf("%s", err);
+			if (status == 0)
+				status = EX_IOERR;
+		}
+		closed = 1;
+		if (fshut(stdout, "standard output") && status == 0)
+			status = EX_IOERR;
+		if (afp != NULL && fshut(afp, alerts_path) && status == 0)
+			status = EX_IOERR;
+		await_commit(barrier_wait);
+		if (pending_n)
+			weprintf("%s: barrier %lld not passed by every sink in "
+			    "time: the next run starts from the state before it",
+			    pending_path, pending_n);
+	} else if (state_path && engine_save(en, state_path, err,
+	    sizeof(err)) < 0) {
 		weprintf("%s", err);
 		if (status == 0)
 			status = EX_IOERR;
@@ -349,13 +556,14 @@ main(int argc, char **argv)
 	engine_free(en);
 	buf_free(&out);
 	buf_free(&aout);
-	if (afp != NULL && fshut(afp, alerts_path) && status == 0)
+	if (!closed && afp != NULL && fshut(afp, alerts_path) && status == 0)
 		status = EX_IOERR;
 	if (dl && fclose(dl) == EOF && status == 0) {
 		weprintf("%s:", dl_path);
 		status = EX_IOERR;
 	}
-	if (fshut(stdout, "standard output") && status == 0)
+	if (!closed && fshut(stdout, "standard output") && status == 0)
 		status = EX_IOERR;
+	free(pending_path);
 	return status;
 }
