@@ -106,10 +106,13 @@ sys_legs_start() {
 	wait_until "$SYS_WAIT" "the CDC snapshots in Kafka" sys_cdc_snapshot_in_kafka ||
 		error "CDC snapshots did not reach Kafka (logs/cdc-*.log)"
 	_sys_leg mirror
-	# no window state: stopping the leg writes the alerts held for suppression
-	# and events as late as a slice of the replay is long (see below)
-	_sys_leg process DETECT_STATE= STATS_INTERVAL=300ms \
-		DETECT_LATENESS="$((SYS_SLICE_HOURS + 1))h"
+	# no window state (SYS_DETECT_STATE empty): stopping the leg writes the
+	# alerts held for suppression and events as late as a slice of the
+	# replay is long (see below); with one, detect --drain does that when
+	# the leg stops, and a program of the leg killed loses nothing
+	_sys_leg process DETECT_STATE="${SYS_DETECT_STATE:-}" \
+		DETECT_DRAIN="${SYS_DETECT_STATE:+1}" DETECT_STATE_INTERVAL=1s \
+		STATS_INTERVAL=300ms DETECT_LATENESS="$((SYS_SLICE_HOURS + 1))h"
 }
 
 # The events are generated for past days, the changes at times among them:

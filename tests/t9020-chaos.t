@@ -9,20 +9,20 @@ test_description='the whole system on real servers while programs of its legs ar
 
 # The run of t9000-e2e.t, smaller, with a chaos loop beside the replay: at
 # random moments (CHAOS_SEED, printed, makes the choices again) it picks a
-# leg at random (of CHAOS_LEGS: ingest, cdc-mysql, cdc-postgres, mirror), one of
-# that leg's programs at random, and kills it with SIGKILL, CHAOS_KILLS
-# times at least. pipelines/supervise restarts the legs as it does in
+# leg at random (of CHAOS_LEGS: ingest, cdc-mysql, cdc-postgres, mirror,
+# process), one of that leg's programs at random, and kills it with
+# SIGKILL, CHAOS_KILLS times at least. pipelines/supervise restarts the legs as it does in
 # production (SUPERVISE_MAX_DELAY keeps its backoff short here), and the
 # replay runs pipelines/ingest-streams under supervise too. Every kill is
 # logged in state/chaos.log (seconds since the start, leg, program, pid).
 CHAOS_SEED=${CHAOS_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 CHAOS_KILLS=${CHAOS_KILLS:-20}
 CHAOS_PROGRAMS="consume enrich detect ch-insert produce csv2kafka binlog2jsonl pgcdc2jsonl"
-# The processing leg is left out by default: a consumer group commits what
-# consume wrote into the leg's first pipe, so a kill of any of its programs
-# loses the events in flight between consume and ClickHouse, and detect's
-# windows with them (CHAOS_LEGS="... process" shows it).
-CHAOS_LEGS=${CHAOS_LEGS:-ingest cdc-mysql cdc-postgres mirror}
+# The processing leg runs with a detect state, and so with barriers
+# (pipelines/process): a restart resumes from the last state both its
+# ch-insert passed, and reads the events from where that state ends.
+CHAOS_LEGS=${CHAOS_LEGS:-ingest cdc-mysql cdc-postgres mirror process}
+SYS_DETECT_STATE=$TRASH/state/detect.state
 SYS_WAIT=150
 export SUPERVISE_MAX_DELAY=2
 echo "# chaos seed $CHAOS_SEED (CHAOS_SEED=$CHAOS_SEED bash $0 to choose the same again)"
@@ -95,6 +95,29 @@ chaos_report() {
 			uniqExact(_kafka_partition, _kafka_offset) FROM telecom.${_m#*=} FORMAT CSV")"
 	done
 }
+
+# Every event in Kafka read by the processing leg's consume: its last
+# statistics line, one written after line CHAOS_STATS_FROM of
+# state/consume.stats (once the kills are over: by the consume running
+# now, not by one killed), has all 30 partitions at their end. enrich's count of events would
+# not do: a restarted enrich counts from where the leg resumed. During
+# the replay the changes of a slice may be applied as soon as its events
+# are in Kafka: enrich joins each event with the tables as they were when
+# the event reached Kafka, whenever it reads it.
+CHAOS_STATS_FROM=0
+_chaos_read_all() {
+	_n=0
+	for _t in $SYS_EVENT_TOPICS; do
+		_c=$(kcount "$_t") || return 1
+		_n=$((_n + _c))
+	done
+	[ "$_n" -ge "$(cat state/expect.events)" ] || return 1
+	[ "$CHAOS_STATS_FROM" -gt 0 ] || return 0
+	[ "$(wc -l <state/consume.stats)" -gt "$CHAOS_STATS_FROM" ] || return 1
+	tail -n 1 state/consume.stats |
+		jq -e "(.partitions | length) == 30 and all(.partitions[]; .eof)" >/dev/null
+}
+SYS_ENRICH_READ=_chaos_read_all
 
 # Each leg runs all its programs again (process: consume for the events
 # and for each of the five tables, enrich, detect, two ch-insert).
@@ -209,14 +232,16 @@ test_expect_success 'every leg was restarted and runs all its programs' '
 	for l in cdc-mysql cdc-postgres mirror process; do
 		k=$(grep -c " $l " state/chaos.log)
 		r=$(grep -c "supervise: $l: exit .*restarting" "logs/$l.log")
-		echo "$l: $k kills, $r restarts"
+		echo "# $l: $k kills, $r restarts" >&3
 		test "$r" -ge 1 || test "$k" = 0 || return 1
 		wait_until 60 "$l running all its programs" _sys_leg_running "$l" || {
 			ps -o pid,args -p "$(chaos_targets "$l" | awk "{ print \$1 }" | paste -s -d,)"
 			return 1
 		}
 	done &&
-	! grep "not restarted" logs/*.log
+	! grep "not restarted" logs/*.log &&
+	CHAOS_STATS_FROM=$(wc -l <state/consume.stats) &&
+	test "$CHAOS_STATS_FROM" -gt 0
 '
 
 test_expect_success 'ClickHouse holds every CSV row once' '
