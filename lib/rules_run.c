@@ -94,10 +94,13 @@ struct engine {
 	 * is one seen before */
 	struct epos {
 		char *topic;
+		size_t tlen;
 		int part;
 		long long off;
 	} *pos;
-	size_t npos, poscap, lastpos;
+	size_t npos, poscap;
+	int *posh;		/* open addressing: index + 1 into pos, 0 free */
+	size_t poshcap;		/* a power of 2, at least twice npos */
 	unsigned long long skipped;
 	long long barrier;
 	/* per event */
@@ -259,6 +262,7 @@ engine_free(struct engine *en)
 	for (size_t i = 0; i < en->npos; i++)
 		free(en->pos[i].topic);
 	free(en->pos);
+	free(en->posh);
 	free(en->firednames);
 	arena_free(&en->ar);
 	buf_free(&en->tmpb);
@@ -1264,25 +1268,47 @@ release(struct engine *en, double before, int all, struct buf *out)
  * partitions were interleaved. An event already later than the lateness
  * is run at once as late.
  */
+static size_t
+pos_hash(const char *topic, size_t tn, int part)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < tn; i++)
+		h = (h ^ (unsigned char)topic[i]) * 1099511628211ULL;
+	h ^= (uint64_t)(unsigned)part * 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h ^ h >> 29);
+}
+
+static void
+pos_rehash(struct engine *en)
+{
+	free(en->posh);
+	en->poshcap = en->poshcap ? en->poshcap * 2 : 64;
+	en->posh = xcalloc(en->poshcap, sizeof(*en->posh));
+	for (size_t i = 0; i < en->npos; i++) {
+		const struct epos *p = &en->pos[i];
+		size_t j = pos_hash(p->topic, p->tlen, p->part) & (en->poshcap - 1);
+		while (en->posh[j])
+			j = (j + 1) & (en->poshcap - 1);
+		en->posh[j] = (int)i + 1;
+	}
+}
+
 /* The position of a topic's partition, made when new. */
 static struct epos *
 pos_get(struct engine *en, const char *topic, size_t tn, int part)
 {
 	struct epos *p;
+	size_t j;
 
-	if (en->lastpos < en->npos) {
-		p = &en->pos[en->lastpos];
-		if (p->part == part && strlen(p->topic) == tn &&
+	if (2 * (en->npos + 1) > en->poshcap)
+		pos_rehash(en);
+	j = pos_hash(topic, tn, part) & (en->poshcap - 1);
+	for (; en->posh[j]; j = (j + 1) & (en->poshcap - 1)) {
+		p = &en->pos[en->posh[j] - 1];
+		if (p->part == part && p->tlen == tn &&
 		    memcmp(p->topic, topic, tn) == 0)
 			return p;
-	}
-	for (size_t i = 0; i < en->npos; i++) {
-		p = &en->pos[i];
-		if (p->part == part && strlen(p->topic) == tn &&
-		    memcmp(p->topic, topic, tn) == 0) {
-			en->lastpos = i;
-			return p;
-		}
 	}
 	if (en->npos == en->poscap) {
 		en->poscap = en->poscap ? en->poscap * 2 : 16;
@@ -1290,9 +1316,10 @@ pos_get(struct engine *en, const char *topic, size_t tn, int part)
 	}
 	p = &en->pos[en->npos];
 	p->topic = xstrndup(topic, tn);
+	p->tlen = tn;
 	p->part = part;
 	p->off = -1;
-	en->lastpos = en->npos++;
+	en->posh[j] = (int)++en->npos;
 	return p;
 }
 

@@ -50,6 +50,8 @@ struct part {
 	rd_kafka_message_t **q;
 	size_t qh, qn, qcap;
 	int caught;		/* its end was reached when the queue emptied */
+	int heard;		/* a record or its end came since assignment */
+	int64_t taken;		/* offset of the last record queued, -1 none */
 	long long empty_since;	/* when its queue last became empty (ms) */
 };
 
@@ -234,7 +236,7 @@ part_add(const char *topic, int32_t partition)
 	memset(p, 0, sizeof *p);
 	p->topic = xstrdup(topic);
 	p->partition = partition;
-	p->written = p->stored = -1;
+	p->written = p->stored = p->taken = -1;
 	p->empty_since = mono_ms();
 	buf_init(&b);
 	if (kjson) {
@@ -822,10 +824,12 @@ handle(const rd_kafka_message_t *m)
 /*
  * --time-order: the records of all partitions merged by their Kafka
  * timestamps, as Kafka Streams picks the partition whose next record is
- * the oldest. A record is written once every partition has one waiting,
- * or is at its end, or has had none for --max-idle; so a backlog read
- * again after a restart comes out interleaved as it was produced, not a
- * fetch of one partition after a fetch of another.
+ * the oldest. A record is written once every partition has one waiting
+ * or is at its end; a partition with none waiting holds the others back
+ * until its first fetch came, while the broker says it has more (its high
+ * watermark is past what came), and else for --max-idle. So a backlog
+ * read again after a restart comes out interleaved as it was produced,
+ * not a fetch of one partition after a fetch of another.
  */
 static void
 take(rd_kafka_message_t *m)
@@ -850,8 +854,28 @@ take(rd_kafka_message_t *m)
 	}
 	p->q[(p->qh + p->qn++) % p->qcap] = m;
 	nheld++;
-	if (m->err == 0)
+	p->heard = 1;
+	if (m->err == 0) {
 		p->caught = 0;
+		p->taken = m->offset;
+	}
+}
+
+/* A partition with nothing waiting that holds the others back. */
+static int
+holds_back(const struct part *p, long long now)
+{
+	int64_t lo, hi;
+
+	if (p->caught || p->stopped)
+		return 0;
+	if (!p->heard)
+		return 1;
+	if (rd_kafka_get_watermark_offsets(consumer, p->topic, p->partition,
+	    &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR && hi > p->taken + 1 &&
+	    p->taken >= 0)
+		return 1;
+	return now - p->empty_since < max_idle_ms;
 }
 
 /* Write the held records that may go, oldest first. */
@@ -869,8 +893,7 @@ emit_ordered(void)
 		for (size_t i = 0; i < nparts; i++) {
 			p = &parts[i];
 			if (p->qn == 0) {
-				if (!p->caught && !p->stopped &&
-				    now - p->empty_since < max_idle_ms)
+				if (!blocked && holds_back(p, now))
 					blocked = 1;
 				continue;
 			}

@@ -4,7 +4,6 @@
  *   detect -r rules/telecom.rules enriched.jsonl >alerts.jsonl
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -124,6 +123,8 @@ static char *pending_path;
 static long long pending_n;	/* the barrier of STATE.pending; 0: none */
 static unsigned long long nbarriers;
 static long long barrier_wait = 30000;	/* at exit, for the sinks (ms) */
+static FILE *dl;		/* -d */
+static const char *dl_path;
 
 /* The "barrier" member of a JSON file (a checkpoint, a state); 0 when the
  * file or the member is missing or the file does not parse. */
@@ -232,6 +233,11 @@ stats(void)
 static int
 save(char *err, size_t errlen)
 {
+	/* a state past a line rejected has it in the dead letters */
+	if (dl && (fflush(dl) == EOF || fsync(fileno(dl)) < 0)) {
+		snprintf(err, errlen, "%s: %s", dl_path, strerror(errno));
+		return -1;
+	}
 	if (nacks == 0)
 		return engine_save(en, state_path, err, errlen);
 	try_commit();
@@ -310,14 +316,13 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *rules_path = NULL, *dl_path = NULL;
+	const char *rules_path = NULL;
 	long long max_errors = -1, max_line = LINE_MAX_DEFAULT, lateness = -1;
 	long long state_iv = 60000, stats_iv = 0, max_per_key = 100000;
 	int check = 0, print = 0, unbuffered = 0, drain = 0, ch, status = 0;
 	struct engine_opts eo = { 0 };
 	struct rules *rs;
 	char err[512];
-	FILE *dl = NULL;
 
 	setprogname(argv[0]);
 	while ((ch = getopt_long(argc, argv, "a:cd:e:hpr:S:s:tuV", longopts,
@@ -525,7 +530,10 @@ main(int argc, char **argv)
 	int closed = 0;
 	if (nacks) {
 		/* the last state with its barrier; the sinks pass it once
-		 * their input ends */
+		 * their input ends. Stopped by a signal, the sinks are likely
+		 * stopping too: a second at most. */
+		if (got_stop && barrier_wait > 1000)
+			barrier_wait = 1000;
 		await_commit(barrier_wait);
 		if (pending_n == 0 && save(err, sizeof(err)) < 0) {
 			weprintf("%s", err);
@@ -542,8 +550,7 @@ main(int argc, char **argv)
 			weprintf("%s: barrier %lld not passed by every sink in "
 			    "time: the next run starts from the state before it",
 			    pending_path, pending_n);
-	} else if (state_path && engine_save(en, state_path, err,
-	    sizeof(err)) < 0) {
+	} else if (state_path && save(err, sizeof(err)) < 0) {
 		weprintf("%s", err);
 		if (status == 0)
 			status = EX_IOERR;
