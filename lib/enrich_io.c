@@ -222,15 +222,6 @@ skip_val(const char *s, size_t n, size_t i)
 	return n;
 }
 
-static size_t
-skip_ws(const char *s, size_t n, size_t i)
-{
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	    s[i] == '\r'))
-		i++;
-	return i;
-}
-
 /*
  * In one pass over the valid JSON object s[0..n), the values of its
  * top-level members named names[0..k) (a name written with escapes is not
@@ -240,7 +231,7 @@ static void
 members(const char *s, size_t n, const char *const *names, const size_t *lens,
     int k, const char **v, size_t *vn)
 {
-	size_t i = skip_ws(s, n, 0), ks, ke, ve;
+	size_t i = json_skip_ws(s, n, 0), ks, ke, ve;
 	int found = 0;
 
 	for (int j = 0; j < k; j++)
@@ -248,15 +239,15 @@ members(const char *s, size_t n, const char *const *names, const size_t *lens,
 	if (i >= n || s[i] != '{')
 		return;
 	for (i++; found < k; ) {
-		i = skip_ws(s, n, i);
+		i = json_skip_ws(s, n, i);
 		if (i >= n || s[i] != '"')
 			return;
 		ks = i;
 		ke = skip_str(s, n, i);
-		i = skip_ws(s, n, ke);
+		i = json_skip_ws(s, n, ke);
 		if (i >= n || s[i] != ':')
 			return;
-		i = skip_ws(s, n, i + 1);
+		i = json_skip_ws(s, n, i + 1);
 		ve = skip_val(s, n, i);
 		for (int j = 0; j < k; j++)
 			if (v[j] == NULL && ke - ks - 2 == lens[j] &&
@@ -268,7 +259,7 @@ members(const char *s, size_t n, const char *const *names, const size_t *lens,
 				found++;
 				break;
 			}
-		i = skip_ws(s, n, ve);
+		i = json_skip_ws(s, n, ve);
 		if (i >= n || s[i] != ',')
 			return;
 		i++;

@@ -321,15 +321,6 @@ jtmpl_render(const struct jtmpl *t, json_t *root, struct buf *b,
 
 /* Scanning the text of a valid JSON document. */
 
-static size_t
-skip_ws(const char *s, size_t n, size_t i)
-{
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	    s[i] == '\r'))
-		i++;
-	return i;
-}
-
 /* i at the opening quote; returns the index just past the closing quote. */
 static size_t
 skip_string(const char *s, size_t n, size_t i)
@@ -393,30 +384,30 @@ int
 jtext_member_span(const char *s, size_t n, const char *name, size_t *from,
     size_t *to)
 {
-	size_t i = skip_ws(s, n, 0), ks, ke, end, comma = 0;
+	size_t i = json_skip_ws(s, n, 0), ks, ke, end, comma = 0;
 	int first = 1;
 
 	if (i >= n || s[i] != '{')
 		return 0;
 	for (i++;;) {
-		i = skip_ws(s, n, i);
+		i = json_skip_ws(s, n, i);
 		if (i >= n || s[i] != '"')
 			return 0;
 		ks = i;
 		ke = skip_string(s, n, i);
-		i = skip_ws(s, n, ke);
+		i = json_skip_ws(s, n, ke);
 		if (i >= n || s[i] != ':')
 			return 0;
-		i = skip_value(s, n, skip_ws(s, n, i + 1));
+		i = skip_value(s, n, json_skip_ws(s, n, i + 1));
 		end = i;
-		i = skip_ws(s, n, i);
+		i = json_skip_ws(s, n, i);
 		if (key_is(s, ks, ke, name)) {
 			if (!first) {
 				*from = comma;
 				*to = end;
 			} else if (i < n && s[i] == ',') {
 				*from = ks;
-				*to = skip_ws(s, n, i + 1);
+				*to = json_skip_ws(s, n, i + 1);
 			} else {
 				*from = ks;
 				*to = end;
@@ -434,28 +425,28 @@ jtext_member_span(const char *s, size_t n, const char *name, size_t *from,
 static int
 member_get(const char *s, size_t n, const char *key, size_t *vs, size_t *ve)
 {
-	size_t i = skip_ws(s, n, 0), ks, ke, b, e;
+	size_t i = json_skip_ws(s, n, 0), ks, ke, b, e;
 	int found = 0;
 
 	if (i >= n || s[i] != '{')
 		return 0;
 	for (i++;;) {
-		i = skip_ws(s, n, i);
+		i = json_skip_ws(s, n, i);
 		if (i >= n || s[i] != '"')
 			break;
 		ks = i;
 		ke = skip_string(s, n, i);
-		i = skip_ws(s, n, ke);
+		i = json_skip_ws(s, n, ke);
 		if (i >= n || s[i] != ':')
 			break;
-		b = skip_ws(s, n, i + 1);
+		b = json_skip_ws(s, n, i + 1);
 		e = skip_value(s, n, b);
 		if (key_is(s, ks, ke, key)) {
 			*vs = b;
 			*ve = e;
 			found = 1;
 		}
-		i = skip_ws(s, n, e);
+		i = json_skip_ws(s, n, e);
 		if (i >= n || s[i] != ',')
 			break;
 		i++;
@@ -467,12 +458,12 @@ member_get(const char *s, size_t n, const char *key, size_t *vs, size_t *ve)
 static int
 element_get(const char *s, size_t n, long index, size_t *vs, size_t *ve)
 {
-	size_t i = skip_ws(s, n, 0), b, e;
+	size_t i = json_skip_ws(s, n, 0), b, e;
 
 	if (i >= n || s[i] != '[')
 		return 0;
 	for (i++;; index--) {
-		i = skip_ws(s, n, i);
+		i = json_skip_ws(s, n, i);
 		if (i >= n || s[i] == ']')
 			return 0;
 		b = i;
@@ -482,7 +473,7 @@ element_get(const char *s, size_t n, long index, size_t *vs, size_t *ve)
 			*ve = e;
 			return 1;
 		}
-		i = skip_ws(s, n, e);
+		i = json_skip_ws(s, n, e);
 		if (i >= n || s[i] != ',')
 			return 0;
 		i++;
@@ -497,7 +488,7 @@ find_alt_from(const struct alt *a, const char *s, size_t k0, size_t vs,
 	size_t i;
 
 	for (size_t k = k0; k < a->n; k++) {
-		i = skip_ws(s, ve, vs);
+		i = json_skip_ws(s, ve, vs);
 		if (i < ve && s[i] == '{') {
 			if (!member_get(s + i, ve - i, a->segs[k].key, &vs, &ve))
 				return 0;

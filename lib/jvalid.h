@@ -64,4 +64,14 @@ enum jv_type jvalid_members(const char *s, size_t n, struct jvalid *v,
 /* The name of a type: "object", "array", ... or "invalid". */
 const char *jv_type_name(enum jv_type t);
 
+/* The first index at or after i in s[0..n) that is not JSON white space. */
+static inline size_t
+json_skip_ws(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+	    s[i] == '\r'))
+		i++;
+	return i;
+}
+
 #endif

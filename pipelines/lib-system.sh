@@ -127,13 +127,19 @@ sys_legs_start() {
 # starts once enrich has applied every change record Kafka holds. A change
 # is then seen by the events after it, and not by those before it.
 
-_sys_enrich_read() { # all the events in Kafka read by enrich
+# sys_events_in_kafka: every event of the slices sent so far in Kafka;
+# sets _n to the records of the event topics
+sys_events_in_kafka() {
 	_n=0
 	for _t in $SYS_EVENT_TOPICS; do
 		_c=$(kcount "$_t") || return 1
 		_n=$((_n + _c))
 	done
-	[ "$_n" -ge "$(cat state/expect.events)" ] &&
+	[ "$_n" -ge "$(cat state/expect.events)" ]
+}
+
+_sys_enrich_read() { # all the events in Kafka read by enrich
+	sys_events_in_kafka &&
 		[ "$(prom state/enrich.prom telco_enrich_events_in)" -ge "$_n" ]
 }
 

@@ -78,12 +78,7 @@ settled() {
 # sys_replay's conditions, over the four instances: every event in Kafka
 # read by the one instance and by the three together
 _sys_enrich_read() {
-	_n=0
-	for _t in $SYS_EVENT_TOPICS; do
-		_c=$(kcount "$_t") || return 1
-		_n=$((_n + _c))
-	done
-	[ "$_n" -ge "$(cat state/expect.events)" ] || return 1
+	sys_events_in_kafka || return 1
 	[ "$(prom state/one/enrich.prom telco_enrich_events_in)" -ge "$_n" ] || return 1
 	_s=0
 	for _i in $THREE; do _s=$((_s + $(prom "state/$_i/enrich.prom" telco_enrich_events_in))); done

@@ -99,19 +99,15 @@ chaos_report() {
 # Every event in Kafka read by the processing leg's consume: its last
 # statistics line, one written after line CHAOS_STATS_FROM of
 # state/consume.stats (once the kills are over: by the consume running
-# now, not by one killed), has all 30 partitions at their end. enrich's count of events would
-# not do: a restarted enrich counts from where the leg resumed. During
+# now, not by one killed), has all 30 partitions at their end. enrich's
+# count of events would not do: a restarted enrich counts from where the
+# leg resumed. During
 # the replay the changes of a slice may be applied as soon as its events
 # are in Kafka: enrich joins each event with the tables as they were when
 # the event reached Kafka, whenever it reads it.
 CHAOS_STATS_FROM=0
 _chaos_read_all() {
-	_n=0
-	for _t in $SYS_EVENT_TOPICS; do
-		_c=$(kcount "$_t") || return 1
-		_n=$((_n + _c))
-	done
-	[ "$_n" -ge "$(cat state/expect.events)" ] || return 1
+	sys_events_in_kafka || return 1
 	[ "$CHAOS_STATS_FROM" -gt 0 ] || return 0
 	[ "$(wc -l <state/consume.stats)" -gt "$CHAOS_STATS_FROM" ] || return 1
 	tail -n 1 state/consume.stats |

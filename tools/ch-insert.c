@@ -7,6 +7,7 @@
 #include "chconv.h"
 #include "chhttp.h"
 #include "ckpt.h"
+#include "jvalid.h"
 #include "lineio.h"
 #include "stats.h"
 #include "util.h"
@@ -964,15 +965,6 @@ static void add_row(const char *file, unsigned long long lineno,
 
 /* ---- barriers ---- */
 
-static size_t
-skip_ws(const char *p, size_t i, size_t len)
-{
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-	    p[i] == '\r'))
-		i++;
-	return i;
-}
-
 /*
  * A barrier record: an object whose only member is "_barrier", a
  * non-negative integer; its number in *n. Only a line that starts like
@@ -985,10 +977,10 @@ is_barrier(const char *line, size_t len, long long *n)
 	size_t i;
 	int yes;
 
-	i = skip_ws(line, 0, len);
+	i = json_skip_ws(line, len, 0);
 	if (i == len || line[i] != '{')
 		return 0;
-	i = skip_ws(line, i + 1, len);
+	i = json_skip_ws(line, len, i + 1);
 	if (len - i < 10 || line[i] != '"' || (line[i + 1] != '\\' &&
 	    memcmp(line + i + 1, "_barrier\"", 9) != 0))
 		return 0;
