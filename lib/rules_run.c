@@ -1259,24 +1259,10 @@ release(struct engine *en, double before, int all, struct buf *out)
 	}
 }
 
-/*
- * An event is held until every event that may still come within the
- * lateness is later than it (its time is before the greatest time seen
- * less the lateness), then run with the others in order of event time
- * (and of text, for equal times): windows, sequences and suppression see
- * the events of a key in the same order however the streams and
- * partitions were interleaved. An event already later than the lateness
- * is run at once as late.
- */
 static size_t
 pos_hash(const char *topic, size_t tn, int part)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < tn; i++)
-		h = (h ^ (unsigned char)topic[i]) * 1099511628211ULL;
-	h ^= (uint64_t)(unsigned)part * 0x9e3779b97f4a7c15ULL;
-	return (size_t)(h ^ h >> 29);
+	return (size_t)hash64(topic, tn, (uint64_t)(unsigned)part);
 }
 
 static void
@@ -1344,6 +1330,15 @@ seen(struct engine *en, struct jval topic, struct jval part, struct jval off)
 	return 0;
 }
 
+/*
+ * An event is held until every event that may still come within the
+ * lateness is later than it (its time is before the greatest time seen
+ * less the lateness), then run with the others in order of event time
+ * (and of text, for equal times): windows, sequences and suppression see
+ * the events of a key in the same order however the streams and
+ * partitions were interleaved. An event already later than the lateness
+ * is run at once as late.
+ */
 int
 engine_event(struct engine *en, const char *line, size_t len,
     struct buf *out, const char **err)

@@ -227,8 +227,8 @@ stats(void)
 
 /*
  * Save the state: in place, or with barriers as STATE.pending followed by
- * a barrier record, unless the last one still waits for the sinks (the
- * next save comes sooner then). -1 with err.
+ * a barrier record, unless the last one still waits for the sinks (then
+ * none until the next interval). -1 with err.
  */
 static int
 save(char *err, size_t errlen)
