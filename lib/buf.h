@@ -160,6 +160,37 @@ buf_copy_short(char *o, const char *s, size_t n)
 		memcpy(o, s, n);
 }
 
+/* memcmp(a, b, n) == 0 for short runs (in words, overlapping). */
+static inline int
+buf_eq_short(const char *a, const char *b, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		unsigned long long x, y, u, v;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&u, a + n - 8, 8);
+		memcpy(&v, b + n - 8, 8);
+		return ((x ^ y) | (u ^ v)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		unsigned x, y, u, v;
+
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return ((x ^ y) | (u ^ v)) == 0;
+	}
+	if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return 0;
+		return 1;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 /* Decimal text of v. */
 void buf_put_u64(struct buf *b, unsigned long long v);
 void buf_put_i64(struct buf *b, long long v);

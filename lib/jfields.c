@@ -404,7 +404,7 @@ kid(const struct jnode *n, const char *k, size_t l)
 {
 	for (int i = n->head[name_hash(k, l)]; i >= 0; i = n->kids[i].hnext) {
 		const struct jnode *c = &n->kids[i];
-		if (c->nlen == l && memcmp(c->name, k, l) == 0)
+		if (c->nlen == l && buf_eq_short(c->name, k, l))
 			return c;
 	}
 	return NULL;

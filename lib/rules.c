@@ -1230,7 +1230,7 @@ veq(struct jval a, struct jval b)
 	case J_NUM: return a.n == b.n;
 	case J_BOOL: return a.b == b.b;
 	case J_STR: case J_RAW:
-		return a.len == b.len && memcmp(a.s, b.s, a.len) == 0;
+		return a.len == b.len && buf_eq_short(a.s, b.s, a.len);
 	default: return 1;
 	}
 }

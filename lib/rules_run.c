@@ -44,12 +44,21 @@ struct hev {
 	size_t len;
 };
 
-/* In the heap of held events: its time, arrival and the event. */
+/*
+ * In the heap of held events: its time, arrival, stream name and the
+ * event. The name is the engine's copy (or the event's, past SNAMES
+ * names), so that ordering does not read the event's own memory: most
+ * held events are out of the cache.
+ */
 struct held {
 	double t;
 	unsigned long long seq;	/* order of arrival */
+	const char *sname;	/* NULL: no stream name */
+	size_t slen;
 	struct hev *e;
 };
+
+#define SNAMES 64
 
 struct engine {
 	struct rules *rs;
@@ -71,13 +80,21 @@ struct engine {
 	size_t pnb, pn;
 	struct pend **heap;
 	size_t hn, hcap;
-	/* events held until no event within the lateness can precede them:
-	 * a heap by (time, text) */
+	/* events held until no event within the lateness can precede them,
+	 * in order of eless: those that came in order at the end of a queue
+	 * (most, and read in turn), the others in a heap */
 	struct held *eb;
 	size_t en_, ecap;
+	struct held *fq;
+	size_t fh, fn, fcap;	/* head, count, size (a power of 2) */
 	unsigned long long eseq;	/* the next event's arrival number */
 	struct hev *hfree[64];		/* released, for the next ones */
 	int nhfree;
+	struct sname {			/* the stream names held events have */
+		char *s;
+		size_t len;
+	} sn[SNAMES];
+	int nsn;
 	/* --tag: the events from obase to eseq in order of arrival, written
 	 * out once every earlier one was */
 	struct oslot {
@@ -233,6 +250,21 @@ pend_free(struct pend *p)
 	free(p);
 }
 
+/* The events held, and the i-th of them in no particular order. */
+static inline size_t
+held_count(const struct engine *en)
+{
+	return en->en_ + en->fn;
+}
+
+static inline struct held *
+held_at(struct engine *en, size_t i)
+{
+	if (i < en->en_)
+		return &en->eb[i];
+	return &en->fq[(en->fh + i - en->en_) & (en->fcap - 1)];
+}
+
 void
 engine_free(struct engine *en)
 {
@@ -245,15 +277,18 @@ engine_free(struct engine *en)
 	for (size_t i = 0; i < en->hn; i++)
 		pend_free(en->heap[i]);
 	free(en->heap);
-	for (size_t i = 0; i < en->en_; i++)
-		free(en->eb[i].e);
+	for (size_t i = 0; i < held_count(en); i++)
+		free(held_at(en, i)->e);
 	for (int i = 0; i < en->nhfree; i++)
 		free(en->hfree[i]);
+	for (int i = 0; i < en->nsn; i++)
+		free(en->sn[i].s);
 	for (size_t i = 0; i < en->oscap; i++)
 		free(en->os[i].text);
 	free(en->os);
 	buf_free(&en->tagb);
 	free(en->eb);
+	free(en->fq);
 	free(en->pb);
 	free(en->vals);
 	free(en->scratch);
@@ -742,7 +777,7 @@ stream_match(const struct rule *r, struct jval s)
 		return 0;
 	for (int i = 0; i < r->nstreams; i++)
 		if (r->streamlen[i] == s.len &&
-		    memcmp(r->streams[i], s.s, s.len) == 0)
+		    buf_eq_short(r->streams[i], s.s, s.len))
 			return 1;
 	return 0;
 }
@@ -1097,23 +1132,33 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 static int
 eless(const struct held *a, const struct held *b)
 {
-	const struct jval *x, *y;
-
 	if (a->t != b->t)
 		return a->t < b->t;
-	x = &a->e->stream;
-	y = &b->e->stream;
-	if ((x->t == J_STR) != (y->t == J_STR))
-		return x->t != J_STR;
-	if (x->t == J_STR) {
-		size_t l = x->len < y->len ? x->len : y->len;
-		int d = memcmp(x->s, y->s, l);
+	if ((a->sname != NULL) != (b->sname != NULL))
+		return a->sname == NULL;
+	if (a->sname != NULL && a->sname != b->sname) {
+		size_t l = a->slen < b->slen ? a->slen : b->slen;
+		int d = memcmp(a->sname, b->sname, l);
 		if (d != 0)
 			return d < 0;
-		if (x->len != y->len)
-			return x->len < y->len;
+		if (a->slen != b->slen)
+			return a->slen < b->slen;
 	}
 	return a->seq < b->seq;
+}
+
+/* The engine's copy of stream name s, or s itself past SNAMES names. */
+static const char *
+sname_of(struct engine *en, const char *s, size_t n)
+{
+	for (int i = 0; i < en->nsn; i++)
+		if (en->sn[i].len == n && memcmp(en->sn[i].s, s, n) == 0)
+			return en->sn[i].s;
+	if (en->nsn == SNAMES)
+		return s;
+	en->sn[en->nsn].s = xstrndup(s, n);
+	en->sn[en->nsn].len = n;
+	return en->sn[en->nsn++].s;
 }
 
 /*
@@ -1193,9 +1238,28 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 	MOVE(e->id);
 #undef MOVE
 #undef OWN
-	h = (struct held){ c->time, seq, e };
+	h = (struct held){ c->time, seq, NULL, 0, e };
+	if (e->stream.t == J_STR) {
+		h.sname = sname_of(en, e->stream.s, e->stream.len);
+		h.slen = e->stream.len;
+	}
 	if (seq >= en->eseq)
 		en->eseq = seq + 1;
+	if (en->fn == 0 || !eless(&h,
+	    &en->fq[(en->fh + en->fn - 1) & (en->fcap - 1)])) {
+		if (en->fn == en->fcap) {
+			size_t nc = en->fcap ? 2 * en->fcap : 256;
+			struct held *q = xmalloc(nc * sizeof(*q));
+			for (size_t k = 0; k < en->fn; k++)
+				q[k] = en->fq[(en->fh + k) & (en->fcap - 1)];
+			free(en->fq);
+			en->fq = q;
+			en->fcap = nc;
+			en->fh = 0;
+		}
+		en->fq[(en->fh + en->fn++) & (en->fcap - 1)] = h;
+		return;
+	}
 	if (en->en_ == en->ecap) {
 		en->ecap = en->ecap ? 2 * en->ecap : 256;
 		en->eb = xrealloc(en->eb, en->ecap * sizeof(*en->eb));
@@ -1210,11 +1274,33 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 	}
 }
 
+/* The first held event: the queue's head or the heap's top; NULL: none. */
+static inline const struct held *
+efirst(const struct engine *en)
+{
+	const struct held *q = en->fn ? &en->fq[en->fh] : NULL;
+
+	if (en->en_ == 0)
+		return q;
+	if (q == NULL || eless(&en->eb[0], q))
+		return &en->eb[0];
+	return q;
+}
+
+/* Take the first held event. */
 static struct held
 epop(struct engine *en)
 {
-	struct held top = en->eb[0], x;
+	struct held top, x;
 	size_t i = 0, n;
+
+	if (efirst(en) != &en->eb[0]) {
+		top = en->fq[en->fh];
+		en->fh = (en->fh + 1) & (en->fcap - 1);
+		en->fn--;
+		return top;
+	}
+	top = en->eb[0];
 
 	n = --en->en_;
 	en->eb[0] = en->eb[n];
@@ -1239,9 +1325,16 @@ static void
 release(struct engine *en, double before, int all, struct buf *out)
 {
 	struct evctx c;
+	const struct held *f;
 
-	while (en->en_ > 0 && (all || en->eb[0].t < before)) {
+	while ((f = efirst(en)) != NULL && (all || f->t < before)) {
 		struct held h = epop(en);
+		if ((f = efirst(en)) != NULL) {
+			/* the next one's values, while this one runs */
+			const char *nx = (const char *)f->e;
+			for (int l = 0; l < 8; l++)
+				__builtin_prefetch(nx + 64 * l);
+		}
 		memset(&c, 0, sizeof(c));
 		memset(en->vals, 0, jf_count(en->rs->jf) * sizeof(*en->vals));
 		for (int k = 0; k < h.e->nkv; k++)
@@ -1368,7 +1461,8 @@ engine_event(struct engine *en, const char *line, size_t len,
 	if (t < wm) {
 		en->late++;
 		event_run(en, &c, line, len, 1, seq, out);
-	} else if (t == en->clock && en->en_ == 0 && en->rs->lateness <= 0) {
+	} else if (t == en->clock && held_count(en) == 0 &&
+	    en->rs->lateness <= 0) {
 		event_run(en, &c, line, len, 0, seq, out);
 	} else {
 		epush(en, &c, line, len, seq);
@@ -1564,11 +1658,12 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 	if (en->barrier > 0)
 		json_object_set_new(root, "barrier", json_integer(
 		    (json_int_t)en->barrier));
-	for (size_t i = 0; i < en->en_; i++)
-		if (en->eb[i].e->line)
+	for (size_t i = 0; i < held_count(en); i++) {
+		const struct held *h = held_at(en, i);
+		if (h->e->line)
 			json_array_append_new(held, json_pack("[f,s%,I]",
-			    en->eb[i].t, en->eb[i].e->line, en->eb[i].e->len,
-			    (json_int_t)en->eb[i].seq));
+			    h->t, h->e->line, h->e->len, (json_int_t)h->seq));
+	}
 	json_object_set_new(root, "held", held);
 	if (en->o.tag) {
 		/* tagged events that wait for earlier ones */
@@ -1738,9 +1833,9 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 			    json_array_get(w, 0)) >= en->eseq)
 				en->eseq = json_integer_value(json_array_get(w, 0)) + 1;
 		lo = en->eseq;
-		for (size_t i = 0; i < en->en_; i++)
-			if (en->eb[i].seq < lo)
-				lo = en->eb[i].seq;
+		for (size_t i = 0; i < held_count(en); i++)
+			if (held_at(en, i)->seq < lo)
+				lo = held_at(en, i)->seq;
 		json_array_foreach(json_object_get(root, "out_waiting"), x, w)
 			if (json_is_integer(json_array_get(w, 0)) &&
 			    (unsigned long long)json_integer_value(

@@ -7,6 +7,11 @@ test_expect_success 'numbers: buf_put_u64 and buf_put_i64 write what printf does
 	test_grep " 0 failed" out
 '
 
+test_expect_success 'short runs: buf_eq_short and buf_copy_short agree with memcmp and memcpy' '
+	buf short >out 2>&1 || { cat out; false; } &&
+	test_grep "^[1-9][0-9]* comparisons and copies, 0 failed" out
+'
+
 test_expect_success 'JSON strings: escaping and UTF-8 checks agree with byte-at-a-time references' '
 	buf json 300000 11 >out 2>&1 || { cat out; false; } &&
 	test_grep "^300000 strings, 0 failed" out

@@ -1,6 +1,8 @@
 /*
  * buf: unit tests of lib/buf.c, against plain reference versions.
  *   buf ints        buf_put_u64/buf_put_i64 against printf
+ *   buf short       buf_eq_short and buf_copy_short against memcmp and
+ *                   memcpy, every length to 40, a difference at each byte
  *   buf json N SEED N random byte strings: buf_json_str and
  *                   buf_json_ascii against a byte-at-a-time escaper,
  *                   utf8_check against a decoder
@@ -230,15 +232,51 @@ run_json(long count, unsigned long long seed)
 	return failures ? 1 : 0;
 }
 
+static int
+run_short(void)
+{
+	char a[48], b[48], o[48];
+	long n = 0;
+
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t i = 0; i < len; i++)
+			a[i] = b[i] = (char)('a' + i % 26);
+		if (!buf_eq_short(a, b, len)) {
+			fprintf(stderr, "eq_short: length %zu: equal runs differ\n", len);
+			failures++;
+		}
+		memset(o, 'x', sizeof o);
+		buf_copy_short(o, a, len);
+		if (memcmp(o, a, len) != 0 || o[len] != 'x') {
+			fprintf(stderr, "copy_short: length %zu: wrong copy\n", len);
+			failures++;
+		}
+		n += 2;
+		for (size_t d = 0; d < len; d++, n++) {
+			b[d] ^= 0x20;
+			if (buf_eq_short(a, b, len)) {
+				fprintf(stderr, "eq_short: length %zu: byte %zu differs,"
+				    " found equal\n", len, d);
+				failures++;
+			}
+			b[d] ^= 0x20;
+		}
+	}
+	printf("%ld comparisons and copies, %d failed\n", n, failures);
+	return failures ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	setprogname(argv[0]);
 	if (argc >= 2 && strcmp(argv[1], "ints") == 0)
 		return run_ints();
+	if (argc >= 2 && strcmp(argv[1], "short") == 0)
+		return run_short();
 	if (argc >= 3 && strcmp(argv[1], "json") == 0)
 		return run_json(atol(argv[2]),
 		    argc > 3 ? strtoull(argv[3], NULL, 10) : 0);
-	fprintf(stderr, "usage: buf ints | json N [SEED]\n");
+	fprintf(stderr, "usage: buf ints | short | json N [SEED]\n");
 	return EX_USAGE;
 }
