@@ -34,9 +34,15 @@ struct pend {
  */
 struct hev {
 	size_t cap;		/* bytes allocated */
-	struct hval {		/* the values that are not null */
+	struct hval {		/* the values that are not null, in 24 bytes:
+				 * most held events are out of the cache */
 		int slot;
-		struct jval v;
+		unsigned char t, b;	/* jval's t and b */
+		union {
+			double n;
+			const char *s;
+		} u;
+		size_t len;
 	} *kv;
 	int nkv;
 	struct jval stream, id;
@@ -1225,12 +1231,21 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 } while (0)
 	nkv = 0;
 	for (int k = 0; k < nv; k++) {
-		if (f[k].t == J_NULL)
+		struct jval v = f[k];
+		struct hval *hv = &e->kv[nkv++];
+		if (v.t == J_NULL) {
+			nkv--;
 			continue;
-		e->kv[nkv].slot = k;
-		e->kv[nkv].v = f[k];
-		MOVE(e->kv[nkv].v);
-		nkv++;
+		}
+		MOVE(v);
+		hv->slot = k;
+		hv->t = (unsigned char)v.t;
+		hv->b = (unsigned char)v.b;
+		hv->len = v.len;
+		if (v.t == J_NUM)
+			hv->u.n = v.n;
+		else
+			hv->u.s = v.s;
 	}
 	e->stream = c->stream;
 	MOVE(e->stream);
@@ -1337,8 +1352,17 @@ release(struct engine *en, double before, int all, struct buf *out)
 		}
 		memset(&c, 0, sizeof(c));
 		memset(en->vals, 0, jf_count(en->rs->jf) * sizeof(*en->vals));
-		for (int k = 0; k < h.e->nkv; k++)
-			en->vals[h.e->kv[k].slot] = h.e->kv[k].v;
+		for (int k = 0; k < h.e->nkv; k++) {
+			const struct hval *hv = &h.e->kv[k];
+			struct jval *v = &en->vals[hv->slot];
+			v->t = (enum jtype)hv->t;
+			v->b = hv->b;
+			v->len = hv->len;
+			if (hv->t == J_NUM)
+				v->n = hv->u.n;
+			else
+				v->s = hv->u.s;
+		}
 		c.f = en->vals;
 		c.ar = &en->ar;
 		c.time = h.t;
