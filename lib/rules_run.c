@@ -626,20 +626,6 @@ ids_done:
 
 /* ---- aggregates ---- */
 
-static uint64_t
-vhash(struct jval v)
-{
-	switch (v.t) {
-	case J_STR: case J_RAW: return hash64(v.s, v.len, 11);
-	case J_NUM: {
-		double d = v.n == 0 ? 0 : v.n;
-		return hash64(&d, sizeof(d), 13);
-	}
-	case J_BOOL: return v.b ? 0x1234567 : 0x7654321;
-	default: return 0;
-	}
-}
-
 /* count distinct by a small open-addressing set of 64-bit hashes */
 static int
 dset_add(struct engine *en, size_t cap, uint64_t h)
@@ -708,7 +694,8 @@ aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
 				break;
 			case A_COUNT_DISTINCT:
 				if (v.t != J_NULL)
-					cnt += dset_add(en, dcap, vhash(v));
+					cnt += dset_add(en, dcap,
+					    went_hashes(e)[g->vi]);
 				break;
 			case A_SUM: case A_AVG:
 				if (v.t == J_NUM) {

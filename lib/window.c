@@ -47,12 +47,28 @@ key_hash(const char *s, size_t n)
 	return h;
 }
 
+uint64_t
+wval_hash(const struct jval *v)
+{
+	switch (v->t) {
+	case J_STR: case J_RAW: return key_hash(v->s, v->len);
+	case J_NUM: {
+		double d = v->n == 0 ? 0 : v->n;	/* -0 as 0 */
+		return key_hash((const char *)&d, sizeof(d)) ^ 0x5bd1e995;
+	}
+	case J_BOOL: return v->b ? 0x1234567 : 0x7654321;
+	default: return 0;
+	}
+}
+
 struct wentry *
 went_new(double t, unsigned flags, const char *id, size_t idlen,
     const struct jval *v, int nv)
 {
-	size_t sz = sizeof(struct wentry) + nv * sizeof(struct jval) + idlen + 1;
+	size_t sz = sizeof(struct wentry) + nv * (sizeof(struct jval) +
+	    sizeof(uint64_t)) + idlen + 1;
 	struct wentry *e;
+	uint64_t *vh;
 	char *p;
 
 	for (int i = 0; i < nv; i++)
@@ -63,7 +79,10 @@ went_new(double t, unsigned flags, const char *id, size_t idlen,
 	e->flags = flags;
 	e->nv = nv;
 	e->conds = 0;
-	p = (char *)&e->v[nv];
+	vh = (uint64_t *)&e->v[nv];
+	for (int i = 0; i < nv; i++)
+		vh[i] = wval_hash(&v[i]);
+	p = (char *)(vh + nv);
 	memcpy(p, id, idlen);
 	p[idlen] = '\0';
 	e->id = p;

@@ -38,8 +38,16 @@ struct wtable {
 };
 
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
+/* A hash of a value (in memory only): what count distinct compares. */
+uint64_t wval_hash(const struct jval *v);
+/* The hashes of an entry's values, made with it. */
+static inline const uint64_t *
+went_hashes(const struct wentry *e)
+{
+	return (const uint64_t *)&e->v[e->nv];
+}
 
-/* A new entry copying the strings of v[0..nv) and id. */
+/* A new entry copying the strings of v[0..nv) and id, with their hashes. */
 struct wentry *went_new(double t, unsigned flags, const char *id,
     size_t idlen, const struct jval *v, int nv);
 
