@@ -1479,7 +1479,11 @@ rules_eval(const struct expr *e, struct evctx *c)
 	case E_ID:
 		return c->id;
 	case E_AGG:
-		return c->aggv ? c->aggv[e->agg] : vnull;
+		if (c->aggv == NULL)
+			return vnull;
+		if (c->agg_fill && !(c->aggdone >> e->agg & 1))
+			c->agg_fill(c, e->agg);
+		return c->aggv[e->agg];
 	case E_NEG:
 		a = rules_eval(e->a, c);
 		return a.t == J_NUM ? vnum(-a.n) : vnull;

@@ -93,7 +93,12 @@ struct evctx {
 	double time;		/* $time: event time, epoch seconds */
 	struct jval stream;	/* $stream */
 	struct jval id;		/* $id */
-	const struct jval *aggv;	/* aggregate values, in having/score */
+	struct jval *aggv;	/* aggregate values, in having/score */
+	/* with agg_fill, aggregate a is aggv[a] once bit a of aggdone is
+	 * set, and agg_fill(c, a) computes it and sets the bit */
+	uint32_t aggdone;
+	void (*agg_fill)(struct evctx *c, int a);
+	void *agg_arg;
 	struct arena *ar;
 };
 

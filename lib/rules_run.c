@@ -642,14 +642,26 @@ dset_add(struct engine *en, size_t cap, uint64_t h)
 	}
 }
 
-static void
-aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
-    size_t cur, double lo, double hi, struct jval *out)
-{
-	size_t n = wk_len(wk);
+/* What a window rule's aggregates are computed over, for aggregate(). */
+struct aggctx {
+	struct engine *en;
+	const struct rule *r;
+	struct wkey *wk;
+	size_t cur;		/* the event's index in wk */
+	double lo, hi;		/* the window's range */
+};
 
-	for (int a = 0; a < r->naggs; a++) {
-		const struct agg *g = &r->aggs[a];
+/* Aggregate a of the rule over its window, into out[a]. */
+static void
+aggregate(const struct aggctx *x, int a, struct jval *out)
+{
+	struct engine *en = x->en;
+	struct wkey *wk = x->wk;
+	size_t n = wk_len(wk), cur = x->cur;
+	double lo = x->lo, hi = x->hi;
+
+	do {
+		const struct agg *g = &x->r->aggs[a];
 		double sum = 0, cnt = 0, cnt2 = 0;
 		struct jval best = { 0 }, firstv = { 0 }, lastv = { 0 };
 		int have_first = 0;
@@ -659,7 +671,7 @@ aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
 			out[a] = (struct jval){ 0 };
 			if (cur > 0 && wk_at(wk, cur - 1)->t >= lo)
 				out[a] = wk_at(wk, cur - 1)->v[g->vi];
-			continue;
+			break;
 		}
 		if (g->kind == A_COUNT_DISTINCT) {
 			dcap = 16;
@@ -756,7 +768,24 @@ aggregate(struct engine *en, const struct rule *r, struct wkey *wk,
 		default:
 			break;
 		}
-	}
+	} while (0);
+}
+
+/* rules_eval's way to an aggregate not yet computed for this event. */
+static void
+aggregate_lazy(struct evctx *c, int a)
+{
+	aggregate(c->agg_arg, a, c->aggv);
+	c->aggdone |= 1u << a;
+}
+
+/* Every aggregate not yet computed (an alert shows them all). */
+static void
+aggregate_rest(struct evctx *c, const struct rule *r)
+{
+	for (int a = 0; a < r->naggs; a++)
+		if (!(c->aggdone >> a & 1))
+			aggregate_lazy(c, a);
 }
 
 /* ---- events ---- */
@@ -815,14 +844,22 @@ run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
 		lo = nextafter(c->time - r->window, INFINITY);
 		wstart = c->time - r->window;
 	}
-	aggregate(en, r, wk, cur, lo, hi, aggv);
+	/* each aggregate computed when the having expression first asks
+	 * for it: a condition that fails spares the others */
+	struct aggctx ax = { en, r, wk, cur, lo, hi };
 	c->aggv = aggv;
+	c->aggdone = 0;
+	c->agg_fill = aggregate_lazy;
+	c->agg_arg = &ax;
 	if (jv_true(rules_eval(r->having, c))) {
 		struct fire f = { r, key, c->time, r->tumbling ? wstart : NAN,
 			aggv, wk, lo, hi, NULL, NULL, c };
+		aggregate_rest(c, r);
 		fire(en, &f, out);
 	}
 	c->aggv = NULL;
+	c->agg_fill = NULL;
+	c->agg_arg = NULL;
 }
 
 static void
@@ -1107,9 +1144,17 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 	if (en->o.tag)
 		tag_out(en, seq, line, len, out);
 	arena_reset(&en->ar);
+	/* idle keys expire in a sweep of every key, every 65536 events or,
+	 * with more keys than that, every as many events as keys: a key
+	 * looked at per event at most */
 	if (++en->nsweep >= 65536) {
-		en->nsweep = 0;
-		engine_sweep(en);
+		size_t keys = 0;
+		for (int i = 0; i < rs->n; i++)
+			keys += en->wt[i].nkeys;
+		if (en->nsweep >= keys) {
+			en->nsweep = 0;
+			engine_sweep(en);
+		}
 	}
 }
 

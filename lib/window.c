@@ -209,10 +209,15 @@ wk_insert(struct wtable *t, struct wkey *k, struct wentry *e)
 		k->e = xrealloc(k->e, k->cap * sizeof(*k->e));
 	}
 	i = k->n;
-	while (i > k->off && k->e[i - 1]->t > e->t)
-		i--;
+	if (i > k->off && k->t1 > e->t)
+		while (i > k->off && k->e[i - 1]->t > e->t)
+			i--;
 	memmove(k->e + i + 1, k->e + i, (k->n - i) * sizeof(*k->e));
 	k->e[i] = e;
+	if (i == k->off)
+		k->t0 = e->t;
+	if (i == k->n)
+		k->t1 = e->t;
 	k->n++;
 	t->nentries++;
 	return i - k->off;
@@ -221,11 +226,12 @@ wk_insert(struct wtable *t, struct wkey *k, struct wentry *e)
 void
 wk_evict(struct wtable *t, struct wkey *k, double before, size_t max)
 {
-	while (k->off < k->n &&
-	    (k->e[k->off]->t < before || k->n - k->off > max)) {
+	while (k->off < k->n && (k->t0 < before || k->n - k->off > max)) {
 		free(k->e[k->off]);
 		k->off++;
 		t->nentries--;
+		if (k->off < k->n)
+			k->t0 = k->e[k->off]->t;
 	}
 	if (k->off == k->n)
 		k->off = k->n = 0;

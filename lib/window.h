@@ -28,6 +28,8 @@ struct wkey {
 	uint64_t h;
 	struct wentry **e;	/* live events are e[off..n) */
 	size_t off, n, cap;
+	double t0, t1;		/* the times of e[off] and e[n - 1], when
+				 * live: no entry is read to evict or append */
 	struct wkey *next;
 };
 

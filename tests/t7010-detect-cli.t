@@ -245,4 +245,25 @@ test_expect_success '--stats-file writes Prometheus text' '
 	test_grep "^telco_detect_events_in 2" m.prom
 '
 
+test_expect_success 'aggregates a having did not need are in the evidence' '
+	cat >lazy.rules <<-\EOF &&
+	time * start_time
+	rule lazy {
+		key customer_id
+		window 1h
+		having count() >= 2 or sum(duration_s) > 1000
+		    or (false and max(charge) > 0)
+	}
+	EOF
+	{
+		cdr l1 C7 M7 O1 MO voice 100 5 true 0.5 &&
+		cdr l2 C7 M7 O2 MO voice 200 7 true 0.25
+	} >lazy.jsonl &&
+	detect -r lazy.rules lazy.jsonl >lazy.alerts &&
+	test_line_count = 1 lazy.alerts &&
+	jq -e ".evidence[\"count()\"] == 2 and
+		.evidence[\"sum(duration_s)\"] == 12 and
+		.evidence[\"max(charge)\"] == 0.5" lazy.alerts
+'
+
 test_done
