@@ -1221,7 +1221,7 @@ vstr(struct evctx *c, const char *s, size_t n)
 	return v;
 }
 
-static int
+static inline int
 veq(struct jval a, struct jval b)
 {
 	if (a.t != b.t)
@@ -1276,6 +1276,17 @@ fmt_num(char *b, size_t n, double x)
 		snprintf(b, n, "%.15g", x);
 }
 
+/* An operand: fields and literals without a call. */
+static inline struct jval
+operand(const struct expr *e, struct evctx *c)
+{
+	if (e->op == E_FIELD)
+		return c->f[e->slot];
+	if (e->op == E_STR || e->op == E_NUM || e->op == E_BOOL)
+		return e->lit;
+	return rules_eval(e, c);
+}
+
 static struct jval
 call(const struct expr *e, struct evctx *c)
 {
@@ -1285,19 +1296,19 @@ call(const struct expr *e, struct evctx *c)
 	memset(a, 0, 4 * sizeof(a[0]));
 
 	if (e->fn == F_IF) {
-		a[0] = rules_eval(e->args[0], c);
-		return rules_eval(e->args[jv_true(a[0]) ? 1 : 2], c);
+		a[0] = operand(e->args[0], c);
+		return operand(e->args[jv_true(a[0]) ? 1 : 2], c);
 	}
 	if (e->fn == F_COALESCE) {
 		for (int i = 0; i < n; i++) {
-			a[0] = rules_eval(e->args[i], c);
+			a[0] = operand(e->args[i], c);
 			if (a[0].t != J_NULL)
 				return a[0];
 		}
 		return vnull;
 	}
 	for (int i = 0; i < n; i++)
-		a[i] = rules_eval(e->args[i], c);
+		a[i] = operand(e->args[i], c);
 	switch (e->fn) {
 	case F_LOWER: case F_UPPER: {
 		if (a[0].t != J_STR)
@@ -1485,34 +1496,34 @@ rules_eval(const struct expr *e, struct evctx *c)
 			c->agg_fill(c, e->agg);
 		return c->aggv[e->agg];
 	case E_NEG:
-		a = rules_eval(e->a, c);
+		a = operand(e->a, c);
 		return a.t == J_NUM ? vnum(-a.n) : vnull;
 	case E_NOT:
-		a = rules_eval(e->a, c);
+		a = operand(e->a, c);
 		return a.t == J_BOOL ? vbool(!a.b) : vnull;
 	case E_AND:
-		a = rules_eval(e->a, c);
+		a = operand(e->a, c);
 		if (a.t == J_BOOL && !a.b)
 			return a;
-		b = rules_eval(e->b, c);
+		b = operand(e->b, c);
 		if (b.t == J_BOOL && !b.b)
 			return b;
 		if (a.t == J_BOOL && b.t == J_BOOL)
 			return vbool(1);
 		return vnull;
 	case E_OR:
-		a = rules_eval(e->a, c);
+		a = operand(e->a, c);
 		if (a.t == J_BOOL && a.b)
 			return a;
-		b = rules_eval(e->b, c);
+		b = operand(e->b, c);
 		if (b.t == J_BOOL && b.b)
 			return b;
 		if (a.t == J_BOOL && b.t == J_BOOL)
 			return vbool(0);
 		return vnull;
 	case E_ADD: case E_SUB: case E_MUL: case E_DIV: case E_MOD:
-		a = rules_eval(e->a, c);
-		b = rules_eval(e->b, c);
+		a = operand(e->a, c);
+		b = operand(e->b, c);
 		if (a.t != J_NUM || b.t != J_NUM)
 			return vnull;
 		switch (e->op) {
@@ -1523,14 +1534,14 @@ rules_eval(const struct expr *e, struct evctx *c)
 		default: return b.n == 0 ? vnull : vnum(fmod(a.n, b.n));
 		}
 	case E_EQ: case E_NE:
-		a = rules_eval(e->a, c);
-		b = rules_eval(e->b, c);
+		a = operand(e->a, c);
+		b = operand(e->b, c);
 		if (a.t == J_NULL || b.t == J_NULL)
 			return vnull;
 		return vbool(veq(a, b) == (e->op == E_EQ));
 	case E_LT: case E_LE: case E_GT: case E_GE: {
-		a = rules_eval(e->a, c);
-		b = rules_eval(e->b, c);
+		a = operand(e->a, c);
+		b = operand(e->b, c);
 		int r = vcmp(a, b);
 		if (r == 2)
 			return vnull;
@@ -1542,7 +1553,7 @@ rules_eval(const struct expr *e, struct evctx *c)
 		}
 	}
 	case E_IN: case E_NOTIN:
-		a = rules_eval(e->a, c);
+		a = operand(e->a, c);
 		if (a.t == J_NULL)
 			return vnull;
 		for (int i = 0; i < e->set->n; i++)
@@ -1550,9 +1561,9 @@ rules_eval(const struct expr *e, struct evctx *c)
 				return vbool(e->op == E_IN);
 		return vbool(e->op == E_NOTIN);
 	case E_ISNULL:
-		return vbool(rules_eval(e->a, c).t == J_NULL);
+		return vbool(operand(e->a, c).t == J_NULL);
 	case E_NOTNULL:
-		return vbool(rules_eval(e->a, c).t != J_NULL);
+		return vbool(operand(e->a, c).t != J_NULL);
 	case E_CALL:
 		return call(e, c);
 	}

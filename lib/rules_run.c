@@ -1252,7 +1252,7 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 	}
 #define MOVE(v) do { \
 	if (OWN(v)) { \
-		memcpy(o, (v).s, (v).len); \
+		buf_copy_short(o, (v).s, (v).len); \
 		o[(v).len] = '\0'; \
 		(v).s = o; \
 		o += (v).len + 1; \

@@ -1,5 +1,6 @@
 /* window.c: keyed window state with eviction of old events and idle keys. */
 #include "window.h"
+#include "buf.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -83,14 +84,14 @@ went_new(double t, unsigned flags, const char *id, size_t idlen,
 	for (int i = 0; i < nv; i++)
 		vh[i] = wval_hash(&v[i]);
 	p = (char *)(vh + nv);
-	memcpy(p, id, idlen);
+	buf_copy_short(p, id, idlen);
 	p[idlen] = '\0';
 	e->id = p;
 	p += idlen + 1;
 	for (int i = 0; i < nv; i++) {
 		e->v[i] = v[i];
 		if (v[i].t == J_STR || v[i].t == J_RAW) {
-			memcpy(p, v[i].s, v[i].len);
+			buf_copy_short(p, v[i].s, v[i].len);
 			p[v[i].len] = '\0';
 			e->v[i].s = p;
 			e->v[i].t = J_STR;
