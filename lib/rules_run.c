@@ -217,9 +217,20 @@ alloc_rules(struct engine *en)
 
 	en->wt = xcalloc(rs->n ? rs->n : 1, sizeof(*en->wt));
 	for (int i = 0; i < rs->n; i++) {
+		const struct rule *r = &rs->r[i];
 		wt_init(&en->wt[i]);
-		if (rs->r[i].naggs > mx)
-			mx = rs->r[i].naggs;
+		if (r->naggs > mx)
+			mx = r->naggs;
+		/* a sliding window's keys count what count() and ratio()
+		 * count (its live events are those of the window) */
+		for (int a = 0; a < r->naggs && !r->seq_a && !r->tumbling; a++) {
+			if (r->aggs[a].kind == A_COUNT)
+				wt_count_bit(&en->wt[i], 2 * a);
+			if (r->aggs[a].kind == A_RATIO) {
+				wt_count_bit(&en->wt[i], 2 * a);
+				wt_count_bit(&en->wt[i], 2 * a + 1);
+			}
+		}
 	}
 	free(en->vals);
 	en->vals = xcalloc(jf_count(rs->jf) + 1, sizeof(*en->vals));
@@ -646,10 +657,37 @@ dset_add(struct engine *en, size_t cap, uint64_t h)
 struct aggctx {
 	struct engine *en;
 	const struct rule *r;
+	const struct wtable *wt;
 	struct wkey *wk;
 	size_t cur;		/* the event's index in wk */
 	double lo, hi;		/* the window's range */
 };
+
+/*
+ * count() or ratio() a from the key's counters, into out[a]: 0 when they
+ * do not count it, or when the key's live events are not all in the
+ * window (a tumbling window's, or after a change of rules).
+ */
+static int
+counted(const struct aggctx *x, int a, struct jval *out)
+{
+	const struct wkey *k = x->wk;
+	int c1 = wt_counter(x->wt, 2 * a), c2 = -1;
+
+	if (x->r->aggs[a].kind == A_RATIO)
+		c2 = wt_counter(x->wt, 2 * a + 1);
+	if (x->r->tumbling || c1 < 0 || (x->r->aggs[a].kind == A_RATIO && c2 < 0) ||
+	    (wk_len(k) > 0 && (k->t0 < x->lo || k->t1 > x->hi)))
+		return 0;
+	if (c2 < 0)
+		out[a] = (struct jval){ J_NUM, 0, k->cnt[c1], NULL, 0 };
+	else if (k->cnt[c2] > 0)
+		out[a] = (struct jval){ J_NUM, 0,
+			(double)k->cnt[c1] / k->cnt[c2], NULL, 0 };
+	else
+		out[a] = (struct jval){ 0 };
+	return 1;
+}
 
 /* Aggregate a of the rule over its window, into out[a]. */
 static void
@@ -673,6 +711,9 @@ aggregate(const struct aggctx *x, int a, struct jval *out)
 				out[a] = wk_at(wk, cur - 1)->v[g->vi];
 			break;
 		}
+		if ((g->kind == A_COUNT || g->kind == A_RATIO) &&
+		    counted(x, a, out))
+			break;
 		if (g->kind == A_COUNT_DISTINCT) {
 			dcap = 16;
 			while (dcap < 2 * n)
@@ -835,18 +876,21 @@ run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
 	}
 	e = went_new(c->time, 0, c->id.s, c->id.len, tv, r->nvals);
 	e->conds = conds;
-	wk_evict(wt, wk, wm - r->window, en->o.max_per_key - 1);
-	cur = wk_insert(wt, wk, e);
 	if (r->tumbling) {
 		lo = floor(c->time / r->window) * r->window;
 		wstart = lo;
+		wk_evict(wt, wk, wm - r->window, en->o.max_per_key - 1);
 	} else {
+		/* (time - window, time]: an event of the window's first
+		 * instant is out of it, and of every later one */
 		lo = nextafter(c->time - r->window, INFINITY);
 		wstart = c->time - r->window;
+		wk_evict(wt, wk, lo, en->o.max_per_key - 1);
 	}
+	cur = wk_insert(wt, wk, e);
 	/* each aggregate computed when the having expression first asks
 	 * for it: a condition that fails spares the others */
-	struct aggctx ax = { en, r, wk, cur, lo, hi };
+	struct aggctx ax = { en, r, wt, wk, cur, lo, hi };
 	c->aggv = aggv;
 	c->aggdone = 0;
 	c->agg_fill = aggregate_lazy;

@@ -108,6 +108,20 @@ wt_init(struct wtable *t)
 	t->b = xcalloc(t->nb, sizeof(*t->b));
 	t->nkeys = 0;
 	t->nentries = 0;
+	t->ncount = 0;
+}
+
+int
+wt_count_bit(struct wtable *t, int b)
+{
+	int i = wt_counter(t, b);
+
+	if (i >= 0)
+		return i;
+	if (t->ncount == WT_COUNTS || t->nkeys > 0)
+		return -1;
+	t->cbit[t->ncount] = (unsigned char)b;
+	return t->ncount++;
 }
 
 static void
@@ -168,9 +182,9 @@ wt_get(struct wtable *t, const char *s, size_t l, int create)
 		return NULL;
 	if (t->nkeys >= t->nb)
 		grow(t);
-	/* the key's text in the same allocation */
-	k = xcalloc(1, sizeof(*k) + l + 1);
-	k->key = (char *)(k + 1);
+	/* its counters and text in the same allocation */
+	k = xcalloc(1, sizeof(*k) + t->ncount * sizeof(k->cnt[0]) + l + 1);
+	k->key = (char *)&k->cnt[t->ncount];
 	memcpy(k->key, s, l);
 	k->klen = l;
 	k->h = h;
@@ -215,6 +229,8 @@ wk_insert(struct wtable *t, struct wkey *k, struct wentry *e)
 			i--;
 	memmove(k->e + i + 1, k->e + i, (k->n - i) * sizeof(*k->e));
 	k->e[i] = e;
+	for (int c = 0; c < t->ncount; c++)
+		k->cnt[c] += (uint32_t)(e->conds >> t->cbit[c] & 1);
 	if (i == k->off)
 		k->t0 = e->t;
 	if (i == k->n)
@@ -228,6 +244,9 @@ void
 wk_evict(struct wtable *t, struct wkey *k, double before, size_t max)
 {
 	while (k->off < k->n && (k->t0 < before || k->n - k->off > max)) {
+		for (int c = 0; c < t->ncount; c++)
+			k->cnt[c] -= (uint32_t)(k->e[k->off]->conds >>
+			    t->cbit[c] & 1);
 		free(k->e[k->off]);
 		k->off++;
 		t->nentries--;

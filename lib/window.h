@@ -23,7 +23,7 @@ struct wentry {
 };
 
 struct wkey {
-	char *key;		/* just after the struct */
+	char *key;		/* just after cnt */
 	size_t klen;
 	uint64_t h;
 	struct wentry **e;	/* live events are e[off..n) */
@@ -31,12 +31,19 @@ struct wkey {
 	double t0, t1;		/* the times of e[off] and e[n - 1], when
 				 * live: no entry is read to evict or append */
 	struct wkey *next;
+	uint32_t cnt[];		/* the table's counted bits, over e[off..n) */
 };
+
+#define WT_COUNTS 8
 
 struct wtable {
 	struct wkey **b;
 	size_t nb, nkeys;
 	size_t nentries;
+	/* bits of the entries' conds that each key counts over its live
+	 * entries, so that a count needs no look at them */
+	int ncount;
+	unsigned char cbit[WT_COUNTS];
 };
 
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
@@ -54,6 +61,18 @@ struct wentry *went_new(double t, unsigned flags, const char *id,
     size_t idlen, const struct jval *v, int nv);
 
 void wt_init(struct wtable *t);
+/* Count bit b of conds in each key (before any key is made); the index
+ * of its counter in cnt, or -1 when WT_COUNTS are counted already. */
+int wt_count_bit(struct wtable *t, int b);
+/* The counter of bit b in t's keys, or -1. */
+static inline int
+wt_counter(const struct wtable *t, int b)
+{
+	for (int i = 0; i < t->ncount; i++)
+		if (t->cbit[i] == b)
+			return i;
+	return -1;
+}
 void wt_free(struct wtable *t);
 struct wkey *wt_get(struct wtable *t, const char *k, size_t l, int create);
 void wt_del(struct wtable *t, struct wkey *k);

@@ -266,4 +266,32 @@ test_expect_success 'aggregates a having did not need are in the evidence' '
 		.evidence[\"max(charge)\"] == 0.5" lazy.alerts
 '
 
+test_expect_success 'a sliding window is (time - window, time]: counts and ratios at its edge' '
+	cat >edge.rules <<-\EOF &&
+	time * event_time
+	rule burst {
+		from "telecom-sdr"
+		key imsi
+		window 5m
+		having count() >= 3 and ratio(event_type == "auth_failure", true) >= 0.5
+	}
+	EOF
+	{
+		sdr s1 I1 auth_failure 0 &&
+		sdr s2 I1 auth_failure 150 &&
+		sdr s3 I1 location_update 300 &&
+		sdr s4 I1 auth_failure 301 &&
+		sdr s5 I1 location_update 302 &&
+		sdr s6 I1 location_update 303
+	} >edge.jsonl &&
+	detect -r edge.rules edge.jsonl >edge.alerts &&
+	test_line_count = 2 edge.alerts &&
+	head -1 edge.alerts | jq -e ".event_ids == [\"s2\", \"s3\", \"s4\"] and
+		.evidence[\"count()\"] == 3 and
+		(.evidence[\"ratio(event_type == \\\"auth_failure\\\", true)\"] * 3 | round) == 2" &&
+	tail -1 edge.alerts | jq -e ".event_ids == [\"s2\", \"s3\", \"s4\", \"s5\"] and
+		.evidence[\"count()\"] == 4 and
+		.evidence[\"ratio(event_type == \\\"auth_failure\\\", true)\"] == 0.5"
+'
+
 test_done
