@@ -230,6 +230,9 @@ alloc_rules(struct engine *en)
 				wt_count_bit(&en->wt[i], 2 * a);
 				wt_count_bit(&en->wt[i], 2 * a + 1);
 			}
+			if (r->aggs[a].kind == A_COUNT_DISTINCT)
+				wt_distinct_bit(&en->wt[i], 2 * a,
+				    r->aggs[a].vi);
 		}
 	}
 	free(en->vals);
@@ -689,6 +692,22 @@ counted(const struct aggctx *x, int a, struct jval *out)
 	return 1;
 }
 
+/* count_distinct() a from the key's sets, as counted() does counts. */
+static int
+distinct(const struct aggctx *x, int a, struct jval *out)
+{
+	const struct wkey *k = x->wk;
+	int d = wt_distinct_set(x->wt, 2 * a, x->r->aggs[a].vi);
+	long n;
+
+	if (x->r->tumbling || d < 0 ||
+	    (wk_len(k) > 0 && (k->t0 < x->lo || k->t1 > x->hi)) ||
+	    (n = wk_distinct(x->wt, x->wk, d)) < 0)
+		return 0;
+	out[a] = (struct jval){ J_NUM, 0, (double)n, NULL, 0 };
+	return 1;
+}
+
 /* Aggregate a of the rule over its window, into out[a]. */
 static void
 aggregate(const struct aggctx *x, int a, struct jval *out)
@@ -713,6 +732,8 @@ aggregate(const struct aggctx *x, int a, struct jval *out)
 		}
 		if ((g->kind == A_COUNT || g->kind == A_RATIO) &&
 		    counted(x, a, out))
+			break;
+		if (g->kind == A_COUNT_DISTINCT && distinct(x, a, out))
 			break;
 		if (g->kind == A_COUNT_DISTINCT) {
 			dcap = 16;

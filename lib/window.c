@@ -109,6 +109,7 @@ wt_init(struct wtable *t)
 	t->nkeys = 0;
 	t->nentries = 0;
 	t->ncount = 0;
+	t->ndistinct = 0;
 }
 
 int
@@ -124,12 +125,140 @@ wt_count_bit(struct wtable *t, int b)
 	return t->ncount++;
 }
 
+/*
+ * A multiset of 64-bit hashes by open addressing: the hashes of a large
+ * key's values, with how many of its live entries have each.
+ */
+struct wdset {
+	uint32_t cap, used, ndist;	/* slots (a power of 2), in use, c > 0 */
+	struct wdslot {
+		uint64_t h;		/* 0: free */
+		uint32_t c;
+	} s[];
+};
+
+static struct wdset *
+ds_new(uint32_t cap)
+{
+	struct wdset *d = xcalloc(1, sizeof(*d) + cap * sizeof(d->s[0]));
+
+	d->cap = cap;
+	return d;
+}
+
+static struct wdslot *
+ds_slot(struct wdset *d, uint64_t h)
+{
+	uint32_t m = d->cap - 1, i = (uint32_t)(h ^ h >> 32) & m;
+
+	while (d->s[i].h != 0 && d->s[i].h != h)
+		i = (i + 1) & m;
+	return &d->s[i];
+}
+
+/* Add h; the set may move (grown, without the hashes no entry has). */
 static void
-key_free(struct wkey *k)
+ds_add(struct wdset **dp, uint64_t h)
+{
+	struct wdset *d = *dp;
+	struct wdslot *x;
+
+	h = h ? h : 1;
+	x = ds_slot(d, h);
+	if (x->h == 0) {
+		if ((d->used + 1) * 4 > d->cap * 3) {
+			uint32_t cap = 16;
+			while (cap < 4 * (d->ndist + 1))
+				cap *= 2;
+			struct wdset *n = ds_new(cap);
+			for (uint32_t i = 0; i < d->cap; i++)
+				if (d->s[i].c > 0) {
+					*ds_slot(n, d->s[i].h) = d->s[i];
+					n->used++;
+				}
+			n->ndist = d->ndist;
+			free(d);
+			*dp = d = n;
+			x = ds_slot(d, h);
+		}
+		x->h = h;
+		d->used++;
+	}
+	if (x->c++ == 0)
+		d->ndist++;
+}
+
+static void
+ds_del(struct wdset *d, uint64_t h)
+{
+	struct wdslot *x = ds_slot(d, h ? h : 1);
+
+	if (x->h != 0 && x->c > 0 && --x->c == 0)
+		d->ndist--;
+}
+
+/* Entry e joins (dir 1) or leaves (-1) the sets of k. */
+static void
+ds_entry(const struct wtable *t, struct wkey *k, const struct wentry *e,
+    int dir)
+{
+	for (int i = 0; i < t->ndistinct; i++) {
+		if (!(e->conds >> t->dbit[i] & 1) || e->v[t->dvi[i]].t == J_NULL)
+			continue;
+		if (dir > 0)
+			ds_add(&k->ds[i], went_hashes(e)[t->dvi[i]]);
+		else
+			ds_del(k->ds[i], went_hashes(e)[t->dvi[i]]);
+	}
+}
+
+static void
+ds_free(const struct wtable *t, struct wkey *k)
+{
+	if (k->ds == NULL)
+		return;
+	for (int i = 0; i < t->ndistinct; i++)
+		free(k->ds[i]);
+	free(k->ds);
+	k->ds = NULL;
+}
+
+int
+wt_distinct_bit(struct wtable *t, int b, int vi)
+{
+	int i = wt_distinct_set(t, b, vi);
+
+	if (i >= 0)
+		return i;
+	if (t->ndistinct == WT_DISTINCT || t->nkeys > 0)
+		return -1;
+	t->dbit[t->ndistinct] = (unsigned char)b;
+	t->dvi[t->ndistinct] = vi;
+	return t->ndistinct++;
+}
+
+long
+wk_distinct(const struct wtable *t, struct wkey *k, int d)
+{
+	if (k->ds == NULL) {
+		if (wk_len(k) < WT_DISTINCT_MIN)
+			return -1;
+		k->ds = xcalloc(t->ndistinct, sizeof(*k->ds));
+		for (int i = 0; i < t->ndistinct; i++)
+			k->ds[i] = ds_new(64);
+		for (size_t i = k->off; i < k->n; i++)
+			ds_entry(t, k, k->e[i], 1);
+	}
+	return k->ds[d]->ndist;
+}
+
+static void
+key_free(const struct wtable *t, struct wkey *k)
 {
 	for (size_t i = k->off; i < k->n; i++)
 		free(k->e[i]);
 	free(k->e);
+	ds_free(t, k);
 	free(k);
 }
 
@@ -142,7 +271,7 @@ wt_free(struct wtable *t)
 		struct wkey *k = t->b[i], *nx;
 		for (; k; k = nx) {
 			nx = k->next;
-			key_free(k);
+			key_free(t, k);
 		}
 	}
 	free(t->b);
@@ -206,7 +335,7 @@ wt_del(struct wtable *t, struct wkey *k)
 	*pp = k->next;
 	t->nkeys--;
 	t->nentries -= k->n - k->off;
-	key_free(k);
+	key_free(t, k);
 }
 
 size_t
@@ -231,6 +360,8 @@ wk_insert(struct wtable *t, struct wkey *k, struct wentry *e)
 	k->e[i] = e;
 	for (int c = 0; c < t->ncount; c++)
 		k->cnt[c] += (uint32_t)(e->conds >> t->cbit[c] & 1);
+	if (k->ds)
+		ds_entry(t, k, e, 1);
 	if (i == k->off)
 		k->t0 = e->t;
 	if (i == k->n)
@@ -247,14 +378,18 @@ wk_evict(struct wtable *t, struct wkey *k, double before, size_t max)
 		for (int c = 0; c < t->ncount; c++)
 			k->cnt[c] -= (uint32_t)(k->e[k->off]->conds >>
 			    t->cbit[c] & 1);
+		if (k->ds)
+			ds_entry(t, k, k->e[k->off], -1);
 		free(k->e[k->off]);
 		k->off++;
 		t->nentries--;
 		if (k->off < k->n)
 			k->t0 = k->e[k->off]->t;
 	}
-	if (k->off == k->n)
+	if (k->off == k->n) {
 		k->off = k->n = 0;
+		ds_free(t, k);
+	}
 }
 
 void

@@ -31,10 +31,13 @@ struct wkey {
 	double t0, t1;		/* the times of e[off] and e[n - 1], when
 				 * live: no entry is read to evict or append */
 	struct wkey *next;
+	struct wdset **ds;	/* the table's distinct sets, once it is large */
 	uint32_t cnt[];		/* the table's counted bits, over e[off..n) */
 };
 
 #define WT_COUNTS 8
+#define WT_DISTINCT 4
+#define WT_DISTINCT_MIN 32	/* live events of a key before its sets */
 
 struct wtable {
 	struct wkey **b;
@@ -44,6 +47,11 @@ struct wtable {
 	 * entries, so that a count needs no look at them */
 	int ncount;
 	unsigned char cbit[WT_COUNTS];
+	/* and, for a large key, the distinct hashes of value dvi among its
+	 * live entries with bit dbit (count distinct) */
+	int ndistinct;
+	unsigned char dbit[WT_DISTINCT];
+	int dvi[WT_DISTINCT];
 };
 
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
@@ -64,6 +72,21 @@ void wt_init(struct wtable *t);
 /* Count bit b of conds in each key (before any key is made); the index
  * of its counter in cnt, or -1 when WT_COUNTS are counted already. */
 int wt_count_bit(struct wtable *t, int b);
+/* Keep the distinct hashes of value vi of the entries with bit b (before
+ * any key is made); its index, or -1 when WT_DISTINCT are kept already. */
+int wt_distinct_bit(struct wtable *t, int b, int vi);
+/* The set of bit b and value vi in t's keys, or -1. */
+static inline int
+wt_distinct_set(const struct wtable *t, int b, int vi)
+{
+	for (int i = 0; i < t->ndistinct; i++)
+		if (t->dbit[i] == b && t->dvi[i] == vi)
+			return i;
+	return -1;
+}
+/* The number of distinct hashes in set d of k, its live entries', made
+ * when k has WT_DISTINCT_MIN of them; -1 when k has no sets. */
+long wk_distinct(const struct wtable *t, struct wkey *k, int d);
 /* The counter of bit b in t's keys, or -1. */
 static inline int
 wt_counter(const struct wtable *t, int b)

@@ -294,4 +294,35 @@ test_expect_success 'a sliding window is (time - window, time]: counts and ratio
 		.evidence[\"ratio(event_type == \\\"auth_failure\\\", true)\"] == 0.5"
 '
 
+test_expect_success 'count_distinct over a long window equals a count made in the test' '
+	cat >distinct.rules <<-\EOF &&
+	time * start_time
+	rule d {
+		key k
+		window 100s
+		having count_distinct(x, n % 3 != 0) >= 0
+	}
+	EOF
+	for i in $(seq 1 300); do
+		if [ $((i % 7)) -eq 0 ]; then x=null; else x=$((i / 10 % 25)); fi
+		printf "{\"id\":\"e%s\",\"k\":\"K\",\"n\":%s,\"x\":%s,\"start_time\":\"%s\"}\n" \
+			"$i" "$i" "$x" "$(T "$i")"
+	done >distinct.jsonl &&
+	detect -r distinct.rules distinct.jsonl >distinct.alerts &&
+	jq -r ".evidence[\"count_distinct(x, n % 3 != 0)\"]" distinct.alerts >got &&
+	jq -r "[.n, .x] | @tsv" distinct.jsonl | awk -F "\t" "{
+		n[NR] = \$1; x[NR] = \$2
+		delete seen; c = 0
+		for (j = 1; j <= NR; j++)
+			if (n[j] > \$1 - 100 && n[j] % 3 != 0 && x[j] != \"\" &&
+			    !(x[j] in seen)) {
+				seen[x[j]] = 1
+				c++
+			}
+		print c
+	}" >want &&
+	test_line_count = 300 got &&
+	test_cmp want got
+'
+
 test_done
