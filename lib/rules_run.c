@@ -222,7 +222,8 @@ alloc_rules(struct engine *en)
 		if (r->naggs > mx)
 			mx = r->naggs;
 		/* a sliding window's keys count what count() and ratio()
-		 * count (its live events are those of the window) */
+		 * count, and keep the values count_distinct() counts (its
+		 * live events are those of the window) */
 		for (int a = 0; a < r->naggs && !r->seq_a && !r->tumbling; a++) {
 			if (r->aggs[a].kind == A_COUNT)
 				wt_count_bit(&en->wt[i], 2 * a);
@@ -230,7 +231,8 @@ alloc_rules(struct engine *en)
 				wt_count_bit(&en->wt[i], 2 * a);
 				wt_count_bit(&en->wt[i], 2 * a + 1);
 			}
-			if (r->aggs[a].kind == A_COUNT_DISTINCT)
+			if (r->aggs[a].kind == A_COUNT_DISTINCT &&
+			    r->aggs[a].vi >= 0)
 				wt_distinct_bit(&en->wt[i], 2 * a,
 				    r->aggs[a].vi);
 		}
@@ -1259,7 +1261,10 @@ sname_of(struct engine *en, const char *s, size_t n)
 			return en->sn[i].s;
 	if (en->nsn == SNAMES)
 		return s;
-	en->sn[en->nsn].s = xstrndup(s, n);
+	/* all n bytes: a name may hold a NUL (\u0000) */
+	en->sn[en->nsn].s = xmalloc(n + 1);
+	memcpy(en->sn[en->nsn].s, s, n);
+	en->sn[en->nsn].s[n] = '\0';
 	en->sn[en->nsn].len = n;
 	return en->sn[en->nsn++].s;
 }
@@ -1406,7 +1411,7 @@ epop(struct engine *en)
 	struct held top, x;
 	size_t i = 0, n;
 
-	if (efirst(en) != &en->eb[0]) {
+	if (en->fn > 0 && efirst(en) == &en->fq[en->fh]) {
 		top = en->fq[en->fh];
 		en->fh = (en->fh + 1) & (en->fcap - 1);
 		en->fn--;
