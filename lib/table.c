@@ -272,25 +272,11 @@ get_varint(const unsigned char **p)
 	return v;
 }
 
-/* A hash of a shape's names, eight bytes at a time: every row asks. */
+/* A hash of a shape's names: every row asks. */
 static uint32_t
 sig_hash(const char *s, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
-	size_t k;
-
-	for (k = 0; k + 8 <= n; k += 8) {
-		memcpy(&w, s + k, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	if (k < n) {
-		w = 0;
-		memcpy(&w, s + k, n - k);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-	}
-	h ^= h >> 29;
-	return (uint32_t)h;
+	return (uint32_t)hash_words(s, n);
 }
 
 /* The number of the shape of names sig[0..n), made when new; -1 when

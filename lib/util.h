@@ -4,7 +4,9 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sysexits.h>
 
 #define TP_VERSION "0.1.0"
@@ -75,5 +77,31 @@ hex_digit(int c)
 
 /* Code point cp (up to U+10FFFF) in UTF-8 at o; returns the byte after. */
 char *utf8_put(char *o, unsigned cp);
+
+/*
+ * A hash of s[0..n), eight bytes at a time, for tables in memory only
+ * (hash64 in lib/window is the one alert ids are made of).
+ */
+static inline uint64_t
+hash_words(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if (i < n) {
+		w = 0;
+		memcpy(&w, s + i, n - i);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 32;
+	return h;
+}
 
 #endif

@@ -22,40 +22,14 @@ hash64(const void *p, size_t n, uint64_t seed)
 	return h;
 }
 
-/*
- * The hash of a key in a table, eight bytes at a time: in memory only, so
- * unlike hash64 (which alert ids are made of) free to change.
- */
-static inline uint64_t
-key_hash(const char *s, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	if (i < n) {
-		w = 0;
-		memcpy(&w, s + i, n - i);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-	}
-	h ^= h >> 29;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 32;
-	return h;
-}
-
 uint64_t
 wval_hash(const struct jval *v)
 {
 	switch (v->t) {
-	case J_STR: case J_RAW: return key_hash(v->s, v->len);
+	case J_STR: case J_RAW: return hash_words(v->s, v->len);
 	case J_NUM: {
 		double d = v->n == 0 ? 0 : v->n;	/* -0 as 0 */
-		return key_hash((const char *)&d, sizeof(d)) ^ 0x5bd1e995;
+		return hash_words((const char *)&d, sizeof(d)) ^ 0x5bd1e995;
 	}
 	case J_BOOL: return v->b ? 0x1234567 : 0x7654321;
 	default: return 0;
@@ -301,7 +275,7 @@ grow(struct wtable *t)
 struct wkey *
 wt_get(struct wtable *t, const char *s, size_t l, int create)
 {
-	uint64_t h = key_hash(s, l);
+	uint64_t h = hash_words(s, l);
 	struct wkey *k;
 
 	for (k = t->b[h & (t->nb - 1)]; k; k = k->next)
