@@ -669,9 +669,22 @@ struct aggctx {
 };
 
 /*
+ * Whether the key's live events are all in the window, so that what the
+ * key keeps over them (counters, sets) is the window's. Not so for a key
+ * loaded from a state that kept events of the window's first instant.
+ */
+static inline int
+live_is_window(const struct aggctx *x)
+{
+	const struct wkey *k = x->wk;
+
+	return wk_len(k) == 0 || !(k->t0 < x->lo || k->t1 > x->hi);
+}
+
+/*
  * count() or ratio() a from the key's counters, into out[a]: 0 when they
- * do not count it, or when the key's live events are not all in the
- * window (a tumbling window's, or after a change of rules).
+ * do not count it (tumbling windows have none), or when the key's live
+ * events are not all in the window.
  */
 static int
 counted(const struct aggctx *x, int a, struct jval *out)
@@ -681,8 +694,8 @@ counted(const struct aggctx *x, int a, struct jval *out)
 
 	if (x->r->aggs[a].kind == A_RATIO)
 		c2 = wt_counter(x->wt, 2 * a + 1);
-	if (x->r->tumbling || c1 < 0 || (x->r->aggs[a].kind == A_RATIO && c2 < 0) ||
-	    (wk_len(k) > 0 && (k->t0 < x->lo || k->t1 > x->hi)))
+	if (c1 < 0 || (x->r->aggs[a].kind == A_RATIO && c2 < 0) ||
+	    !live_is_window(x))
 		return 0;
 	if (c2 < 0)
 		out[a] = (struct jval){ J_NUM, 0, k->cnt[c1], NULL, 0 };
@@ -698,12 +711,10 @@ counted(const struct aggctx *x, int a, struct jval *out)
 static int
 distinct(const struct aggctx *x, int a, struct jval *out)
 {
-	const struct wkey *k = x->wk;
 	int d = wt_distinct_set(x->wt, 2 * a, x->r->aggs[a].vi);
 	long n;
 
-	if (x->r->tumbling || d < 0 ||
-	    (wk_len(k) > 0 && (k->t0 < x->lo || k->t1 > x->hi)) ||
+	if (d < 0 || !live_is_window(x) ||
 	    (n = wk_distinct(x->wt, x->wk, d)) < 0)
 		return 0;
 	out[a] = (struct jval){ J_NUM, 0, (double)n, NULL, 0 };
@@ -718,121 +729,118 @@ aggregate(const struct aggctx *x, int a, struct jval *out)
 	struct wkey *wk = x->wk;
 	size_t n = wk_len(wk), cur = x->cur;
 	double lo = x->lo, hi = x->hi;
+	const struct agg *g = &x->r->aggs[a];
+	double sum = 0, cnt = 0, cnt2 = 0;
+	struct jval best = { 0 }, firstv = { 0 }, lastv = { 0 };
+	int have_first = 0;
+	size_t dcap = 0;
 
-	do {
-		const struct agg *g = &x->r->aggs[a];
-		double sum = 0, cnt = 0, cnt2 = 0;
-		struct jval best = { 0 }, firstv = { 0 }, lastv = { 0 };
-		int have_first = 0;
-		size_t dcap = 0;
+	if (g->kind == A_PREV) {
+		out[a] = (struct jval){ 0 };
+		if (cur > 0 && wk_at(wk, cur - 1)->t >= lo)
+			out[a] = wk_at(wk, cur - 1)->v[g->vi];
+		return;
+	}
+	if ((g->kind == A_COUNT || g->kind == A_RATIO) &&
+	    counted(x, a, out))
+		return;
+	if (g->kind == A_COUNT_DISTINCT && distinct(x, a, out))
+		return;
+	if (g->kind == A_COUNT_DISTINCT) {
+		dcap = 16;
+		while (dcap < 2 * n)
+			dcap *= 2;
+		if (dcap > en->dcap) {
+			free(en->dset);
+			en->dset = xmalloc(dcap * sizeof(*en->dset));
+			en->dcap = dcap;
+		}
+		memset(en->dset, 0, dcap * sizeof(*en->dset));
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct wentry *e = wk_at(wk, i);
+		struct jval v = g->vi >= 0 ? e->v[g->vi] :
+		    (struct jval){ 0 };
+		int c1 = e->conds >> (2 * a) & 1;
+		int c2 = e->conds >> (2 * a + 1) & 1;
 
-		if (g->kind == A_PREV) {
-			out[a] = (struct jval){ 0 };
-			if (cur > 0 && wk_at(wk, cur - 1)->t >= lo)
-				out[a] = wk_at(wk, cur - 1)->v[g->vi];
-			break;
+		if (e->t < lo || e->t > hi)
+			continue;
+		if (g->kind == A_RATIO) {
+			cnt += c1;
+			cnt2 += c2;
+			continue;
 		}
-		if ((g->kind == A_COUNT || g->kind == A_RATIO) &&
-		    counted(x, a, out))
-			break;
-		if (g->kind == A_COUNT_DISTINCT && distinct(x, a, out))
-			break;
-		if (g->kind == A_COUNT_DISTINCT) {
-			dcap = 16;
-			while (dcap < 2 * n)
-				dcap *= 2;
-			if (dcap > en->dcap) {
-				free(en->dset);
-				en->dset = xmalloc(dcap * sizeof(*en->dset));
-				en->dcap = dcap;
-			}
-			memset(en->dset, 0, dcap * sizeof(*en->dset));
-		}
-		for (size_t i = 0; i < n; i++) {
-			const struct wentry *e = wk_at(wk, i);
-			struct jval v = g->vi >= 0 ? e->v[g->vi] :
-			    (struct jval){ 0 };
-			int c1 = e->conds >> (2 * a) & 1;
-			int c2 = e->conds >> (2 * a + 1) & 1;
-
-			if (e->t < lo || e->t > hi)
-				continue;
-			if (g->kind == A_RATIO) {
-				cnt += c1;
-				cnt2 += c2;
-				continue;
-			}
-			if (!c1)
-				continue;
-			switch (g->kind) {
-			case A_COUNT:
-				cnt++;
-				break;
-			case A_COUNT_DISTINCT:
-				if (v.t != J_NULL)
-					cnt += dset_add(en, dcap,
-					    went_hashes(e)[g->vi]);
-				break;
-			case A_SUM: case A_AVG:
-				if (v.t == J_NUM) {
-					sum += v.n;
-					cnt++;
-				}
-				break;
-			case A_MIN: case A_MAX:
-				if (v.t == J_NULL)
-					break;
-				if (best.t == J_NULL) {
-					best = v;
-				} else if (best.t == v.t) {
-					int lt = v.t == J_NUM ? v.n < best.n :
-					    v.t == J_STR ? strcmp(v.s, best.s) < 0 : 0;
-					int gt = v.t == J_NUM ? v.n > best.n :
-					    v.t == J_STR ? strcmp(v.s, best.s) > 0 : 0;
-					if ((g->kind == A_MIN && lt) ||
-					    (g->kind == A_MAX && gt))
-						best = v;
-				}
-				break;
-			case A_FIRST: case A_LAST:
-				if (!have_first) {
-					firstv = v;
-					have_first = 1;
-				}
-				lastv = v;
-				break;
-			default:
-				break;
-			}
-		}
+		if (!c1)
+			continue;
 		switch (g->kind) {
-		case A_COUNT: case A_COUNT_DISTINCT:
-			out[a] = (struct jval){ J_NUM, 0, cnt, NULL, 0 };
+		case A_COUNT:
+			cnt++;
 			break;
-		case A_SUM:
-			out[a] = (struct jval){ J_NUM, 0, sum, NULL, 0 };
+		case A_COUNT_DISTINCT:
+			if (v.t != J_NULL)
+				cnt += dset_add(en, dcap,
+				    went_hashes(e)[g->vi]);
 			break;
-		case A_AVG:
-			out[a] = cnt > 0 ? (struct jval){ J_NUM, 0, sum / cnt, NULL, 0 }
-			    : (struct jval){ 0 };
-			break;
-		case A_RATIO:
-			out[a] = cnt2 > 0 ? (struct jval){ J_NUM, 0, cnt / cnt2, NULL, 0 }
-			    : (struct jval){ 0 };
+		case A_SUM: case A_AVG:
+			if (v.t == J_NUM) {
+				sum += v.n;
+				cnt++;
+			}
 			break;
 		case A_MIN: case A_MAX:
-			out[a] = best;
+			if (v.t == J_NULL)
+				break;
+			if (best.t == J_NULL) {
+				best = v;
+			} else if (best.t == v.t) {
+				int lt = v.t == J_NUM ? v.n < best.n :
+				    v.t == J_STR ? strcmp(v.s, best.s) < 0 : 0;
+				int gt = v.t == J_NUM ? v.n > best.n :
+				    v.t == J_STR ? strcmp(v.s, best.s) > 0 : 0;
+				if ((g->kind == A_MIN && lt) ||
+				    (g->kind == A_MAX && gt))
+					best = v;
+			}
 			break;
-		case A_FIRST:
-			out[a] = firstv;
-			break;
-		case A_LAST:
-			out[a] = lastv;
+		case A_FIRST: case A_LAST:
+			if (!have_first) {
+				firstv = v;
+				have_first = 1;
+			}
+			lastv = v;
 			break;
 		default:
 			break;
 		}
-	} while (0);
+	}
+	switch (g->kind) {
+	case A_COUNT: case A_COUNT_DISTINCT:
+		out[a] = (struct jval){ J_NUM, 0, cnt, NULL, 0 };
+		break;
+	case A_SUM:
+		out[a] = (struct jval){ J_NUM, 0, sum, NULL, 0 };
+		break;
+	case A_AVG:
+		out[a] = cnt > 0 ? (struct jval){ J_NUM, 0, sum / cnt, NULL, 0 }
+		    : (struct jval){ 0 };
+		break;
+	case A_RATIO:
+		out[a] = cnt2 > 0 ? (struct jval){ J_NUM, 0, cnt / cnt2, NULL, 0 }
+		    : (struct jval){ 0 };
+		break;
+	case A_MIN: case A_MAX:
+		out[a] = best;
+		break;
+	case A_FIRST:
+		out[a] = firstv;
+		break;
+	case A_LAST:
+		out[a] = lastv;
+		break;
+	default:
+		break;
+	}
 }
 
 /* rules_eval's way to an aggregate not yet computed for this event. */
@@ -1334,11 +1342,10 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 	nkv = 0;
 	for (int k = 0; k < nv; k++) {
 		struct jval v = f[k];
-		struct hval *hv = &e->kv[nkv++];
-		if (v.t == J_NULL) {
-			nkv--;
+		struct hval *hv;
+		if (v.t == J_NULL)
 			continue;
-		}
+		hv = &e->kv[nkv++];
 		MOVE(v);
 		hv->slot = k;
 		hv->t = (unsigned char)v.t;

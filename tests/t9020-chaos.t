@@ -101,10 +101,9 @@ chaos_report() {
 # state/consume.stats (once the kills are over: by the consume running
 # now, not by one killed), has all 30 partitions at their end. enrich's
 # count of events would not do: a restarted enrich counts from where the
-# leg resumed. During
-# the replay the changes of a slice may be applied as soon as its events
-# are in Kafka: enrich joins each event with the tables as they were when
-# the event reached Kafka, whenever it reads it.
+# leg resumed. During the replay the changes of a slice may be applied as
+# soon as its events are in Kafka: enrich joins each event with the tables
+# as they were when the event reached Kafka, whenever it reads it.
 CHAOS_STATS_FROM=0
 _chaos_read_all() {
 	sys_events_in_kafka || return 1
