@@ -1958,9 +1958,28 @@ wait_input(struct fdlines *in, int want_in, int timeout)
 			    .events = POLLIN };
 	if (n == 0 && timeout < 0)
 		timeout = 1000;
-	rc = poll(pf, (nfds_t)n, timeout);
+	/* the signals are blocked from the look at their flags until ppoll
+	 * waits: one that comes in between ends the wait instead of being
+	 * seen only after it */
+	sigset_t sigs, old;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
+	if (got_stop || got_hup || got_usr1) {
+		rc = -1;
+		errno = EINTR;
+	} else {
+		struct timespec ts = { timeout / 1000, (timeout % 1000) * 1000000L };
+		rc = ppoll(pf, (nfds_t)n, timeout < 0 ? NULL : &ts, &old);
+	}
+	int e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
 	if (rc < 0 && errno != EINTR)
-		die(EX_OSERR, "poll:");
+		die(EX_OSERR, "ppoll:");
 	free(pf);
 	return rc;
 }
