@@ -77,6 +77,29 @@ test_expect_success '-c COUNT stops after COUNT records, -e at the end' '
 	test_line_count = 203 e.out
 '
 
+# --end-marker: its line after every record the topic held, once, and
+# consume goes on; an empty topic of three partitions gets it too.
+E=$(unique empty)
+test_expect_success '--end-marker: a line once every partition is at its end, then on' '
+	{ consume -b "$KAFKA_BROKERS" -t "$T" --end-marker "{\"_end\":1}" >m.out & } &&
+	pid=$! && test_atexit "kill $pid" &&
+	wait_until 30 "the end marker" grep -q "^{\"_end\":1}\$" m.out &&
+	head -n 203 e.out >m.want && echo "{\"_end\":1}" >>m.want &&
+	test_cmp m.want m.out &&
+	echo "{\"n\":4}" | kcat -b "$KAFKA_BROKERS" -P -t "$T" &&
+	echo "{\"n\":4}" >>m.want &&
+	wait_until 30 "the record after the marker" eval "test \$(wc -l <m.out) -ge 205" &&
+	test_cmp m.want m.out &&
+	kill -0 $pid &&
+	kafka_topic "$E" 3 &&
+	consume -b "$KAFKA_BROKERS" -t "$E" -e --end-marker END >m.empty &&
+	echo END >m.ewant &&
+	test_cmp m.ewant m.empty &&
+	test_must_fail --status=64 consume -b "$KAFKA_BROKERS" -t "$E" \
+		--end-marker "$(printf "a\nb")" 2>err &&
+	test_grep "one line" err
+'
+
 S=$(unique time)
 test_expect_success '-o s@MS starts at the first record at or after MS' '
 	kafka_topic "$S" 3 &&

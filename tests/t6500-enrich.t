@@ -199,6 +199,25 @@ test_expect_success 'start-up ends at --end-marker, which is not a row' '
 	test_must_fail test -s err
 '
 
+test_expect_success 'with --end-marker a table silent past -q has not caught up: events wait' '
+	rm -f w.fifo && mkfifo w.fifo &&
+	exec 8<>w.fifo &&
+	{ enrich -q 100ms --end-marker "#caught-up" -T customer=w.fifo --stats 100ms \
+		<events.jsonl >wout 2>werr 8>&- & } && pid=$! &&
+	test_atexit "kill $pid" &&
+	# ten statistics lines 100 ms apart: the table has been silent for
+	# ten times -q, and no event has come out
+	wait_until 30 "ten statistics lines or an event" \
+		sh -c "test -s wout || test \$(grep -c ^{\\\"stats\\\" werr) -ge 10" &&
+	test_must_fail test -s wout &&
+	test_must_fail grep -v "\"events_in\":0," werr &&
+	{ cat customers.jsonl && echo "#caught-up"; } >&8 &&
+	wait $pid && exec 8>&- &&
+	jq -c "[.customer_id, .customer.credit_score]" wout >got &&
+	printf "%s\n" "[\"C1\",550]" "[\"C2\",700]" "[\"C3\",null]" "[null,null]" >want &&
+	test_cmp want got
+'
+
 test_expect_success '--start-timeout starts without a table that never quiets down' '
 	rm -f s.fifo && mkfifo s.fifo &&
 	{ { while :; do echo; sleep 0.05; done; } >s.fifo & } && w=$! &&

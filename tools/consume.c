@@ -43,6 +43,7 @@ struct part {
 	int64_t stored;		/* offset stored for the commit, -1 none */
 	int eof;		/* at the end since the last record */
 	int stopped;		/* reached the -o e@ timestamp */
+	int reached;		/* its end came once since assignment */
 	const rd_kafka_topic_t *seen;	/* the handle its records come with */
 	char *prefix;		/* JSON up to the offset, for -m and -J */
 	size_t prefixlen;
@@ -87,6 +88,8 @@ static const char *resume_path;	/* --resume: a sink's checkpoint */
 static int time_order;		/* --time-order */
 static long long max_idle_ms = 500;	/* --max-idle */
 static size_t nheld;		/* records in the partitions' queues */
+static const char *end_marker;	/* --end-marker */
+static int marker_sent;
 #define MAX_HELD 100000		/* past that many, the oldest goes out */
 
 /* -s avro: values (and keys) in Confluent's Avro framing */
@@ -108,7 +111,7 @@ usage(FILE *fp, int code)
 	    "usage: consume [-eJmquv] -b brokers [-c count] [-F file] [-G group]\n"
 	    "               [-o offset] [-p partition] [-r url] [-s [key=|value=]avro]\n"
 	    "               [-X prop=val] [--avro-strict] [--dead-letter file]\n"
-	    "               [--max-errors n] [--max-idle duration]\n"
+	    "               [--end-marker line] [--max-errors n] [--max-idle duration]\n"
 	    "               [--resume checkpoint] [--stats interval] [--time-order]\n"
 	    "               [--timeout duration]\n"
 	    "               -t topic [-t topic ...]\n"
@@ -308,6 +311,34 @@ part_find(const rd_kafka_message_t *m)
 			return &parts[i];
 		}
 	return NULL;
+}
+
+/* Every partition has reached its end at least once (or its stop
+ * timestamp): all the topics held when they were assigned is written. */
+static int
+all_reached(void)
+{
+	size_t i;
+
+	if (nparts == 0)
+		return 0;
+	for (i = 0; i < nparts; i++)
+		if (!parts[i].stopped && !parts[i].reached)
+			return 0;
+	return 1;
+}
+
+/* --end-marker: its line once, after the records of that first end */
+static void
+mark_end(void)
+{
+	if (end_marker == NULL || marker_sent || !all_reached())
+		return;
+	marker_sent = 1;
+	out(end_marker, strlen(end_marker));
+	out("\n", 1);
+	if (verbose)
+		weprintf("every partition at its end: end marker written");
 }
 
 /* Every partition is at its end (-e) or past the stop timestamp. */
@@ -771,9 +802,11 @@ handle(const rd_kafka_message_t *m)
 		progress();
 		if ((p = part_find(m)) != NULL && !p->eof) {
 			p->eof = 1;
+			p->reached = 1;
 			if (verbose)
 				weprintf("%s [%d]: end at offset %lld", p->topic,
 				    (int)p->partition, (long long)m->offset);
+			mark_end();
 			if (all_done())
 				done = 1;
 		}
@@ -792,6 +825,7 @@ handle(const rd_kafka_message_t *m)
 		if (verbose)
 			weprintf("%s [%d]: stop timestamp reached at offset %lld",
 			    p->topic, (int)p->partition, (long long)m->offset);
+		mark_end();
 		if (all_done())
 			done = 1;
 		return;
@@ -1392,6 +1426,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "avro-strict", no_argument, NULL, 'A' },
 		{ "dead-letter", required_argument, NULL, 'D' },
+		{ "end-marker", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "max-errors", required_argument, NULL, 'M' },
 		{ "max-idle", required_argument, NULL, 'I' },
@@ -1432,6 +1467,13 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			dl_path = optarg;
+			break;
+		case 'E':
+			if (strchr(optarg, '\n') != NULL) {
+				weprintf("--end-marker: one line, without a newline");
+				usage(stderr, EX_USAGE);
+			}
+			end_marker = optarg;
 			break;
 		case 'M':
 			if ((max_errors = parse_count(optarg)) < 0) {

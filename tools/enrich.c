@@ -1465,7 +1465,7 @@ event_asof(const char *line, size_t len)
 }
 
 /* The time up to which every table is known: its greatest source time, or
- * no bound once it is quiet or ended. */
+ * no bound once it has caught up and is quiet, or has ended. */
 static long long
 tables_known(void)
 {
@@ -1473,7 +1473,8 @@ tables_known(void)
 
 	for (int i = 0; i < ntabs; i++) {
 		struct tdef *td = &tabs[i];
-		if (td->closed || now - td->last_input >= quiet_ms)
+		if (td->closed || (td->caught_up &&
+		    now - td->last_input >= quiet_ms))
 			continue;
 		if (td->watermark < m)
 			m = td->watermark;
@@ -1934,7 +1935,8 @@ all_caught_up(void)
 
 	for (int i = 0; i < ntabs; i++) {
 		struct tdef *td = &tabs[i];
-		if (!td->caught_up && !td->in.regular &&
+		/* with --end-marker a table has caught up when it says so */
+		if (!td->caught_up && !td->in.regular && end_marker == NULL &&
 		    now - td->last_input >= quiet_ms)
 			td->caught_up = 1;
 		if (!td->caught_up)
