@@ -134,6 +134,7 @@ fdl_next(struct fdlines *f, char **line, size_t *len)
 			*nl = '\0';
 			*line = s;
 			*len = n;
+			f->unterminated = 0;
 			return FDL_OK;
 		}
 		if (avail > f->max) {
@@ -163,6 +164,7 @@ fdl_next(struct fdlines *f, char **line, size_t *len)
 		s[avail] = '\0';
 		*line = s;
 		*len = avail;
+		f->unterminated = 1;
 		return FDL_OK;
 	}
 }

@@ -12,7 +12,7 @@
  *
  * A line longer than max is returned once as FDL_TOOLONG with its first
  * max bytes, the rest of it skipped. A last line without '\n' is returned
- * at the end of the input.
+ * at the end of the input, with f.unterminated set (see line_fragment()).
  */
 #ifndef TP_ENRICH_IO_H
 #define TP_ENRICH_IO_H
@@ -24,6 +24,7 @@ struct fdlines {
 	const char *name;	/* for messages */
 	int regular;		/* a regular file (its end is the end) */
 	int eof;		/* read(2) returned 0 */
+	int unterminated;	/* the line last returned lacked its '\n' */
 	unsigned long long lineno;	/* number of the line last returned */
 	unsigned long long bytes;	/* bytes read so far */
 	size_t max;

@@ -1,10 +1,21 @@
 /* lineio.c: read newline-terminated records under a size limit. */
 #include "lineio.h"
+#include "jvalid.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+static int
+is_pipe(FILE *fp)
+{
+	struct stat st;
+
+	return fstat(fileno(fp), &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
 
 int
 lr_open(struct lreader *r, const char *path, size_t max)
@@ -14,12 +25,28 @@ lr_open(struct lreader *r, const char *path, size_t max)
 	if (path == NULL || strcmp(path, "-") == 0) {
 		r->fp = stdin;
 		r->name = "<stdin>";
-		return 0;
+	} else {
+		r->name = path;
+		if ((r->fp = fopen(path, "r")) == NULL)
+			return -1;
 	}
-	r->name = path;
-	if ((r->fp = fopen(path, "r")) == NULL)
-		return -1;
+	r->pipe = is_pipe(r->fp);
 	return 0;
+}
+
+int
+line_fragment(int unterminated, int pipe, const char *line, size_t len)
+{
+	struct jvalid jv;
+
+	return unterminated && pipe && jvalid(line, len, &jv) == JV_INVALID;
+}
+
+void
+fragment_warn(const char *name, unsigned long long lineno, size_t len)
+{
+	weprintf("%s:%llu: the input ends inside a line (%zu bytes; its writer "
+	    "stopped before the newline): not taken", name, lineno, len);
 }
 
 void
@@ -104,6 +131,7 @@ lr_next(struct lreader *r, char **line, size_t *len)
 		return LR_EOF;
 	r->buf[n] = '\0';
 	r->lineno++;
+	r->unterminated = !nl;
 	r->offset += consumed;
 	*line = r->buf;
 	*len = n;

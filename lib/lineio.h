@@ -13,6 +13,8 @@ struct lreader {
 	unsigned long long lineno;	/* number of the line last returned */
 	unsigned long long offset;	/* byte offset just past that line */
 	size_t max;		/* longest line accepted, without its '\n' */
+	int pipe;		/* the input is a pipe, FIFO or socket */
+	int unterminated;	/* the line last returned lacked its '\n' */
 	char *buf;
 	size_t cap;
 };
@@ -31,5 +33,21 @@ void lr_close(struct lreader *r);
  * LR_EOF at end, LR_ERROR on a read error (errno set).
  */
 int lr_next(struct lreader *r, char **line, size_t *len);
+
+/*
+ * A fragment: the last line of a pipe, FIFO or socket, without its '\n',
+ * that is not JSON. Its writer stopped in the middle of the record (killed,
+ * or out of space), so the rest of it never came: the line is no record to
+ * dead-letter, and the input is broken (EX_IOERR). A last line of a regular
+ * file, or one that is whole JSON, is a record like any other.
+ */
+int line_fragment(int unterminated, int pipe, const char *line, size_t len);
+static inline int
+lr_fragment(const struct lreader *r, const char *line, size_t len)
+{
+	return line_fragment(r->unterminated, r->pipe, line, len);
+}
+/* Say so: "NAME:LINE: the input ends inside a line (N bytes; ...)". */
+void fragment_warn(const char *name, unsigned long long lineno, size_t len);
 
 #endif

@@ -112,6 +112,18 @@ test_expect_success '--max-line-bytes: a longer line is rejected with its number
 	test_line_count = 1 long.dl
 '
 
+test_expect_success 'a pipe that ends inside a line: said, not sent, not dead-lettered, exit 74' '
+	F=$(unique frag) &&
+	{ echo "{\"k\":\"a\"}" && printf "{\"k\":\"b\",\"v"; } |
+	test_must_fail --status=74 produce -b "$KAFKA_BROKERS" -t "$F" -k k \
+		--dead-letter frag.dl --stats-file frag.prom 2>f.err &&
+	test_grep "^produce: <stdin>:2: the input ends inside a line (11 bytes; its writer stopped before the newline): not taken$" f.err &&
+	test_grep "^telco_produce_fragments 1$" frag.prom &&
+	test_must_fail test -s frag.dl &&
+	kcat -b "$KAFKA_BROKERS" -C -t "$F" -e -q -f "%k\n" >f.keys &&
+	echo a >f.want && test_cmp f.want f.keys
+'
+
 # Keys with a partitioner that must be the Java client's: kcat with
 # murmur2_random, and Python's murmur2 here, put every key where produce did.
 K=$(unique keys)

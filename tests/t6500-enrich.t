@@ -448,6 +448,29 @@ test_expect_success 'bad lines: FILE:LINE: reason, dead-lettered, counted' '
 	test_cmp want dead
 '
 
+test_expect_success 'a pipe that ends inside a line: said, not dead-lettered, exit 74' '
+	# a writer killed in the middle of a record: the bytes it wrote of it
+	# are no record, the input is broken; the join goes on after a table
+	printf "%s\n" "{\"customer_id\":\"C2\",\"credit_score\":1}" >cut.jsonl &&
+	printf "{\"customer_id\":\"C1\",\"cr" >>cut.jsonl &&
+	{ echo "{\"customer_id\":\"C2\"}" && printf "{\"customer_id\":\"C1\",\"ev"; } |
+	test_must_fail --status=74 enrich -d fdead -T customer=<(cat cut.jsonl) --stats 1h \
+		>fout 2>ferr &&
+	test_grep "^enrich: /dev/fd/[0-9]*:2: the input ends inside a line (23 bytes; its writer stopped before the newline): not taken$" ferr &&
+	test_grep "^enrich: <stdin>:2: the input ends inside a line (23 bytes; its writer stopped before the newline): not taken$" ferr &&
+	test_grep "\"rejected\":0,\"fragments\":2," ferr &&
+	test_must_fail test -s fdead &&
+	jq -c ".customer.credit_score" fout >got && echo 1 >want && test_cmp want got &&
+	# a whole object without its newline is a record
+	printf "{\"customer_id\":\"C2\"}" | enrich -T customer=<(cat cut.jsonl | head -1) >fout 2>ferr &&
+	test_line_count = 1 fout &&
+	# from a regular file the same bytes are a bad line
+	cp cut.jsonl cutfile.jsonl &&
+	enrich -d fdead -T customer=cutfile.jsonl </dev/null 2>ferr &&
+	test_grep "^enrich: cutfile.jsonl:2: not JSON" ferr &&
+	{ tail -1 cut.jsonl && echo; } >want && test_cmp want fdead
+'
+
 test_expect_success '--max-errors: exit 65 past the limit' '
 	test_must_fail --status=65 enrich -e 1 -T customer=badt.jsonl <bade.jsonl >out 2>err &&
 	test_grep "more than 1 bad lines" err &&

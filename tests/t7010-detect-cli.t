@@ -111,6 +111,23 @@ test_expect_success 'bad lines: FILE:LINE: reason, counted, skipped, dead-letter
 	test_cmp want dead.jsonl
 '
 
+test_expect_success 'a pipe that ends inside a line: said, not dead-lettered, exit 74' '
+	head -c 40 match.jsonl >cut &&
+	{ cat mismatch.jsonl && cat cut; } |
+	test_must_fail --status=74 detect -r "$R" -d fdead.jsonl -s fstate --stats-interval 1h >out 2>err &&
+	n=$(($(wc -l <mismatch.jsonl) + 1)) &&
+	test_grep "^detect: <stdin>:$n: the input ends inside a line (40 bytes; its writer stopped before the newline): not taken$" err &&
+	test_grep "\"rejected\":0,.*\"fragments\":1" err &&
+	test_must_fail test -s fdead.jsonl &&
+	# the state is saved all the same
+	test -s fstate &&
+	# the same bytes at the end of a file are a bad line
+	cp cut cut.jsonl &&
+	detect -r "$R" -d fdead.jsonl cut.jsonl >out 2>err &&
+	test_grep "^detect: cut.jsonl:1: unterminated string$" err &&
+	{ cat cut && echo; } >want && test_cmp want fdead.jsonl
+'
+
 test_expect_success 'bytes that are not UTF-8 and lone surrogates are rejected, dead-lettered' '
 	printf "%s\n" "{\"start_time\":\"2026-11-01T00:00:00Z\",\"msisdn\":\"49\\ud800\",\"_kafka\":{\"topic\":\"telecom-cdr\"}}" >u8.jsonl &&
 	printf "{\"start_time\":\"2026-11-01T00:00:00Z\",\"msisdn\":\"49\377\",\"_kafka\":{\"topic\":\"telecom-cdr\"}}\n" >>u8.jsonl &&

@@ -150,6 +150,21 @@ test_expect_success 'statistics as JSON lines and a Prometheus file' '
 	test_grep "^telco_ch_insert_rows_out 3$" prom
 '
 
+test_expect_success 'a pipe that ends inside a line: said, not dead-lettered, exit 74' '
+	ch_query "CREATE TABLE t8.frag (id Int32) ENGINE = MergeTree ORDER BY id" &&
+	{ printf "{\"id\":1}\n{\"id\":2}\n" && printf "{\"id\":"; } |
+	test_must_fail --status=74 ch-insert -u "$CH_URL" -t t8.frag -d fdead -s 1h 2>err &&
+	test_grep "^ch-insert: <stdin>:3: the input ends inside a line (6 bytes; its writer stopped before the newline): not taken$" err &&
+	test_grep "\"rows_out\":2,.*\"fragments\":1" err &&
+	test_must_fail test -s fdead &&
+	ch_query "SELECT groupArray(id) FROM t8.frag" >got &&
+	echo "[1,2]" >want && test_cmp want got &&
+	# a whole record without its newline is stored
+	printf "{\"id\":3}" | ch-insert -u "$CH_URL" -t t8.frag &&
+	ch_query "SELECT count() FROM t8.frag" >got &&
+	echo 3 >want && test_cmp want got
+'
+
 test_expect_success 'barrier records: only {"_barrier":N} alone, never inserted' '
 	ch_query "CREATE TABLE t8.bar (n Int32, _barrier String) ENGINE = MergeTree ORDER BY n" &&
 	printf "%s\n" "{\"n\":1}" "{\"_barrier\":5}" "	{ \"_barrier\" :	6 } " \

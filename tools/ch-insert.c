@@ -127,7 +127,7 @@ static volatile sig_atomic_t stop, want_stats;
 
 enum {
 	S_IN, S_OUT, S_REJECTED, S_SKIPPED, S_BATCHES, S_BARRIERS, S_RETRIES,
-	S_INSERT_MS, S_INSERT_MS_TOTAL, S_BYTES, S_N
+	S_INSERT_MS, S_INSERT_MS_TOTAL, S_BYTES, S_FRAGMENTS, S_N
 };
 static struct metric st[S_N] = {
 	{ "rows_in", "records read", STAT_COUNTER, 0 },
@@ -140,6 +140,7 @@ static struct metric st[S_N] = {
 	{ "insert_ms", "latency of the last insert", STAT_GAUGE, 0 },
 	{ "insert_ms_total", "time spent in inserts", STAT_COUNTER, 0 },
 	{ "bytes_sent", "bytes of request bodies sent", STAT_COUNTER, 0 },
+	{ "fragments", "last lines of a pipe cut short by its writer", STAT_COUNTER, 0 },
 };
 static const char *stats_file;
 
@@ -1373,6 +1374,10 @@ read_input(const char *path, size_t maxline)
 			dead_letter(lr.name, lr.lineno, line, len, why);
 		} else if (is_barrier(line, len, &barrier)) {
 			pass_barrier(barrier);
+		} else if (len > 0 && lr_fragment(&lr, line, len)) {
+			/* not a record: said, and 74 at the end */
+			st[S_FRAGMENTS].value++;
+			fragment_warn(lr.name, lr.lineno, len);
 		} else if (len > 0) {
 			add_record(lr.name, lr.lineno, line, len);
 		}
@@ -1612,5 +1617,5 @@ main(int argc, char *argv[])
 		print_stats();
 	if (deadf && fclose(deadf) != 0)
 		die(EX_IOERR, "%s:", deadpath);
-	return 0;
+	return st[S_FRAGMENTS].value ? EX_IOERR : 0;
 }

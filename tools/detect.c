@@ -81,7 +81,7 @@ static struct engine *en;
 static struct buf out, aout;	/* standard output; the alerts file (-a) */
 static FILE *afp;
 static const char *alerts_path;
-static unsigned long long nbad, nlines;
+static unsigned long long nbad, nfrag, nlines;
 static const char *stats_file;
 
 static void
@@ -207,7 +207,7 @@ static void
 stats(void)
 {
 	struct engine_stats st;
-	struct metric m[10];
+	struct metric m[11];
 
 	engine_stats(en, &st);
 	m[0] = (struct metric){ "lines_in", "lines read", STAT_COUNTER, nlines };
@@ -220,8 +220,9 @@ stats(void)
 	m[7] = (struct metric){ "window_events", "events kept in windows", STAT_GAUGE, st.entries };
 	m[8] = (struct metric){ "skipped", "events at or below the state's positions", STAT_COUNTER, st.skipped };
 	m[9] = (struct metric){ "barriers", "barriers written", STAT_COUNTER, nbarriers };
-	stats_print("detect", m, 10);
-	if (stats_file && stats_write_prom(stats_file, "detect", m, 10) < 0)
+	m[10] = (struct metric){ "fragments", "last lines of a pipe cut short by its writer", STAT_COUNTER, nfrag };
+	stats_print("detect", m, 11);
+	if (stats_file && stats_write_prom(stats_file, "detect", m, 11) < 0)
 		weprintf("%s:", stats_file);
 }
 
@@ -491,7 +492,11 @@ main(int argc, char **argv)
 				why = "line too long";
 			else if (engine_event(en, line, len, &out, &why) == 0)
 				why = NULL;
-			if (why) {
+			if (why && rc == LR_OK && lr_fragment(r, line, len)) {
+				/* not a record: said, and 74 at the end */
+				nfrag++;
+				fragment_warn(r->name, r->lineno, len);
+			} else if (why) {
 				nbad++;
 				weprintf("%s:%llu: %s", r->name, r->lineno, why);
 				if (dl && (fwrite(line, 1, len, dl) != len ||
@@ -521,6 +526,8 @@ main(int argc, char **argv)
 				break;
 		}
 	}
+	if (nfrag && status == 0)
+		status = EX_IOERR;
 	/* at the end of input alerts held for suppression come out, unless
 	 * the state file carries them to the next run; with --drain at the
 	 * end of the input but not on a signal (a leg stopping at a failure) */

@@ -172,7 +172,7 @@ static int unbuffered, miss_omit;
 static struct jpath *time_path, *asof_path, *vtime_path;
 static FILE *dl;
 
-static unsigned long long nevents, nout, nbad, nmiss, nforced;
+static unsigned long long nevents, nout, nbad, nfrag, nmiss, nforced;
 static int status;
 static struct buf out, tmp, kb;
 
@@ -190,6 +190,20 @@ count_bad(const char *name, unsigned long long lineno, const char *why,
 		status = EX_DATAERR;
 		got_stop = 1;
 	}
+}
+
+/* The last line of a pipe cut by its writer's end: said, counted, not a
+ * record (see line_fragment()); enrich exits 74 at the end. */
+static int
+fragment(const struct fdlines *in, const char *line, size_t len)
+{
+	if (!line_fragment(in->unterminated, !in->regular, line, len))
+		return 0;
+	nfrag++;
+	fragment_warn(in->name, in->lineno, len);
+	if (status == 0)
+		status = EX_IOERR;
+	return 1;
 }
 
 static struct tdef *
@@ -550,7 +564,7 @@ table_lines(struct tdef *td)
 		if (rc == FDL_OK && len == 0)
 			continue;
 		why = rc == FDL_TOOLONG ? "line too long" : apply_line(td, line, len);
-		if (why) {
+		if (why && !(rc == FDL_OK && fragment(&td->in, line, len))) {
 			td->bad++;
 			count_bad(td->in.name, td->in.lineno, why, line, len);
 		}
@@ -1536,6 +1550,8 @@ event_line(struct fdlines *in, char *line, size_t len, int rc)
 		return;
 	if (event_check(line, len, &jv) != JV_OBJECT) {
 		char why[160];
+		if (fragment(in, line, len))
+			return;
 		if (jv.type == JV_INVALID)
 			snprintf(why, sizeof why, "not JSON: %s at byte %zu",
 			    jv.err ? jv.err : "invalid", jv.err_off + 1);
@@ -1563,7 +1579,7 @@ event_line(struct fdlines *in, char *line, size_t len, int rc)
 static void
 stats(void)
 {
-	int n = 0, cap = 12 + 3 * ntabs;
+	int n = 0, cap = 13 + 3 * ntabs;
 	struct metric *m = xcalloc((size_t)cap, sizeof(*m));
 	unsigned long long tl = 0, tc = 0, tsk = 0;
 	size_t keys = 0, versions = 0;
@@ -1578,6 +1594,7 @@ stats(void)
 	m[n++] = (struct metric){ "events_in", "event lines read", STAT_COUNTER, nevents };
 	m[n++] = (struct metric){ "events_out", "events written", STAT_COUNTER, nout };
 	m[n++] = (struct metric){ "rejected", "bad lines (events and tables)", STAT_COUNTER, nbad };
+	m[n++] = (struct metric){ "fragments", "last lines of a pipe cut short by its writer", STAT_COUNTER, nfrag };
 	m[n++] = (struct metric){ "misses", "tables without a row for an event", STAT_COUNTER, nmiss };
 	m[n++] = (struct metric){ "table_lines", "table lines read", STAT_COUNTER, tl };
 	m[n++] = (struct metric){ "table_changes", "table changes applied", STAT_COUNTER, tc };

@@ -108,7 +108,7 @@ static struct buf keybuf, topicbuf, valbuf, hbuf;
 
 /* counters */
 static unsigned long long n_lines, n_records, n_tombstones, n_rejected,
-    n_refused, n_nokey, n_nopos;
+    n_refused, n_nokey, n_nopos, n_fragments;
 
 static void
 usage(FILE *fp)
@@ -631,7 +631,13 @@ handle(const struct lreader *r, unsigned file, const char *line, size_t len)
 	if (i == len)
 		return 0;	/* a blank line is no record */
 	if (!valid_object(line, len, why, sizeof why)) {
-		reject(r, line, len, "%s", why);
+		if (lr_fragment(r, line, len)) {
+			/* not a record: said, and 74 at the end */
+			n_fragments++;
+			fragment_warn(r->name, r->lineno, len);
+		} else {
+			reject(r, line, len, "%s", why);
+		}
 		return 0;
 	}
 
@@ -775,6 +781,8 @@ fill_stats(struct metric *m)
 		{ "no_key", "records sent without a key", STAT_COUNTER, 0 },
 		{ "no_position", "records sent without a source position",
 		    STAT_COUNTER, 0 },
+		{ "fragments", "last lines of a pipe cut short by its writer",
+		    STAT_COUNTER, 0 },
 	};
 	int n = (int)(sizeof tmpl / sizeof *tmpl);
 
@@ -788,6 +796,7 @@ fill_stats(struct metric *m)
 	m[6].value = (double)n_refused;
 	m[7].value = (double)n_nokey;
 	m[8].value = (double)n_nopos;
+	m[9].value = (double)n_fragments;
 	return n;
 }
 
@@ -1215,6 +1224,8 @@ main(int argc, char *argv[])
 		    kprod_sent(kp) - kprod_watermark(kp), kprod_sent(kp));
 		fail_status(EX_TEMPFAIL);
 	}
+	if (n_fragments)
+		fail_status(EX_IOERR);
 
 	/* free what a leak checker would report */
 	for (uint64_t s = ring_base; s < kprod_sent(kp); s++)

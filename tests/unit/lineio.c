@@ -2,7 +2,8 @@
  * lineio: unit test of lib/lineio.c against a reference splitter.
  *   lineio N SEED   N random files (short and long lines, lines longer
  *                   than stdio's buffer, no final newline, NUL bytes),
- *                   each read with a random limit through a file and a pipe
+ *                   each read with a random limit through a file and a pipe;
+ *                   and what is a fragment (line_fragment, lr_open's pipe)
  * Prints what failed and exits 1 when something did.
  */
 #include "lineio.h"
@@ -55,6 +56,12 @@ check(const char *what, FILE *fp, const char *data, size_t size, size_t max)
 			failures++;
 			break;
 		}
+		if (r.unterminated != (e == NULL)) {
+			fprintf(stderr, "%s: line %llu: unterminated %d\n",
+			    what, lines, r.unterminated);
+			failures++;
+			break;
+		}
 		pos += full + (e != NULL);
 		if (r.offset != pos) {
 			fprintf(stderr, "%s: line %llu: offset %llu, want %zu\n",
@@ -70,6 +77,51 @@ check(const char *what, FILE *fp, const char *data, size_t size, size_t max)
 	free(r.buf);
 }
 
+static void
+expect(int got, int want, const char *what)
+{
+	if (got != want) {
+		fprintf(stderr, "%s: %d, want %d\n", what, got, want);
+		failures++;
+	}
+}
+
+/* A fragment: unterminated, from a pipe, and not JSON. */
+static void
+fragments(void)
+{
+	struct lreader r;
+	char path[64];
+	int pfd[2];
+
+	expect(line_fragment(1, 1, "{\"a\":", 5), 1, "a cut object");
+	expect(line_fragment(1, 1, "{\"a\":1", 6), 1, "an object without its brace");
+	expect(line_fragment(1, 1, "{\"a\":1}", 7), 0, "a whole object");
+	expect(line_fragment(1, 1, "12", 2), 0, "a whole number");
+	expect(line_fragment(0, 1, "{\"a\":", 5), 0, "a terminated line");
+	expect(line_fragment(1, 0, "{\"a\":", 5), 0, "from a regular file");
+
+	if (pipe(pfd) < 0)
+		die(EX_OSERR, "pipe:");
+	snprintf(path, sizeof path, "/proc/self/fd/%d", pfd[0]);
+	if (lr_open(&r, path, 0) != 0)
+		die(EX_OSERR, "%s:", path);
+	expect(r.pipe, 1, "lr_open of a pipe: pipe");
+	lr_close(&r);
+	close(pfd[0]);
+	close(pfd[1]);
+
+	FILE *fp = tmpfile();
+	if (fp == NULL)
+		die(EX_IOERR, "tmpfile:");
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(fp));
+	if (lr_open(&r, path, 0) != 0)
+		die(EX_OSERR, "%s:", path);
+	expect(r.pipe, 0, "lr_open of a file: pipe");
+	lr_close(&r);
+	fclose(fp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -78,6 +130,7 @@ main(int argc, char **argv)
 		die(EX_USAGE, "usage: lineio N [SEED]");
 	long count = atol(argv[1]);
 	rng = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+	fragments();
 	for (long c = 0; c < count && failures < 5; c++) {
 		size_t size = 0, cap = 1 << 20;
 		char *data = xmalloc(cap);
