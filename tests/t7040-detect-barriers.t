@@ -88,7 +88,7 @@ test_expect_success 'barriers: in both outputs, after what came before them; the
 	test_cmp full.alerts out.alerts &&
 	n=$(jq .barrier bs) &&
 	test "$n" -ge 1 &&
-	test_grep "\"barriers\":$n}" err &&
+	test_grep "\"barriers\":$n," err &&
 	test "$(jq .barrier ack.tagged)" = "$n" &&
 	test "$(jq .barrier ack.alerts)" = "$n" &&
 	! test -e bs.pending
