@@ -128,6 +128,7 @@ struct engine {
 	long long barrier;
 	/* per event */
 	const char **firednames;
+	uint64_t *khash;	/* per rule: the hash of this event's key */
 	int nfired;
 	struct buf tmpb;
 };
@@ -244,6 +245,8 @@ alloc_rules(struct engine *en)
 	en->ntmp = mx;
 	free(en->firednames);
 	en->firednames = xcalloc(rs->n + 1, sizeof(char *));
+	free(en->khash);
+	en->khash = xcalloc(rs->n + 1, sizeof(*en->khash));
 }
 
 struct engine *
@@ -321,6 +324,7 @@ engine_free(struct engine *en)
 	free(en->pos);
 	free(en->posh);
 	free(en->firednames);
+	free(en->khash);
 	arena_free(&en->ar);
 	buf_free(&en->tmpb);
 	free(en);
@@ -876,13 +880,26 @@ stream_match(const struct rule *r, struct jval s)
 	return 0;
 }
 
+/* Rule ri's state of key, made when new; a string key's hash is the one
+ * event_run made. */
+static struct wkey *
+key_get(struct engine *en, int ri, struct jval key)
+{
+	struct buf *kb = &en->tmpb;
+
+	if (key.t == J_STR)
+		return wt_get_h(&en->wt[ri], key.s, key.len, en->khash[ri], 1);
+	buf_reset(kb);
+	key_text(key, kb);
+	return wt_get(&en->wt[ri], kb->p, kb->len, 1);
+}
+
 static void
 run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
     double wm, struct buf *out)
 {
 	const struct rule *r = &en->rs->r[ri];
 	struct wtable *wt = &en->wt[ri];
-	struct buf *kb = &en->tmpb;
 	struct jval *tv = en->tmp;
 	struct jval aggv[64];
 	struct wkey *wk;
@@ -890,9 +907,7 @@ run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
 	size_t cur;
 	double lo, hi = c->time, wstart = NAN;
 
-	buf_reset(kb);
-	key_text(key, kb);
-	wk = wt_get(wt, kb->p, kb->len, 1);
+	wk = key_get(en, ri, key);
 	/* each aggregate keeps its value, and two bits: its filter (a
 	 * ratio's numerator) and a ratio's denominator */
 	uint64_t conds = 0;
@@ -943,7 +958,6 @@ run_sequence(struct engine *en, int ri, struct evctx *c, struct jval key,
 {
 	const struct rule *r = &en->rs->r[ri];
 	struct wtable *wt = &en->wt[ri];
-	struct buf *kb = &en->tmpb;
 	int a = jv_true(rules_eval(r->seq_a, c));
 	int b = jv_true(rules_eval(r->seq_b, c));
 	struct wkey *wk;
@@ -953,9 +967,7 @@ run_sequence(struct engine *en, int ri, struct evctx *c, struct jval key,
 
 	if (!a && !b)
 		return;
-	buf_reset(kb);
-	key_text(key, kb);
-	wk = wt_get(wt, kb->p, kb->len, 1);
+	wk = key_get(en, ri, key);
 	e = went_new(c->time, (a ? 1 : 0) | (b ? 2 : 0), c->id.s, c->id.len,
 	    none, 0);
 	wk_evict(wt, wk, wm - r->within, en->o.max_per_key - 1);
@@ -1194,6 +1206,26 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 	if (!late)
 		close_due(en, out, t, 0);
 	en->nfired = 0;
+	/* the hashes of the string keys of the stateful rules on this
+	 * stream, and their buckets and first keys loading at once rather
+	 * than each in its turn */
+	if (!late) {
+		for (int i = 0; i < rs->n; i++) {
+			const struct rule *r = &rs->r[i];
+			struct jval key = f[r->key_slot];
+			if (!r->stateful || key.t != J_STR ||
+			    !stream_match(r, c->stream))
+				continue;
+			en->khash[i] = hash_words(key.s, key.len);
+			wt_prefetch(&en->wt[i], en->khash[i]);
+		}
+		for (int i = 0; i < rs->n; i++) {
+			const struct rule *r = &rs->r[i];
+			if (r->stateful && f[r->key_slot].t == J_STR &&
+			    stream_match(r, c->stream))
+				wt_prefetch_key(&en->wt[i], en->khash[i]);
+		}
+	}
 	for (int i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->r[i];
 

@@ -275,7 +275,12 @@ grow(struct wtable *t)
 struct wkey *
 wt_get(struct wtable *t, const char *s, size_t l, int create)
 {
-	uint64_t h = hash_words(s, l);
+	return wt_get_h(t, s, l, hash_words(s, l), create);
+}
+
+struct wkey *
+wt_get_h(struct wtable *t, const char *s, size_t l, uint64_t h, int create)
+{
 	struct wkey *k;
 
 	for (k = t->b[h & (t->nb - 1)]; k; k = k->next)

@@ -98,6 +98,24 @@ wt_counter(const struct wtable *t, int b)
 }
 void wt_free(struct wtable *t);
 struct wkey *wt_get(struct wtable *t, const char *k, size_t l, int create);
+/* The same with h = hash_words(k, l), made before. */
+struct wkey *wt_get_h(struct wtable *t, const char *k, size_t l, uint64_t h,
+    int create);
+/* Start loading the bucket of hash h, for a wt_get_h soon after. */
+static inline void
+wt_prefetch(const struct wtable *t, uint64_t h)
+{
+	__builtin_prefetch(&t->b[h & (t->nb - 1)]);
+}
+/* Start loading the first key of that bucket, once it is loaded. */
+static inline void
+wt_prefetch_key(const struct wtable *t, uint64_t h)
+{
+	const struct wkey *k = t->b[h & (t->nb - 1)];
+
+	if (k != NULL)
+		__builtin_prefetch(k);
+}
 void wt_del(struct wtable *t, struct wkey *k);
 /* Insert in time order after equal times; returns its index (from off). */
 size_t wk_insert(struct wtable *t, struct wkey *k, struct wentry *e);
