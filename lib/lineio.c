@@ -31,6 +31,20 @@ lr_open(struct lreader *r, const char *path, size_t max)
 			return -1;
 	}
 	r->pipe = is_pipe(r->fp);
+	/* a read(2) per 256K, not per st_blksize (4K); from a pipe a read
+	 * still returns what is there. Only before the stream's first read;
+	 * stdin's buffer stays with it to the end. */
+#ifdef __GLIBC__
+	if (r->fp->_IO_buf_base != NULL)
+		return 0;
+#endif
+	r->iobuf = xmalloc(LR_IOBUF);
+	if (setvbuf(r->fp, r->iobuf, _IOFBF, LR_IOBUF) != 0) {
+		free(r->iobuf);
+		r->iobuf = NULL;
+	} else if (r->fp == stdin) {
+		r->iobuf = NULL;
+	}
 	return 0;
 }
 
@@ -54,6 +68,8 @@ lr_close(struct lreader *r)
 {
 	if (r->fp && r->fp != stdin)
 		fclose(r->fp);
+	free(r->iobuf);
+	r->iobuf = NULL;
 	free(r->buf);
 	r->buf = NULL;
 	r->fp = NULL;

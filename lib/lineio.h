@@ -17,7 +17,10 @@ struct lreader {
 	int unterminated;	/* the line last returned lacked its '\n' */
 	char *buf;
 	size_t cap;
+	char *iobuf;		/* stdio's buffer, LR_IOBUF bytes */
 };
+
+#define LR_IOBUF (256 * 1024)
 
 enum { LR_EOF = 0, LR_OK = 1, LR_TOOLONG = -1, LR_ERROR = -2 };
 
