@@ -372,6 +372,33 @@ test_jfields(void)
 		CHECK(jf_extract(jf, bad8[i], strlen(bad8[i]), v, scratch, &err) < 0);
 		CHECK(err != NULL && (strstr(err, "UTF-8") || strstr(err, "surrogate")));
 	}
+	/* the same names in other orders, a name where another was, and a
+	 * path added after some objects: all read right */
+	static const char *orders[] = {
+		"{\"a\":1,\"z\":0,\"o\":{\"b\":\"x\",\"c\":{\"d\":true}}}",
+		"{\"a\":2,\"z\":0,\"o\":{\"b\":\"y\",\"c\":{\"d\":true}}}",
+		"{\"o\":{\"c\":{\"d\":false},\"b\":\"w\"},\"z\":0,\"a\":3}",
+		"{\"z\":0,\"a\":4,\"o\":{\"bb\":1,\"b\":\"v\"}}",
+		"{\"a\":5,\"b\":0,\"o\":{\"b\":\"u\",\"c\":7}}",
+	};
+	static const double wa[] = { 1, 2, 3, 4, 5 };
+	static const char *wb[] = { "x", "y", "w", "v", "u" };
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 5; i++) {
+			const char *t = orders[i];
+			CHECK(jf_extract(jf, t, strlen(t), v, scratch, &err) == 0);
+			CHECK(v[a].t == J_NUM && v[a].n == wa[i]);
+			CHECK(v[b].t == J_STR && v[b].len == 1 && v[b].s[0] == wb[i][0]);
+			CHECK(v[c].t == (i <= 2 ? J_BOOL : J_NULL));
+		}
+		if (round == 0) {
+			int z = jf_add(jf, "z");
+			CHECK(z == 3);
+			CHECK(jf_extract(jf, orders[3], strlen(orders[3]), v, scratch,
+			    &err) == 0);
+			CHECK(v[z].t == J_NUM && v[z].n == 0 && v[a].n == 4);
+		}
+	}
 	jf_free(jf);
 }
 
