@@ -30,6 +30,15 @@ seen() {
 	jq -c "select(.cdr_id == \"$1\") | $2" out
 }
 
+# after_change TABLE N ID CUSTOMER FILTER: once enrich has applied N
+# changes to TABLE, the CDR ID of CUSTOMER; FILTER of it once it is out
+after_change() {
+	wait_until 60 "change $2 of $1 applied" changes_applied "$1" "$2" &&
+	event "$3" "$4" &&
+	wait_until 60 "$3 out" grep -q "\"cdr_id\":\"$3\"" out &&
+	seen "$3" "$5"
+}
+
 test_expect_success 'Kafka, MariaDB and PostgreSQL, with a customer table and a payment table' '
 	kafka_use &&
 	for t in "$TE" "$TC" "$TP"; do kafka_topic "$t" 1 || return 1; done &&
@@ -82,29 +91,20 @@ test_expect_success 'consume | enrich, the tables from consume of the CDC topics
 
 test_expect_success 'an UPDATE of credit_score in MariaDB: the next CDR has the new value' '
 	echo "UPDATE crm.customer_profiles SET credit_score = 400 WHERE customer_id = ${SQ}C1${SQ}" | my &&
-	wait_until 60 "the update applied" changes_applied customer 3 &&
-	event E2 C1 &&
-	wait_until 60 "E2" sh -c "test \$(wc -l <out) -eq 3" &&
-	seen E2 ".customer.credit_score" >got &&
+	after_change customer 3 E2 C1 ".customer.credit_score" >got &&
 	echo 400 >want && test_cmp want got
 '
 
 test_expect_success 'a DELETE in MariaDB: the next CDR has no customer' '
 	echo "DELETE FROM crm.customer_profiles WHERE customer_id = ${SQ}C1${SQ}" | my &&
-	wait_until 60 "the delete applied" changes_applied customer 4 &&
-	event E3 C1 &&
-	wait_until 60 "E3" sh -c "test \$(wc -l <out) -eq 4" &&
-	seen E3 ".customer" >got &&
+	after_change customer 4 E3 C1 ".customer" >got &&
 	echo null >want && test_cmp want got
 '
 
 test_expect_success 'a failed payment INSERTed in PostgreSQL: the next CDR counts it' '
 	pg -d billing -c "INSERT INTO payment_transactions (customer_id, transaction_date, amount, status)
 		VALUES (${SQ}C2${SQ}, ${SQ}2026-10-30T12:00:00Z${SQ}, 30.00, ${SQ}failed${SQ})" &&
-	wait_until 60 "the insert applied" changes_applied payments 3 &&
-	event E4 C2 &&
-	wait_until 60 "E4" sh -c "test \$(wc -l <out) -eq 5" &&
-	seen E4 "[.customer.credit_score, .payments.failed_30d]" >got &&
+	after_change payments 3 E4 C2 "[.customer.credit_score, .payments.failed_30d]" >got &&
 	echo "[700,1]" >want && test_cmp want got &&
 	test_grep -v "^enrich: .*:[0-9]*: " err
 '
