@@ -313,17 +313,21 @@ part_find(const rd_kafka_message_t *m)
 	return NULL;
 }
 
-/* Every partition has reached its end at least once (or its stop
- * timestamp): all the topics held when they were assigned is written. */
+/*
+ * Every partition is past the stop timestamp or at its end: with once,
+ * has reached it once since assigned (all the topics held then is
+ * written); else is at it now, with -e.
+ */
 static int
-all_reached(void)
+all_at_end(int once)
 {
 	size_t i;
 
 	if (nparts == 0)
 		return 0;
 	for (i = 0; i < nparts; i++)
-		if (!parts[i].stopped && !parts[i].reached)
+		if (!parts[i].stopped &&
+		    !(once ? parts[i].reached : exit_eof && parts[i].eof))
 			return 0;
 	return 1;
 }
@@ -332,27 +336,13 @@ all_reached(void)
 static void
 mark_end(void)
 {
-	if (end_marker == NULL || marker_sent || !all_reached())
+	if (end_marker == NULL || marker_sent || !all_at_end(1))
 		return;
 	marker_sent = 1;
 	out(end_marker, strlen(end_marker));
 	out("\n", 1);
 	if (verbose)
 		weprintf("every partition at its end: end marker written");
-}
-
-/* Every partition is at its end (-e) or past the stop timestamp. */
-static int
-all_done(void)
-{
-	size_t i;
-
-	if (nparts == 0)
-		return 0;
-	for (i = 0; i < nparts; i++)
-		if (!parts[i].stopped && !(exit_eof && parts[i].eof))
-			return 0;
-	return 1;
 }
 
 /*
@@ -807,7 +797,7 @@ handle(const rd_kafka_message_t *m)
 				weprintf("%s [%d]: end at offset %lld", p->topic,
 				    (int)p->partition, (long long)m->offset);
 			mark_end();
-			if (all_done())
+			if (all_at_end(0))
 				done = 1;
 		}
 		return;
@@ -826,7 +816,7 @@ handle(const rd_kafka_message_t *m)
 			weprintf("%s [%d]: stop timestamp reached at offset %lld",
 			    p->topic, (int)p->partition, (long long)m->offset);
 		mark_end();
-		if (all_done())
+		if (all_at_end(0))
 			done = 1;
 		return;
 	}
@@ -1259,7 +1249,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_error_destroy(error);
 	} else if (aerr)
 		weprintf("group %s: %s", group, rd_kafka_err2str(aerr));
-	if (exit_eof && all_done())
+	if (exit_eof && all_at_end(0))
 		done = 1;
 }
 
