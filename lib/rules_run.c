@@ -129,6 +129,7 @@ struct engine {
 	/* per event */
 	const char **firednames;
 	uint64_t *khash;	/* per rule: the hash of this event's key */
+	int *kpre;		/* the rules whose keys event_run prefetched */
 	int nfired;
 	struct buf tmpb;
 };
@@ -247,6 +248,8 @@ alloc_rules(struct engine *en)
 	en->firednames = xcalloc(rs->n + 1, sizeof(char *));
 	free(en->khash);
 	en->khash = xcalloc(rs->n + 1, sizeof(*en->khash));
+	free(en->kpre);
+	en->kpre = xcalloc(rs->n + 1, sizeof(*en->kpre));
 }
 
 struct engine *
@@ -325,6 +328,7 @@ engine_free(struct engine *en)
 	free(en->posh);
 	free(en->firednames);
 	free(en->khash);
+	free(en->kpre);
 	arena_free(&en->ar);
 	buf_free(&en->tmpb);
 	free(en);
@@ -1210,6 +1214,7 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 	 * stream, and their buckets and first keys loading at once rather
 	 * than each in its turn */
 	if (!late) {
+		int np = 0;
 		for (int i = 0; i < rs->n; i++) {
 			const struct rule *r = &rs->r[i];
 			struct jval key = f[r->key_slot];
@@ -1218,13 +1223,11 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 				continue;
 			en->khash[i] = hash_words(key.s, key.len);
 			wt_prefetch(&en->wt[i], en->khash[i]);
+			en->kpre[np++] = i;
 		}
-		for (int i = 0; i < rs->n; i++) {
-			const struct rule *r = &rs->r[i];
-			if (r->stateful && f[r->key_slot].t == J_STR &&
-			    stream_match(r, c->stream))
-				wt_prefetch_key(&en->wt[i], en->khash[i]);
-		}
+		for (int k = 0; k < np; k++)
+			wt_prefetch_key(&en->wt[en->kpre[k]],
+			    en->khash[en->kpre[k]]);
 	}
 	for (int i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->r[i];
