@@ -101,6 +101,9 @@ struct engine {
 		size_t len;
 	} sn[SNAMES];
 	int nsn;
+	/* per name of sn, which rules take its events (made when first
+	 * needed); smtmp for a stream beyond them */
+	unsigned char *smrow[SNAMES], *smtmp;
 	/* --tag: the events from obase to eseq in order of arrival, written
 	 * out once every earlier one was */
 	struct oslot {
@@ -250,6 +253,12 @@ alloc_rules(struct engine *en)
 	en->khash = xcalloc(rs->n + 1, sizeof(*en->khash));
 	free(en->kpre);
 	en->kpre = xcalloc(rs->n + 1, sizeof(*en->kpre));
+	for (int i = 0; i < SNAMES; i++) {
+		free(en->smrow[i]);
+		en->smrow[i] = NULL;
+	}
+	free(en->smtmp);
+	en->smtmp = xcalloc(rs->n + 1, 1);
 }
 
 struct engine *
@@ -329,6 +338,9 @@ engine_free(struct engine *en)
 	free(en->firednames);
 	free(en->khash);
 	free(en->kpre);
+	for (int i = 0; i < SNAMES; i++)
+		free(en->smrow[i]);
+	free(en->smtmp);
 	arena_free(&en->ar);
 	buf_free(&en->tmpb);
 	free(en);
@@ -884,6 +896,28 @@ stream_match(const struct rule *r, struct jval s)
 	return 0;
 }
 
+/* Which rules take events of stream s: a byte per rule. */
+static const unsigned char *
+stream_rules(struct engine *en, struct jval s)
+{
+	const struct rules *rs = en->rs;
+	unsigned char *m = en->smtmp;
+
+	if (s.t == J_STR)
+		for (int i = 0; i < en->nsn; i++) {
+			if (en->sn[i].len != s.len ||
+			    memcmp(en->sn[i].s, s.s, s.len) != 0)
+				continue;
+			if (en->smrow[i] != NULL)
+				return en->smrow[i];
+			m = en->smrow[i] = xmalloc(rs->n + 1);
+			break;
+		}
+	for (int i = 0; i < rs->n; i++)
+		m[i] = (unsigned char)stream_match(&rs->r[i], s);
+	return m;
+}
+
 /* Rule ri's state of key, made when new; a string key's hash is the one
  * event_run made. */
 static struct wkey *
@@ -1205,6 +1239,7 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 {
 	struct rules *rs = en->rs;
 	const struct jval *f = c->f;
+	const unsigned char *sm = stream_rules(en, c->stream);
 	double t = c->time;
 
 	if (!late)
@@ -1214,14 +1249,19 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 	 * stream, and their buckets and first keys loading at once rather
 	 * than each in its turn */
 	if (!late) {
-		int np = 0;
+		int np = 0, hs = -1;
+		uint64_t h = 0;
 		for (int i = 0; i < rs->n; i++) {
 			const struct rule *r = &rs->r[i];
 			struct jval key = f[r->key_slot];
-			if (!r->stateful || key.t != J_STR ||
-			    !stream_match(r, c->stream))
+			if (!r->stateful || key.t != J_STR || !sm[i])
 				continue;
-			en->khash[i] = hash_words(key.s, key.len);
+			/* rules keyed alike are most often next to each other */
+			if (r->key_slot != hs) {
+				h = hash_words(key.s, key.len);
+				hs = r->key_slot;
+			}
+			en->khash[i] = h;
 			wt_prefetch(&en->wt[i], en->khash[i]);
 			en->kpre[np++] = i;
 		}
@@ -1232,7 +1272,7 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 	for (int i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->r[i];
 
-		if (!stream_match(r, c->stream))
+		if (!sm[i])
 			continue;
 		if (r->where && !jv_true(rules_eval(r->where, c)))
 			continue;
