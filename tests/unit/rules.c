@@ -1,10 +1,12 @@
 /*
  * rules: unit tests of lib/rules (lexer, parser and its error positions,
- * every operator and function, null handling), lib/jfields and
- * lib/window; failures on stderr, exit 1 if any.
+ * every operator and function, null handling), lib/jfields,
+ * lib/window, and lib/rules_run's state of keys (per rule, swept away,
+ * kept across a reload); failures on stderr, exit 1 if any.
  */
 #include "jfields.h"
 #include "rules.h"
+#include "rules_run.h"
 #include "util.h"
 #include "window.h"
 
@@ -526,6 +528,158 @@ test_window(void)
 	wt_free(&wt);
 }
 
+/* How many alerts of rule name b holds (from offset *from on). */
+static int
+alerts_of(const struct buf *b, size_t *from, const char *name)
+{
+	char pat[64];
+	int n = 0;
+	const char *p = b->p + *from, *end = b->p + b->len;
+
+	snprintf(pat, sizeof(pat), "\"rule\":\"%s\"", name);
+	while (p < end && (p = memmem(p, (size_t)(end - p), pat,
+	    strlen(pat))) != NULL) {
+		n++;
+		p += strlen(pat);
+	}
+	return n;
+}
+
+static struct rules *
+engine_rules(int by3)
+{
+	char text[1024], err[256];
+	struct rules *rs;
+
+	snprintf(text, sizeof(text),
+	    "lateness 0s\ntime * event_time\n"
+	    "rule by3 {\n severity low\n key customer_id\n window 10m\n"
+	    " having count() >= %d\n}\n"
+	    "rule by2 {\n severity low\n key customer_id\n window 10m\n"
+	    " having count() >= 2\n}\n"
+	    "rule bym {\n severity low\n key msisdn\n window 10m\n"
+	    " having count() >= 2\n}\n", by3);
+	rs = rules_parse("k.rules", text, strlen(text), err, sizeof(err));
+	if (rs == NULL)
+		fprintf(stderr, "engine_rules: %s\n", err);
+	return rs;
+}
+
+/* One event of customer cu and msisdn m, s seconds after the start. */
+static void
+event_at(struct engine *en, struct buf *out, const char *cu, const char *m,
+    int s)
+{
+	char line[256], when[32];
+	const char *err = NULL;
+	long long t = 1793491200LL + s;	/* 2026-11-01T00:00:00Z */
+
+	snprintf(when, sizeof(when), "2026-11-01T%02lld:%02lld:%02lldZ",
+	    (t - 1793491200LL) / 3600, (t - 1793491200LL) / 60 % 60,
+	    (t - 1793491200LL) % 60);
+	snprintf(line, sizeof(line), "{\"customer_id\":\"%s\",\"msisdn\":"
+	    "\"%s\",\"event_time\":\"%s\"}", cu, m, when);
+	checks++;
+	if (engine_event(en, line, strlen(line), out, &err) != 0) {
+		fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, line, err);
+		failures++;
+	}
+}
+
+/*
+ * Each rule keeps its own state of each key: rules keyed by one field
+ * count apart, and a msisdn with a customer_id's text is another key. A
+ * key swept away starts again; a reload keeps the state of unchanged rules.
+ */
+static void
+test_engine_keys(void)
+{
+	struct engine_opts o = { 0, 0, "test", 0 };
+	struct engine_stats st;
+	struct rules *rs = engine_rules(3);
+	struct engine *en;
+	struct buf out;
+	size_t at = 0;
+
+	if (rs == NULL) {
+		failures++;
+		return;
+	}
+	buf_init(&out);
+	en = engine_new(rs, &o);
+	event_at(en, &out, "A", "m1", 0);
+	event_at(en, &out, "A", "m1", 1);
+	CHECK(alerts_of(&out, &at, "by2") == 1);
+	CHECK(alerts_of(&out, &at, "bym") == 1);
+	CHECK(alerts_of(&out, &at, "by3") == 0);
+	/* the same customer with another msisdn: that key's first event */
+	at = out.len;
+	event_at(en, &out, "A", "m9", 2);
+	CHECK(alerts_of(&out, &at, "by3") == 1);
+	CHECK(alerts_of(&out, &at, "bym") == 0);
+	/* a msisdn with the text of a customer_id: each rule its own */
+	at = out.len;
+	event_at(en, &out, "X", "X", 3);
+	event_at(en, &out, "Y", "X", 4);
+	event_at(en, &out, "X", "Y", 5);
+	CHECK(alerts_of(&out, &at, "by2") == 1);
+	CHECK(alerts_of(&out, &at, "bym") == 1);
+	/* two hours on, A's windows are empty: its keys go in a sweep */
+	event_at(en, &out, "B", "m2", 7200);
+	engine_sweep(en);
+	engine_stats(en, &st);
+	CHECK(st.keys == 3);
+	at = out.len;
+	event_at(en, &out, "X", "X", 7200);
+	CHECK(alerts_of(&out, &at, "by2") == 0);
+	CHECK(alerts_of(&out, &at, "bym") == 0);
+	at = out.len;
+	event_at(en, &out, "A", "m1", 7201);
+	CHECK(alerts_of(&out, &at, "by2") == 0);
+	event_at(en, &out, "A", "m1", 7202);
+	CHECK(alerts_of(&out, &at, "by2") == 1);
+	CHECK(alerts_of(&out, &at, "bym") == 1);
+	/* the same rules again: their state is kept */
+	engine_reload(en, engine_rules(3), &out);
+	at = out.len;
+	event_at(en, &out, "A", "m3", 7203);
+	CHECK(alerts_of(&out, &at, "by3") == 1);
+	CHECK(alerts_of(&out, &at, "by2") == 1);
+	CHECK(alerts_of(&out, &at, "bym") == 0);
+	/* by3 changed: its state starts again; by2's goes on */
+	engine_reload(en, engine_rules(4), &out);
+	at = out.len;
+	for (int i = 0; i < 3; i++)
+		event_at(en, &out, "A", "m3", 7204 + i);
+	CHECK(alerts_of(&out, &at, "by3") == 0);
+	CHECK(alerts_of(&out, &at, "by2") == 3);
+	event_at(en, &out, "A", "m3", 7207);
+	CHECK(alerts_of(&out, &at, "by3") == 1);
+	/* many keys, most swept away, and the rest still counted */
+	for (int i = 0; i < 5000; i++) {
+		char cu[16];
+		snprintf(cu, sizeof(cu), "K%d", i);
+		event_at(en, &out, cu, cu, 8000 + i / 2);
+	}
+	/* at 10499 s the sweep keeps 9899 s on (K3798 and after), and an
+	 * event at 10500 s counts from after 9900 s (K3802 and after) */
+	engine_sweep(en);
+	engine_stats(en, &st);
+	CHECK(st.keys == 3 * 1202);
+	at = out.len;
+	event_at(en, &out, "K4999", "K4999", 10500);
+	CHECK(alerts_of(&out, &at, "by2") == 1);
+	CHECK(alerts_of(&out, &at, "bym") == 1);
+	at = out.len;
+	event_at(en, &out, "K0", "K0", 10500);
+	CHECK(alerts_of(&out, &at, "by2") == 0);
+	at = out.len;
+	event_at(en, &out, "K3802", "K3802", 10500);
+	CHECK(alerts_of(&out, &at, "by2") == 1);
+	engine_free(en);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -535,6 +689,7 @@ main(void)
 	test_jfields_scan();
 	test_time();
 	test_window();
+	test_engine_keys();
 	printf("rules: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
