@@ -528,13 +528,13 @@ test_window(void)
 	wt_free(&wt);
 }
 
-/* How many alerts of rule name b holds (from offset *from on). */
+/* How many alerts of rule name b holds from offset from on. */
 static int
-alerts_of(const struct buf *b, size_t *from, const char *name)
+alerts_of(const struct buf *b, size_t from, const char *name)
 {
 	char pat[64];
 	int n = 0;
-	const char *p = b->p + *from, *end = b->p + b->len;
+	const char *p = b->p + from, *end = b->p + b->len;
 
 	snprintf(pat, sizeof(pat), "\"rule\":\"%s\"", name);
 	while (p < end && (p = memmem(p, (size_t)(end - p), pat,
@@ -586,6 +586,34 @@ event_at(struct engine *en, struct buf *out, const char *cu, const char *m,
 	}
 }
 
+/* An event, and the alerts of each rule it makes. */
+struct step {
+	const char *cu, *m;
+	int t;
+	int by3, by2, bym;
+};
+
+static void
+steps(struct engine *en, struct buf *out, const struct step *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t at = out->len;
+		int g3, g2, gm;
+		event_at(en, out, st[i].cu, st[i].m, st[i].t);
+		g3 = alerts_of(out, at, "by3");
+		g2 = alerts_of(out, at, "by2");
+		gm = alerts_of(out, at, "bym");
+		checks++;
+		if (g3 != st[i].by3 || g2 != st[i].by2 || gm != st[i].bym) {
+			fprintf(stderr, "%s:%d: %s %s at %d s: alerts by3 %d "
+			    "by2 %d bym %d, want %d %d %d\n", __FILE__, __LINE__,
+			    st[i].cu, st[i].m, st[i].t, g3, g2, gm, st[i].by3,
+			    st[i].by2, st[i].bym);
+			failures++;
+		}
+	}
+}
+
 /*
  * Each rule keeps its own state of each key: rules keyed by one field
  * count apart, and a msisdn with a customer_id's text is another key. A
@@ -599,7 +627,6 @@ test_engine_keys(void)
 	struct rules *rs = engine_rules(3);
 	struct engine *en;
 	struct buf out;
-	size_t at = 0;
 
 	if (rs == NULL) {
 		failures++;
@@ -607,54 +634,41 @@ test_engine_keys(void)
 	}
 	buf_init(&out);
 	en = engine_new(rs, &o);
-	event_at(en, &out, "A", "m1", 0);
-	event_at(en, &out, "A", "m1", 1);
-	CHECK(alerts_of(&out, &at, "by2") == 1);
-	CHECK(alerts_of(&out, &at, "bym") == 1);
-	CHECK(alerts_of(&out, &at, "by3") == 0);
-	/* the same customer with another msisdn: that key's first event */
-	at = out.len;
-	event_at(en, &out, "A", "m9", 2);
-	CHECK(alerts_of(&out, &at, "by3") == 1);
-	CHECK(alerts_of(&out, &at, "bym") == 0);
-	/* a msisdn with the text of a customer_id: each rule its own */
-	at = out.len;
-	event_at(en, &out, "X", "X", 3);
-	event_at(en, &out, "Y", "X", 4);
-	event_at(en, &out, "X", "Y", 5);
-	CHECK(alerts_of(&out, &at, "by2") == 1);
-	CHECK(alerts_of(&out, &at, "bym") == 1);
-	/* two hours on, A's windows are empty: its keys go in a sweep */
-	event_at(en, &out, "B", "m2", 7200);
+	static const struct step before[] = {
+		{ "A", "m1", 0, 0, 0, 0 },
+		{ "A", "m1", 1, 0, 1, 1 },
+		/* the same customer with another msisdn: its first event */
+		{ "A", "m9", 2, 1, 1, 0 },
+		/* a msisdn with the text of a customer_id is another key */
+		{ "X", "X", 3, 0, 0, 0 },
+		{ "Y", "X", 4, 0, 0, 1 },
+		{ "X", "Y", 5, 0, 1, 0 },
+		/* two hours on, the 10 min windows of all but B are empty */
+		{ "B", "m2", 7200, 0, 0, 0 },
+	}, swept[] = {
+		{ "X", "X", 7200, 0, 0, 0 },
+		{ "A", "m1", 7201, 0, 0, 0 },
+		{ "A", "m1", 7202, 0, 1, 1 },
+	}, same[] = {
+		{ "A", "m3", 7203, 1, 1, 0 },
+	}, changed[] = {
+		{ "A", "m3", 7204, 0, 1, 1 },
+		{ "A", "m3", 7205, 0, 1, 1 },
+		{ "A", "m3", 7206, 0, 1, 1 },
+		{ "A", "m3", 7207, 1, 1, 1 },
+	};
+	steps(en, &out, before, sizeof(before) / sizeof(before[0]));
+	/* their keys go in a sweep */
 	engine_sweep(en);
 	engine_stats(en, &st);
 	CHECK(st.keys == 3);
-	at = out.len;
-	event_at(en, &out, "X", "X", 7200);
-	CHECK(alerts_of(&out, &at, "by2") == 0);
-	CHECK(alerts_of(&out, &at, "bym") == 0);
-	at = out.len;
-	event_at(en, &out, "A", "m1", 7201);
-	CHECK(alerts_of(&out, &at, "by2") == 0);
-	event_at(en, &out, "A", "m1", 7202);
-	CHECK(alerts_of(&out, &at, "by2") == 1);
-	CHECK(alerts_of(&out, &at, "bym") == 1);
+	steps(en, &out, swept, sizeof(swept) / sizeof(swept[0]));
 	/* the same rules again: their state is kept */
 	engine_reload(en, engine_rules(3), &out);
-	at = out.len;
-	event_at(en, &out, "A", "m3", 7203);
-	CHECK(alerts_of(&out, &at, "by3") == 1);
-	CHECK(alerts_of(&out, &at, "by2") == 1);
-	CHECK(alerts_of(&out, &at, "bym") == 0);
-	/* by3 changed: its state starts again; by2's goes on */
+	steps(en, &out, same, sizeof(same) / sizeof(same[0]));
+	/* by3 changed (4 events): its state starts again; by2's goes on */
 	engine_reload(en, engine_rules(4), &out);
-	at = out.len;
-	for (int i = 0; i < 3; i++)
-		event_at(en, &out, "A", "m3", 7204 + i);
-	CHECK(alerts_of(&out, &at, "by3") == 0);
-	CHECK(alerts_of(&out, &at, "by2") == 3);
-	event_at(en, &out, "A", "m3", 7207);
-	CHECK(alerts_of(&out, &at, "by3") == 1);
+	steps(en, &out, changed, sizeof(changed) / sizeof(changed[0]));
 	/* many keys, most swept away, and the rest still counted */
 	for (int i = 0; i < 5000; i++) {
 		char cu[16];
@@ -666,16 +680,12 @@ test_engine_keys(void)
 	engine_sweep(en);
 	engine_stats(en, &st);
 	CHECK(st.keys == 3 * 1202);
-	at = out.len;
-	event_at(en, &out, "K4999", "K4999", 10500);
-	CHECK(alerts_of(&out, &at, "by2") == 1);
-	CHECK(alerts_of(&out, &at, "bym") == 1);
-	at = out.len;
-	event_at(en, &out, "K0", "K0", 10500);
-	CHECK(alerts_of(&out, &at, "by2") == 0);
-	at = out.len;
-	event_at(en, &out, "K3802", "K3802", 10500);
-	CHECK(alerts_of(&out, &at, "by2") == 1);
+	static const struct step after[] = {
+		{ "K4999", "K4999", 10500, 0, 1, 1 },
+		{ "K0", "K0", 10500, 0, 0, 0 },
+		{ "K3802", "K3802", 10500, 0, 1, 1 },
+	};
+	steps(en, &out, after, sizeof(after) / sizeof(after[0]));
 	engine_free(en);
 	buf_free(&out);
 }
