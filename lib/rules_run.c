@@ -758,7 +758,7 @@ aggregate(const struct aggctx *x, int a, struct jval *out)
 	if (g->kind == A_PREV) {
 		out[a] = (struct jval){ 0 };
 		if (cur > 0 && wk_at(wk, cur - 1)->t >= lo)
-			out[a] = wk_at(wk, cur - 1)->v[g->vi];
+			out[a] = went_val(wk_at(wk, cur - 1), g->vi);
 		return;
 	}
 	if ((g->kind == A_COUNT || g->kind == A_RATIO) &&
@@ -779,7 +779,7 @@ aggregate(const struct aggctx *x, int a, struct jval *out)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct wentry *e = wk_at(wk, i);
-		struct jval v = g->vi >= 0 ? e->v[g->vi] :
+		struct jval v = g->vi >= 0 ? went_val(e, g->vi) :
 		    (struct jval){ 0 };
 		int c1 = e->conds >> (2 * a) & 1;
 		int c2 = e->conds >> (2 * a + 1) & 1;
@@ -932,6 +932,17 @@ key_get(struct engine *en, int ri, struct jval key)
 	return wt_get(&en->wt[ri], kb->p, kb->len, 1);
 }
 
+/* Whether the rule's kept events hold the hashes of their values: those
+ * count_distinct() counts. */
+static int
+rule_hashes(const struct rule *r)
+{
+	for (int a = 0; a < r->naggs; a++)
+		if (r->aggs[a].kind == A_COUNT_DISTINCT)
+			return 1;
+	return 0;
+}
+
 static void
 run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
     double wm, struct buf *out)
@@ -958,7 +969,8 @@ run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
 		if (g->cond2 == NULL || jv_true(rules_eval(g->cond2, c)))
 			conds |= 1ULL << (2 * a + 1);
 	}
-	e = went_new(c->time, 0, c->id.s, c->id.len, tv, r->nvals);
+	e = went_new(c->time, 0, c->id.s, c->id.len, tv, r->nvals,
+	    rule_hashes(r));
 	e->conds = conds;
 	if (r->tumbling) {
 		lo = floor(c->time / r->window) * r->window;
@@ -1007,7 +1019,7 @@ run_sequence(struct engine *en, int ri, struct evctx *c, struct jval key,
 		return;
 	wk = key_get(en, ri, key);
 	e = went_new(c->time, (a ? 1 : 0) | (b ? 2 : 0), c->id.s, c->id.len,
-	    none, 0);
+	    none, 0, 0);
 	wk_evict(wt, wk, wm - r->within, en->o.max_per_key - 1);
 	cur = wk_insert(wt, wk, e);
 	n = wk_len(wk);
@@ -1821,7 +1833,8 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 					for (int v = 0; v < r->naggs; v++) {
 						int vi = r->aggs[v].vi;
 						json_array_append_new(vs, jv_json(vi >= 0 &&
-						    vi < e->nv ? e->v[vi] : (struct jval){ 0 }));
+						    vi < e->nv ? went_val(e, vi) :
+						    (struct jval){ 0 }));
 						json_array_append_new(vs, json_boolean(
 						    e->conds >> (2 * v) & 1));
 						json_array_append_new(vs, json_boolean(
@@ -1983,7 +1996,7 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 					id = "";
 				we = went_new(json_number_value(json_array_get(je2, 0)),
 				    json_integer_value(json_array_get(je2, 2)),
-				    id, strlen(id), v, r->nvals);
+				    id, strlen(id), v, r->nvals, rule_hashes(r));
 				we->conds = conds;
 				wk_insert(&en->wt[i], k, we);
 				free(v);

@@ -38,10 +38,11 @@ wval_hash(const struct jval *v)
 
 struct wentry *
 went_new(double t, unsigned flags, const char *id, size_t idlen,
-    const struct jval *v, int nv)
+    const struct jval *v, int nv, int hashed)
 {
-	size_t sz = sizeof(struct wentry) + nv * (sizeof(struct jval) +
-	    sizeof(uint64_t)) + idlen + 1;
+	int nh = hashed ? nv : 0;
+	size_t sz = sizeof(struct wentry) + nv * sizeof(struct wval) +
+	    nh * sizeof(uint64_t) + idlen + 1;
 	struct wentry *e;
 	uint64_t *vh;
 	char *p;
@@ -55,20 +56,29 @@ went_new(double t, unsigned flags, const char *id, size_t idlen,
 	e->nv = nv;
 	e->conds = 0;
 	vh = (uint64_t *)&e->v[nv];
-	for (int i = 0; i < nv; i++)
+	for (int i = 0; i < nh; i++)
 		vh[i] = wval_hash(&v[i]);
-	p = (char *)(vh + nv);
+	p = (char *)(vh + nh);
 	buf_copy_short(p, id, idlen);
 	p[idlen] = '\0';
 	e->id = p;
 	p += idlen + 1;
 	for (int i = 0; i < nv; i++) {
-		e->v[i] = v[i];
-		if (v[i].t == J_STR || v[i].t == J_RAW) {
+		struct wval *w = &e->v[i];
+		w->t = (unsigned char)v[i].t;
+		w->b = (unsigned char)v[i].b;
+		w->len = 0;
+		w->u.s = NULL;
+		if (v[i].t == J_NUM) {
+			w->u.n = v[i].n;
+		} else if (v[i].t == J_STR || v[i].t == J_RAW) {
+			/* all of it is copied; len says at most 4 GB of it */
 			buf_copy_short(p, v[i].s, v[i].len);
 			p[v[i].len] = '\0';
-			e->v[i].s = p;
-			e->v[i].t = J_STR;
+			w->u.s = p;
+			w->t = J_STR;
+			w->len = v[i].len > UINT32_MAX ? UINT32_MAX :
+			    (uint32_t)v[i].len;
 			p += v[i].len + 1;
 		}
 	}

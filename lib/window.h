@@ -13,14 +13,40 @@
 
 #include "jfields.h"
 
+/* A value kept with an event: a jval in 16 bytes instead of 32. */
+struct wval {
+	union {
+		double n;	/* J_NUM */
+		const char *s;	/* J_STR: NUL-terminated, len bytes */
+	} u;
+	uint32_t len;
+	unsigned char t, b;	/* its jtype; J_BOOL's value */
+};
+
 struct wentry {
 	double t;
 	unsigned flags;
 	int nv;
 	char *id;
 	uint64_t conds;		/* bits a rule's aggregates keep with v */
-	struct jval v[];	/* J_RAW values are kept as J_STR */
+	struct wval v[];	/* J_RAW values are kept as J_STR */
 };
+
+/* Value i of e as a jval. */
+static inline struct jval
+went_val(const struct wentry *e, int i)
+{
+	const struct wval *w = &e->v[i];
+	struct jval j = { (enum jtype)w->t, w->b, 0, NULL, 0 };
+
+	if (w->t == J_NUM) {
+		j.n = w->u.n;
+	} else if (w->t == J_STR) {
+		j.s = w->u.s;
+		j.len = w->len;
+	}
+	return j;
+}
 
 struct wkey {
 	char *key;		/* just after cnt */
@@ -57,16 +83,18 @@ struct wtable {
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
 /* A hash of a value (in memory only): what count distinct compares. */
 uint64_t wval_hash(const struct jval *v);
-/* The hashes of an entry's values, made with it. */
+/* The hashes of an entry's values, made with it when it was made with
+ * hashed (for a rule that counts distinct values). */
 static inline const uint64_t *
 went_hashes(const struct wentry *e)
 {
 	return (const uint64_t *)&e->v[e->nv];
 }
 
-/* A new entry copying the strings of v[0..nv) and id, with their hashes. */
+/* A new entry copying the strings of v[0..nv) and id, and with hashed
+ * their hashes. */
 struct wentry *went_new(double t, unsigned flags, const char *id,
-    size_t idlen, const struct jval *v, int nv);
+    size_t idlen, const struct jval *v, int nv, int hashed);
 
 void wt_init(struct wtable *t);
 /* Count bit b of conds in each key (before any key is made); the index

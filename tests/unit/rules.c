@@ -503,14 +503,33 @@ test_window(void)
 	k = wt_get(&wt, "K", 1, 1);
 	CHECK(wt_get(&wt, "K", 1, 0) == k);
 	CHECK(wt_get(&wt, "L", 1, 0) == NULL);
-	CHECK(wk_insert(&wt, k, went_new(10, 0, "a", 1, &v, 1)) == 0);
-	CHECK(wk_insert(&wt, k, went_new(30, 0, "c", 1, &v, 1)) == 1);
-	CHECK(wk_insert(&wt, k, went_new(20, 0, "b", 1, &v, 1)) == 1);
-	CHECK(wk_insert(&wt, k, went_new(20, 0, "b2", 2, &v, 1)) == 2);
+	CHECK(wk_insert(&wt, k, went_new(10, 0, "a", 1, &v, 1, 1)) == 0);
+	CHECK(wk_insert(&wt, k, went_new(30, 0, "c", 1, &v, 1, 1)) == 1);
+	CHECK(wk_insert(&wt, k, went_new(20, 0, "b", 1, &v, 1, 1)) == 1);
+	CHECK(wk_insert(&wt, k, went_new(20, 0, "b2", 2, &v, 1, 1)) == 2);
 	CHECK(wk_len(k) == 4);
 	CHECK_STR(wk_at(k, 1)->id, "b");
 	CHECK_STR(wk_at(k, 2)->id, "b2");
-	CHECK(wk_at(k, 0)->v[0].len == 3 && strcmp(wk_at(k, 0)->v[0].s, "abc") == 0);
+	CHECK(went_val(wk_at(k, 0), 0).t == J_STR &&
+	    went_val(wk_at(k, 0), 0).len == 3 &&
+	    strcmp(went_val(wk_at(k, 0), 0).s, "abc") == 0);
+	/* each kind of value kept, with and without its hash */
+	struct jval kv[4] = {
+		{ J_NUM, 0, 2.5, NULL, 0 }, { J_BOOL, 1, 0, NULL, 0 },
+		{ J_NULL, 0, 0, NULL, 0 }, { J_RAW, 0, 0, "[1,2]", 5 },
+	};
+	for (int hashed = 0; hashed < 2; hashed++) {
+		struct wentry *e = went_new(5, 2, "id9", 3, kv, 4, hashed);
+		CHECK(went_val(e, 0).t == J_NUM && went_val(e, 0).n == 2.5);
+		CHECK(went_val(e, 1).t == J_BOOL && went_val(e, 1).b == 1);
+		CHECK(went_val(e, 2).t == J_NULL);
+		CHECK(went_val(e, 3).t == J_STR && went_val(e, 3).len == 5 &&
+		    strcmp(went_val(e, 3).s, "[1,2]") == 0);
+		CHECK(strcmp(e->id, "id9") == 0 && e->flags == 2 && e->t == 5);
+		for (int i = 0; hashed && i < 4; i++)
+			CHECK(went_hashes(e)[i] == wval_hash(&kv[i]));
+		free(e);
+	}
 	wk_evict(&wt, k, 20, 100);
 	CHECK(wk_len(k) == 3);
 	wk_evict(&wt, k, 0, 1);
@@ -519,7 +538,7 @@ test_window(void)
 		char s[16];
 		snprintf(s, sizeof(s), "k%d", i);
 		struct wkey *x = wt_get(&wt, s, strlen(s), 1);
-		wk_insert(&wt, x, went_new(i, 0, s, strlen(s), NULL, 0));
+		wk_insert(&wt, x, went_new(i, 0, s, strlen(s), NULL, 0, 0));
 	}
 	CHECK(wt.nkeys == 1001);
 	wt_sweep(&wt, 500, 100);
