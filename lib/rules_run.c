@@ -605,11 +605,11 @@ fire(struct engine *en, struct fire *f, struct buf *out)
 		if (!first)
 			buf_putc(&t, ',');
 		buf_puts(&t, "\"first_id\":");
-		buf_json_str(&t, f->seq_a->id, strlen(f->seq_a->id));
+		buf_json_str(&t, went_id(f->seq_a), strlen(went_id(f->seq_a)));
 		buf_puts(&t, ",\"first_time\":");
 		put_time(&t, f->seq_a->t);
 		buf_puts(&t, ",\"then_id\":");
-		buf_json_str(&t, f->seq_b->id, strlen(f->seq_b->id));
+		buf_json_str(&t, went_id(f->seq_b), strlen(went_id(f->seq_b)));
 		buf_puts(&t, ",\"then_time\":");
 		put_time(&t, f->seq_b->t);
 		buf_puts(&t, ",\"gap_s\":");
@@ -617,9 +617,9 @@ fire(struct engine *en, struct fire *f, struct buf *out)
 	}
 	buf_puts(&t, "},\"event_ids\":[");
 	if (f->seq_a) {
-		buf_json_str(&t, f->seq_a->id, strlen(f->seq_a->id));
+		buf_json_str(&t, went_id(f->seq_a), strlen(went_id(f->seq_a)));
 		buf_putc(&t, ',');
-		buf_json_str(&t, f->seq_b->id, strlen(f->seq_b->id));
+		buf_json_str(&t, went_id(f->seq_b), strlen(went_id(f->seq_b)));
 	} else if (f->wk) {
 		size_t n = wk_len(f->wk), k = 0, tot = 0;
 		for (size_t i = 0; i < n; i++) {
@@ -630,7 +630,7 @@ fire(struct engine *en, struct fire *f, struct buf *out)
 			if (k < MAX_IDS) {
 				if (k++)
 					buf_putc(&t, ',');
-				buf_json_str(&t, e->id, strlen(e->id));
+				buf_json_str(&t, went_id(e), strlen(went_id(e)));
 			}
 		}
 		buf_puts(&t, "],\"event_count\":");
@@ -1841,7 +1841,7 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 						    e->conds >> (2 * v + 1) & 1));
 					}
 					json_array_append_new(ev, json_pack("[f,s,i,o]",
-					    e->t, e->id, (int)e->flags, vs));
+					    e->t, went_id(e), (int)e->flags, vs));
 				}
 				if (json_array_size(ev) > 0)
 					json_object_setn_new(keys, k->key, k->klen, ev);

@@ -53,7 +53,8 @@ went_new(double t, unsigned flags, const char *id, size_t idlen,
 	e = xmalloc(sz);
 	e->t = t;
 	e->flags = flags;
-	e->nv = nv;
+	e->nv = (unsigned short)nv;
+	e->hashed = nh > 0;
 	e->conds = 0;
 	vh = (uint64_t *)&e->v[nv];
 	for (int i = 0; i < nh; i++)
@@ -61,7 +62,6 @@ went_new(double t, unsigned flags, const char *id, size_t idlen,
 	p = (char *)(vh + nh);
 	buf_copy_short(p, id, idlen);
 	p[idlen] = '\0';
-	e->id = p;
 	p += idlen + 1;
 	for (int i = 0; i < nv; i++) {
 		struct wval *w = &e->v[i];

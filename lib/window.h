@@ -23,12 +23,16 @@ struct wval {
 	unsigned char t, b;	/* its jtype; J_BOOL's value */
 };
 
+/*
+ * After v: the values' hashes (with hashed), the event's id and the
+ * values' strings, each with its NUL.
+ */
 struct wentry {
 	double t;
-	unsigned flags;
-	int nv;
-	char *id;
 	uint64_t conds;		/* bits a rule's aggregates keep with v */
+	unsigned flags;
+	unsigned short nv;
+	unsigned char hashed;
 	struct wval v[];	/* J_RAW values are kept as J_STR */
 };
 
@@ -89,6 +93,12 @@ static inline const uint64_t *
 went_hashes(const struct wentry *e)
 {
 	return (const uint64_t *)&e->v[e->nv];
+}
+/* The id of the entry's event. */
+static inline const char *
+went_id(const struct wentry *e)
+{
+	return (const char *)(went_hashes(e) + (e->hashed ? e->nv : 0));
 }
 
 /* A new entry copying the strings of v[0..nv) and id, and with hashed

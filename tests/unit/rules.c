@@ -508,8 +508,8 @@ test_window(void)
 	CHECK(wk_insert(&wt, k, went_new(20, 0, "b", 1, &v, 1, 1)) == 1);
 	CHECK(wk_insert(&wt, k, went_new(20, 0, "b2", 2, &v, 1, 1)) == 2);
 	CHECK(wk_len(k) == 4);
-	CHECK_STR(wk_at(k, 1)->id, "b");
-	CHECK_STR(wk_at(k, 2)->id, "b2");
+	CHECK_STR(went_id(wk_at(k, 1)), "b");
+	CHECK_STR(went_id(wk_at(k, 2)), "b2");
 	CHECK(went_val(wk_at(k, 0), 0).t == J_STR &&
 	    went_val(wk_at(k, 0), 0).len == 3 &&
 	    strcmp(went_val(wk_at(k, 0), 0).s, "abc") == 0);
@@ -525,7 +525,7 @@ test_window(void)
 		CHECK(went_val(e, 2).t == J_NULL);
 		CHECK(went_val(e, 3).t == J_STR && went_val(e, 3).len == 5 &&
 		    strcmp(went_val(e, 3).s, "[1,2]") == 0);
-		CHECK(strcmp(e->id, "id9") == 0 && e->flags == 2 && e->t == 5);
+		CHECK(strcmp(went_id(e), "id9") == 0 && e->flags == 2 && e->t == 5);
 		for (int i = 0; hashed && i < 4; i++)
 			CHECK(went_hashes(e)[i] == wval_hash(&kv[i]));
 		free(e);
