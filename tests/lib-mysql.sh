@@ -46,7 +46,10 @@ EOF
 	_my_new=0
 	if [ ! -d "$MY_DIR/data/mysql" ]; then
 		_my_new=1
+		# its own temporary folder, not a /tmp other programs share
+		mkdir -p "$MY_DIR/tmp" &&
 		mariadb-install-db --no-defaults --datadir="$MY_DIR/data" --user=root \
+			--tmpdir="$MY_DIR/tmp" \
 			--auth-root-authentication-method=normal --skip-test-db \
 			>"$MY_DIR/install.log" 2>&1 || {
 			cat "$MY_DIR/install.log" >&2
@@ -54,8 +57,10 @@ EOF
 			return 1
 		}
 	fi
+	mkdir -p "$MY_DIR/tmp"
 	# shellcheck disable=SC2086 # MY_EXTRA_ARGS is a list of options
 	"$MYSQLD" --no-defaults --datadir="$MY_DIR/data" --user=root \
+		--tmpdir="$MY_DIR/tmp" \
 		--socket="$MYSQL_SOCKET" --port="$MYSQL_PORT" --bind-address=127.0.0.1 \
 		--log-bin="$MY_DIR/data/binlog" --server-id=1 --binlog-format=ROW \
 		--binlog-row-image=FULL --binlog-row-metadata=FULL \
