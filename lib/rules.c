@@ -545,6 +545,8 @@ primary(struct parser *p)
 			a->cond = args[1];
 		}
 		a->vi = a->arg ? r->nvals++ : -1;
+		if (a->kind == A_COUNT_DISTINCT)
+			r->hashed = 1;
 		e = mk(p, E_AGG);
 		e->agg = r->naggs++;
 		next(p);

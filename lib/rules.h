@@ -43,6 +43,8 @@ struct rule {
 	struct agg *aggs;
 	int naggs;
 	int nvals;		/* values a kept event holds: aggs with an arg */
+	int hashed;		/* a kept event holds their hashes too: the
+				 * rule counts distinct values */
 	int *ev_slots;		/* fields shown as evidence */
 	int nev;
 	uint64_t hash;		/* of its text and the lists it uses */

@@ -148,6 +148,15 @@ fmt_num(struct buf *b, double x)
 		buf_printf(b, "%.15g", x);
 }
 
+/* The id of a kept event, as a JSON string. */
+static void
+put_id(struct buf *b, const struct wentry *e)
+{
+	const char *id = went_id(e);
+
+	buf_json_str(b, id, strlen(id));
+}
+
 static void
 put_val(struct buf *b, struct jval v)
 {
@@ -605,11 +614,11 @@ fire(struct engine *en, struct fire *f, struct buf *out)
 		if (!first)
 			buf_putc(&t, ',');
 		buf_puts(&t, "\"first_id\":");
-		buf_json_str(&t, went_id(f->seq_a), strlen(went_id(f->seq_a)));
+		put_id(&t, f->seq_a);
 		buf_puts(&t, ",\"first_time\":");
 		put_time(&t, f->seq_a->t);
 		buf_puts(&t, ",\"then_id\":");
-		buf_json_str(&t, went_id(f->seq_b), strlen(went_id(f->seq_b)));
+		put_id(&t, f->seq_b);
 		buf_puts(&t, ",\"then_time\":");
 		put_time(&t, f->seq_b->t);
 		buf_puts(&t, ",\"gap_s\":");
@@ -617,9 +626,9 @@ fire(struct engine *en, struct fire *f, struct buf *out)
 	}
 	buf_puts(&t, "},\"event_ids\":[");
 	if (f->seq_a) {
-		buf_json_str(&t, went_id(f->seq_a), strlen(went_id(f->seq_a)));
+		put_id(&t, f->seq_a);
 		buf_putc(&t, ',');
-		buf_json_str(&t, went_id(f->seq_b), strlen(went_id(f->seq_b)));
+		put_id(&t, f->seq_b);
 	} else if (f->wk) {
 		size_t n = wk_len(f->wk), k = 0, tot = 0;
 		for (size_t i = 0; i < n; i++) {
@@ -630,7 +639,7 @@ fire(struct engine *en, struct fire *f, struct buf *out)
 			if (k < MAX_IDS) {
 				if (k++)
 					buf_putc(&t, ',');
-				buf_json_str(&t, went_id(e), strlen(went_id(e)));
+				put_id(&t, e);
 			}
 		}
 		buf_puts(&t, "],\"event_count\":");
@@ -896,6 +905,16 @@ stream_match(const struct rule *r, struct jval s)
 	return 0;
 }
 
+/* The index of stream name s in the engine's copies, or -1. */
+static int
+sname_find(const struct engine *en, const char *s, size_t n)
+{
+	for (int i = 0; i < en->nsn; i++)
+		if (en->sn[i].len == n && memcmp(en->sn[i].s, s, n) == 0)
+			return i;
+	return -1;
+}
+
 /* Which rules take events of stream s: a byte per rule. */
 static const unsigned char *
 stream_rules(struct engine *en, struct jval s)
@@ -903,17 +922,14 @@ stream_rules(struct engine *en, struct jval s)
 	const struct rules *rs = en->rs;
 	unsigned char *m = en->smtmp;
 
-	if (s.t == J_STR)
-		for (int i = 0; i < en->nsn; i++) {
-			if (en->sn[i].len != s.len ||
-			    memcmp(en->sn[i].s, s.s, s.len) != 0)
-				continue;
-			if (en->smrow[i] != NULL)
-				return en->smrow[i];
-			m = en->smrow[i] = xmalloc(rs->n + 1);
-			break;
-		}
-	for (int i = 0; i < rs->n; i++)
+	int i = s.t == J_STR ? sname_find(en, s.s, s.len) : -1;
+
+	if (i >= 0) {
+		if (en->smrow[i] != NULL)
+			return en->smrow[i];
+		m = en->smrow[i] = xmalloc(rs->n + 1);
+	}
+	for (i = 0; i < rs->n; i++)
 		m[i] = (unsigned char)stream_match(&rs->r[i], s);
 	return m;
 }
@@ -930,17 +946,6 @@ key_get(struct engine *en, int ri, struct jval key)
 	buf_reset(kb);
 	key_text(key, kb);
 	return wt_get(&en->wt[ri], kb->p, kb->len, 1);
-}
-
-/* Whether the rule's kept events hold the hashes of their values: those
- * count_distinct() counts. */
-static int
-rule_hashes(const struct rule *r)
-{
-	for (int a = 0; a < r->naggs; a++)
-		if (r->aggs[a].kind == A_COUNT_DISTINCT)
-			return 1;
-	return 0;
 }
 
 static void
@@ -970,7 +975,7 @@ run_window(struct engine *en, int ri, struct evctx *c, struct jval key,
 			conds |= 1ULL << (2 * a + 1);
 	}
 	e = went_new(c->time, 0, c->id.s, c->id.len, tv, r->nvals,
-	    rule_hashes(r));
+	    r->hashed);
 	e->conds = conds;
 	if (r->tumbling) {
 		lo = floor(c->time / r->window) * r->window;
@@ -1351,9 +1356,10 @@ eless(const struct held *a, const struct held *b)
 static const char *
 sname_of(struct engine *en, const char *s, size_t n)
 {
-	for (int i = 0; i < en->nsn; i++)
-		if (en->sn[i].len == n && memcmp(en->sn[i].s, s, n) == 0)
-			return en->sn[i].s;
+	int i = sname_find(en, s, n);
+
+	if (i >= 0)
+		return en->sn[i].s;
 	if (en->nsn == SNAMES)
 		return s;
 	/* all n bytes: a name may hold a NUL (\u0000) */
@@ -1996,7 +2002,7 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 					id = "";
 				we = went_new(json_number_value(json_array_get(je2, 0)),
 				    json_integer_value(json_array_get(je2, 2)),
-				    id, strlen(id), v, r->nvals, rule_hashes(r));
+				    id, strlen(id), v, r->nvals, r->hashed);
 				we->conds = conds;
 				wk_insert(&en->wt[i], k, we);
 				free(v);
