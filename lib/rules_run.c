@@ -15,6 +15,8 @@
 
 #define MAX_IDS 32
 
+#define KSLOTS 8
+
 /* An alert held while repeats are counted. */
 struct pend {
 	char *k;		/* rule name, '\x1f', key */
@@ -34,6 +36,12 @@ struct pend {
  */
 struct hev {
 	size_t cap;		/* bytes allocated */
+	/* the hashes of its string keys, by the engine's key slots (bit i
+	 * of khave: kh[i] is one), and which rules take its stream (NULL:
+	 * not known): what the events before it prefetch its keys by */
+	const unsigned char *sm;
+	unsigned khave;
+	uint64_t kh[KSLOTS];
 	struct hval {		/* the values that are not null, in 24 bytes:
 				 * most held events are out of the cache */
 		int slot;
@@ -132,6 +140,10 @@ struct engine {
 	/* per event */
 	const char **firednames;
 	uint64_t *khash;	/* per rule: the hash of this event's key */
+	/* the fields stateful rules are keyed by (a held event keeps their
+	 * hashes), and each rule's index among them (-1: none) */
+	int ks[KSLOTS], nks;
+	signed char *rks;
 	int *kpre;		/* the rules whose keys event_run prefetched */
 	int nfired;
 	struct buf tmpb;
@@ -262,6 +274,23 @@ alloc_rules(struct engine *en)
 	en->khash = xcalloc(rs->n + 1, sizeof(*en->khash));
 	free(en->kpre);
 	en->kpre = xcalloc(rs->n + 1, sizeof(*en->kpre));
+	free(en->rks);
+	en->rks = xcalloc(rs->n + 1, sizeof(*en->rks));
+	en->nks = 0;
+	for (int i = 0; i < rs->n; i++) {
+		int k = 0;
+		en->rks[i] = -1;
+		if (!rs->r[i].stateful)
+			continue;
+		while (k < en->nks && en->ks[k] != rs->r[i].key_slot)
+			k++;
+		if (k == en->nks) {
+			if (en->nks == KSLOTS)
+				continue;
+			en->ks[en->nks++] = rs->r[i].key_slot;
+		}
+		en->rks[i] = (signed char)k;
+	}
 	for (int i = 0; i < SNAMES; i++) {
 		free(en->smrow[i]);
 		en->smrow[i] = NULL;
@@ -347,6 +376,7 @@ engine_free(struct engine *en)
 	free(en->firednames);
 	free(en->khash);
 	free(en->kpre);
+	free(en->rks);
 	for (int i = 0; i < SNAMES; i++)
 		free(en->smrow[i]);
 	free(en->smtmp);
@@ -1251,8 +1281,9 @@ event_parse(struct engine *en, const char *line, size_t len, struct evctx *c,
  * it can still need and suppression spans that ended close before it.
  */
 static void
-event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
-    int late, unsigned long long seq, struct buf *out)
+event_run(struct engine *en, struct evctx *c, const struct hev *he,
+    const char *line, size_t len, int late, unsigned long long seq,
+    struct buf *out)
 {
 	struct rules *rs = en->rs;
 	const struct jval *f = c->f;
@@ -1271,20 +1302,27 @@ event_run(struct engine *en, struct evctx *c, const char *line, size_t len,
 		for (int i = 0; i < rs->n; i++) {
 			const struct rule *r = &rs->r[i];
 			struct jval key = f[r->key_slot];
+			int k = en->rks[i];
 			if (!r->stateful || key.t != J_STR || !sm[i])
 				continue;
+			if (he != NULL && k >= 0 && (he->khave >> k & 1)) {
+				/* made when it was held, its key since
+				 * prefetched */
+				en->khash[i] = he->kh[k];
+				continue;
+			}
 			/* rules keyed alike are most often next to each other */
 			if (r->key_slot != hs) {
 				h = hash_words(key.s, key.len);
 				hs = r->key_slot;
 			}
 			en->khash[i] = h;
-			wt_prefetch(&en->wt[i], en->khash[i]);
+			wt_prefetch(&en->wt[i], en->khash[i], 0);
 			en->kpre[np++] = i;
 		}
 		for (int k = 0; k < np; k++)
-			wt_prefetch_key(&en->wt[en->kpre[k]],
-			    en->khash[en->kpre[k]]);
+			wt_prefetch(&en->wt[en->kpre[k]],
+			    en->khash[en->kpre[k]], 1);
 	}
 	for (int i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->r[i];
@@ -1409,6 +1447,17 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 		free(e);
 		e = xmalloc(sz + sz / 4);
 		e->cap = sz + sz / 4;
+	}
+	e->sm = stream_rules(en, c->stream);
+	if (e->sm == en->smtmp)
+		e->sm = NULL;
+	e->khave = 0;
+	for (int k = 0; k < en->nks; k++) {
+		struct jval v = f[en->ks[k]];
+		if (v.t == J_STR) {
+			e->kh[k] = hash_words(v.s, v.len);
+			e->khave |= 1u << k;
+		}
 	}
 	e->kv = (struct hval *)(e + 1);
 	e->nkv = nkv;
@@ -1537,6 +1586,25 @@ epop(struct engine *en)
 	return top;
 }
 
+/*
+ * Start loading what a held event's stateful rules will look up, in
+ * stage 0, 1 or 2 of wt_prefetch. Events run one after another, each
+ * taking the next three a stage on, so that these loads wait on none.
+ */
+static inline __attribute__((always_inline)) void
+prefetch_keys(const struct engine *en, const struct hev *e, int stage)
+{
+	const struct rules *rs = en->rs;
+
+	if (e->sm == NULL || e->khave == 0)
+		return;
+	for (int i = 0; i < rs->n; i++) {
+		int k = en->rks[i];
+		if (e->sm[i] && k >= 0 && (e->khave >> k & 1))
+			wt_prefetch(&en->wt[i], e->kh[k], stage);
+	}
+}
+
 /* Run the held events earlier than before (all of them with all), in order. */
 static void
 release(struct engine *en, double before, int all, struct buf *out)
@@ -1549,8 +1617,22 @@ release(struct engine *en, double before, int all, struct buf *out)
 		if ((f = efirst(en)) != NULL) {
 			/* the next one's values, while this one runs */
 			const char *nx = (const char *)f->e;
-			for (int l = 0; l < 8; l++)
-				__builtin_prefetch(nx + 64 * l);
+			size_t vb = sizeof(*f->e) + f->e->nkv *
+			    sizeof(struct hval);
+			for (size_t l = 0; l < vb; l += 64)
+				__builtin_prefetch(nx + l);
+			/* most held events are in the queue, in order: the
+			 * keys of the next three, each a stage on, and the
+			 * hashes of the one after them */
+			for (size_t j = 0; j < 3 && j < en->fn; j++)
+				prefetch_keys(en, en->fq[(en->fh + j) &
+				    (en->fcap - 1)].e, 2 - (int)j);
+			if (en->fn > 3) {
+				nx = (const char *)en->fq[(en->fh + 3) &
+				    (en->fcap - 1)].e;
+				__builtin_prefetch(nx);
+				__builtin_prefetch(nx + 64);
+			}
 		}
 		memset(&c, 0, sizeof(c));
 		memset(en->vals, 0, jf_count(en->rs->jf) * sizeof(*en->vals));
@@ -1570,7 +1652,7 @@ release(struct engine *en, double before, int all, struct buf *out)
 		c.time = h.t;
 		c.stream = h.e->stream;
 		c.id = h.e->id;
-		event_run(en, &c, h.e->line, h.e->len, 0, h.seq, out);
+		event_run(en, &c, h.e, h.e->line, h.e->len, 0, h.seq, out);
 		if (en->nhfree < (int)(sizeof(en->hfree) / sizeof(en->hfree[0])))
 			en->hfree[en->nhfree++] = h.e;
 		else
@@ -1686,10 +1768,10 @@ engine_event(struct engine *en, const char *line, size_t len,
 	wm = en->clock - en->rs->lateness;
 	if (t < wm) {
 		en->late++;
-		event_run(en, &c, line, len, 1, seq, out);
+		event_run(en, &c, NULL, line, len, 1, seq, out);
 	} else if (t == en->clock && held_count(en) == 0 &&
 	    en->rs->lateness <= 0) {
-		event_run(en, &c, line, len, 0, seq, out);
+		event_run(en, &c, NULL, line, len, 0, seq, out);
 	} else {
 		epush(en, &c, line, len, seq);
 	}

@@ -139,20 +139,41 @@ struct wkey *wt_get(struct wtable *t, const char *k, size_t l, int create);
 /* The same with h = hash_words(k, l), made before. */
 struct wkey *wt_get_h(struct wtable *t, const char *k, size_t l, uint64_t h,
     int create);
-/* Start loading the bucket of hash h, for a wt_get_h soon after. */
-static inline void
-wt_prefetch(const struct wtable *t, uint64_t h)
+/*
+ * Start loading what wt_get_h(t, .., h) will read, in three stages each
+ * some time after the one before: 0 the bucket of h, 1 the key it holds
+ * first, 2 the key of h (or the next in the bucket) and the ends of its
+ * events. Always inlined: GCC may take a call of a function that only
+ * prefetches away, as doing nothing.
+ */
+static inline __attribute__((always_inline)) void
+wt_prefetch(const struct wtable *t, uint64_t h, int stage)
 {
-	__builtin_prefetch(&t->b[h & (t->nb - 1)]);
-}
-/* Start loading the first key of that bucket, once it is loaded. */
-static inline void
-wt_prefetch_key(const struct wtable *t, uint64_t h)
-{
-	const struct wkey *k = t->b[h & (t->nb - 1)];
+	const struct wkey *k;
 
-	if (k != NULL)
+	if (stage == 0) {
+		__builtin_prefetch(&t->b[h & (t->nb - 1)]);
+		return;
+	}
+	if ((k = t->b[h & (t->nb - 1)]) == NULL)
+		return;
+	if (stage == 1) {
 		__builtin_prefetch(k);
+		__builtin_prefetch((const char *)k + 64);
+		return;
+	}
+	if (k->h != h) {
+		if (k->next != NULL) {
+			__builtin_prefetch(k->next);
+			__builtin_prefetch((const char *)k->next + 64);
+		}
+		return;
+	}
+	__builtin_prefetch(k->key);
+	if (k->n > k->off) {
+		__builtin_prefetch(&k->e[k->off]);
+		__builtin_prefetch(&k->e[k->n - 1]);
+	}
 }
 void wt_del(struct wtable *t, struct wkey *k);
 /* Insert in time order after equal times; returns its index (from off). */
