@@ -4,9 +4,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int
 is_pipe(FILE *fp)
@@ -63,9 +67,183 @@ fragment_warn(const char *name, unsigned long long lineno, size_t len)
 	    "stopped before the newline): not taken", name, lineno, len);
 }
 
+/*
+ * The readers with a mapping, for the SIGBUS handler: a page of a file
+ * that shrank under its mapping faults with SIGBUS. The handler maps a
+ * page of zeros in its place and marks the reader, whose lr_next then
+ * says so; a fault anywhere else is left to kill the program as before.
+ */
+#define LR_MAPS 64
+static struct lreader *volatile lr_maps[LR_MAPS];
+
+static void
+on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	const char *a = si->si_addr;
+
+	(void)uc;
+	for (int i = 0; i < LR_MAPS; i++) {
+		struct lreader *r = lr_maps[i];
+		if (r == NULL || a < r->map || a >= r->map + r->mlen)
+			continue;
+		long pg = sysconf(_SC_PAGESIZE);
+		void *p = (void *)((uintptr_t)a & ~(uintptr_t)(pg - 1));
+		if (mmap(p, (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_FIXED, -1, 0) != MAP_FAILED) {
+			r->mapbad = 1;
+			return;
+		}
+		break;
+	}
+	signal(sig, SIG_DFL);	/* the fault comes again, and kills */
+}
+
+static void
+lr_unmap(struct lreader *r)
+{
+	if (r->map == NULL)
+		return;
+	for (int i = 0; i < LR_MAPS; i++)
+		if (lr_maps[i] == r)
+			lr_maps[i] = NULL;
+	munmap((void *)r->map, r->mlen);
+	r->map = NULL;
+	r->mlen = 0;
+}
+
+/* Map the file's n bytes from off (a multiple of the page size) on, the
+ * pages now; -1 with errno. */
+static int
+lr_mapn(struct lreader *r, size_t off, size_t n)
+{
+	static int handler;
+	int slot = -1;
+	void *p;
+
+	for (int i = 0; i < LR_MAPS && slot < 0; i++)
+		if (lr_maps[i] == NULL || lr_maps[i] == r)
+			slot = i;
+	if (slot < 0) {
+		errno = EMFILE;
+		return -1;
+	}
+	if (!handler) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_sigbus;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGBUS, &sa, NULL) != 0)
+			return -1;
+		handler = 1;
+	}
+	p = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fileno(r->fp),
+	    (off_t)off);
+	if (p == MAP_FAILED)
+		return -1;
+	r->map = p;
+	r->mlen = n;
+	r->mbase = off;
+	lr_maps[slot] = r;
+	return 0;
+}
+
+int
+lr_map(struct lreader *r)
+{
+	struct stat st;
+
+	if (r->fp == NULL || r->fp == stdin || r->mapped)
+		return 0;
+	if (fstat(fileno(r->fp), &st) != 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uintmax_t)st.st_size > SIZE_MAX)
+		return 0;
+	r->mpos = 0;
+	r->mapped = 1;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	if (r->window == 0)
+		r->window = LR_WINDOW;
+	/* whole pages, and more than the one a window starts in */
+	r->window = (r->window + pg - 1) / pg * pg;
+	if (r->window < 2 * pg)
+		r->window = 2 * pg;
+	return lr_mapn(r, 0, (size_t)st.st_size < r->window ?
+	    (size_t)st.st_size : r->window);
+}
+
+/* At the window's end: map the next one, if the file (which may have
+ * grown) goes on; 1 when it did, 0 when not, -1 with errno. */
+static int
+lr_regrow(struct lreader *r)
+{
+	struct stat st;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), off, n;
+
+	if (fstat(fileno(r->fp), &st) != 0)
+		return -1;
+	if (st.st_size <= 0 || (uintmax_t)st.st_size <= r->mpos ||
+	    (uintmax_t)st.st_size > SIZE_MAX)
+		return 0;
+	off = r->mpos / pg * pg;
+	n = (size_t)st.st_size - off;
+	lr_unmap(r);
+	if (lr_mapn(r, off, n < r->window ? n : r->window) < 0)
+		return -1;
+	return 1;
+}
+
+static int lr_append(struct lreader *r, size_t *n, const char *p, size_t k);
+
+/* lr_next of a mapped file. */
+static int
+lr_next_map(struct lreader *r, char **line, size_t *len)
+{
+	size_t n = 0, k, start = r->mpos;
+	int toolong = 0, nl = 0, g;
+	const char *s, *e;
+
+	for (;;) {
+		if (r->map == NULL || r->mpos >= r->mbase + r->mlen) {
+			if ((g = lr_regrow(r)) < 0)
+				return LR_ERROR;
+			if (g == 0)
+				break;
+			continue;
+		}
+		s = r->map + (r->mpos - r->mbase);
+		k = r->mbase + r->mlen - r->mpos;
+		e = memchr(s, '\n', k);
+		if (e)
+			k = (size_t)(e - s);
+		toolong |= lr_append(r, &n, s, k);
+		r->mpos += k + (e != NULL);
+		if (r->mapbad) {
+			r->why = "the file shrank while it was read";
+			errno = EIO;
+			return LR_ERROR;
+		}
+		if (e) {
+			nl = 1;
+			break;
+		}
+	}
+	if (!nl && r->mpos == start)
+		return LR_EOF;
+	r->buf[n] = '\0';
+	r->lineno++;
+	r->unterminated = !nl;
+	*line = r->buf;
+	*len = n;
+	r->offset = r->mpos;
+	return toolong ? LR_TOOLONG : LR_OK;
+}
+
 void
 lr_close(struct lreader *r)
 {
+	lr_unmap(r);
 	if (r->fp && r->fp != stdin)
 		fclose(r->fp);
 	free(r->iobuf);
@@ -108,6 +286,8 @@ lr_next(struct lreader *r, char **line, size_t *len)
 		r->cap = 4096;
 		r->buf = xmalloc(r->cap);
 	}
+	if (r->mapped)
+		return lr_next_map(r, line, len);
 	for (;;) {
 #ifdef __GLIBC__
 		/* what stdio holds already: scanned with memchr, in place */

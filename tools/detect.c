@@ -414,7 +414,8 @@ main(int argc, char **argv)
 	struct lreader *in = xcalloc(argc ? argc : 1, sizeof(*in));
 	int nin = argc ? argc : 1;
 	for (int i = 0; i < nin; i++)
-		if (lr_open(&in[i], argc ? argv[i] : "-", max_line) < 0)
+		if (lr_open(&in[i], argc ? argv[i] : "-", max_line) < 0 ||
+		    lr_map(&in[i]) < 0)
 			die(EX_NOINPUT, "%s:", argv[i]);
 	if (dl_path && (dl = fopen(dl_path, "a")) == NULL)
 		die(EX_CANTCREAT, "%s:", dl_path);
@@ -482,7 +483,11 @@ main(int argc, char **argv)
 					clearerr(r->fp);
 					continue;
 				}
-				weprintf("%s:", r->name);
+				if (r->why)
+					weprintf("%s:%llu: %s", r->name,
+					    r->lineno + 1, r->why);
+				else
+					weprintf("%s:", r->name);
 				status = EX_IOERR;
 				break;
 			}

@@ -9,6 +9,7 @@
 #include "lineio.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,8 @@ static int failures;
 
 /* Read path with lr_next and compare each line with the reference. */
 static void
-check(const char *what, FILE *fp, const char *data, size_t size, size_t max)
+check(const char *what, FILE *fp, const char *data, size_t size, size_t max,
+    size_t window)
 {
 	struct lreader r;
 	char *line;
@@ -40,6 +42,13 @@ check(const char *what, FILE *fp, const char *data, size_t size, size_t max)
 	r.fp = fp;
 	r.name = what;
 	r.max = max;
+	r.window = window;
+	if (window && lr_map(&r) < 0)
+		die(EX_OSERR, "%s: lr_map:", what);
+	if (window && size > 0 && !r.mapped) {
+		fprintf(stderr, "%s: not mapped\n", what);
+		failures++;
+	}
 	while ((rc = lr_next(&r, &line, &len)) != LR_EOF) {
 		const char *e = memchr(data + pos, '\n', size - pos);
 		size_t full = e ? (size_t)(e - data - pos) : size - pos;
@@ -74,7 +83,8 @@ check(const char *what, FILE *fp, const char *data, size_t size, size_t max)
 		fprintf(stderr, "%s: EOF at %zu of %zu\n", what, pos, size);
 		failures++;
 	}
-	free(r.buf);
+	r.fp = NULL;		/* the caller's to close */
+	lr_close(&r);
 }
 
 static void
@@ -122,6 +132,76 @@ fragments(void)
 	fclose(fp);
 }
 
+/* The next line of a mapped reader, expected to be want. */
+static void
+next_is(struct lreader *r, const char *want, const char *what)
+{
+	char *line;
+	size_t len;
+	int rc = lr_next(r, &line, &len);
+
+	if (rc != LR_OK || len != strlen(want) || memcmp(line, want, len)) {
+		fprintf(stderr, "%s: rc %d, line '%.*s', want '%s'\n", what, rc,
+		    rc == LR_OK ? (int)len : 0, rc == LR_OK ? line : "", want);
+		failures++;
+	}
+}
+
+/*
+ * A mapped file that grows is read on to its new end; one that shrinks
+ * under the mapping is a read error with its reason, not a SIGBUS.
+ */
+static void
+mapped_changes(void)
+{
+	struct lreader r;
+	char path[64], *line, big[3 * 4096];
+	size_t len;
+	FILE *fp = tmpfile();
+
+	if (fp == NULL || fputs("one\ntwo\n", fp) < 0 || fflush(fp))
+		die(EX_IOERR, "tmpfile:");
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(fp));
+	if (lr_open(&r, path, 0) != 0 || lr_map(&r) != 0)
+		die(EX_OSERR, "%s:", path);
+	expect(r.mapped, 1, "a regular file: mapped");
+	next_is(&r, "one", "grow: line 1");
+	next_is(&r, "two", "grow: line 2");
+	expect(lr_next(&r, &line, &len), LR_EOF, "grow: at the end");
+	if (fputs("three\nfour", fp) < 0 || fflush(fp))
+		die(EX_IOERR, "tmpfile:");
+	next_is(&r, "three", "grow: a line appended");
+	next_is(&r, "four", "grow: an unterminated line appended");
+	expect(r.unterminated, 1, "grow: unterminated");
+	expect(lr_next(&r, &line, &len), LR_EOF, "grow: at the new end");
+	expect((int)r.offset, 18, "grow: offset");
+	lr_close(&r);
+
+	/* three pages of lines; the file cut to one page after the first */
+	if (ftruncate(fileno(fp), 0) != 0 || fseek(fp, 0, SEEK_SET))
+		die(EX_IOERR, "ftruncate:");
+	memset(big, 'x', sizeof big);
+	for (size_t i = 99; i < sizeof big; i += 100)
+		big[i] = '\n';
+	if (fwrite(big, 1, sizeof big, fp) != sizeof big || fflush(fp))
+		die(EX_IOERR, "tmpfile:");
+	if (lr_open(&r, path, 0) != 0 || lr_map(&r) != 0)
+		die(EX_OSERR, "%s:", path);
+	expect(lr_next(&r, &line, &len), LR_OK, "shrink: line 1");
+	if (ftruncate(fileno(fp), 4096) != 0)
+		die(EX_IOERR, "ftruncate:");
+	int rc;
+	unsigned long long n = 1;
+	while ((rc = lr_next(&r, &line, &len)) == LR_OK)
+		n++;
+	expect(rc, LR_ERROR, "shrink: a read error");
+	expect(errno, EIO, "shrink: errno");
+	expect(r.why != NULL, 1, "shrink: a reason");
+	expect(n >= 40 && n <= 41, 1, "shrink: the lines of the page left");
+	lr_close(&r);
+	fclose(fp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -131,6 +211,7 @@ main(int argc, char **argv)
 	long count = atol(argv[1]);
 	rng = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
 	fragments();
+	mapped_changes();
 	for (long c = 0; c < count && failures < 5; c++) {
 		size_t size = 0, cap = 1 << 20;
 		char *data = xmalloc(cap);
@@ -152,7 +233,12 @@ main(int argc, char **argv)
 		if (!fp || fwrite(data, 1, size, fp) != size || fflush(fp) ||
 		    fseek(fp, 0, SEEK_SET))
 			die(EX_IOERR, "tmpfile:");
-		check("file", fp, data, size, max);
+		check("file", fp, data, size, max, 0);
+		/* mapped, in windows of 2 to 9 pages or of the default */
+		if (fseek(fp, 0, SEEK_SET))
+			die(EX_IOERR, "tmpfile:");
+		check("mapped file", fp, data, size, max,
+		    rnd(4) ? 4096 * (2 + rnd(8)) : LR_WINDOW);
 		fclose(fp);
 
 		/* a pipe, written by a child in pieces */
@@ -174,7 +260,7 @@ main(int argc, char **argv)
 		}
 		close(pfd[1]);
 		fp = fdopen(pfd[0], "r");
-		check("pipe", fp, data, size, max);
+		check("pipe", fp, data, size, max, 0);
 		fclose(fp);
 		while (wait(NULL) > 0)
 			;
