@@ -75,6 +75,7 @@ fragment_warn(const char *name, unsigned long long lineno, size_t len)
  */
 #define LR_MAPS 64
 static struct lreader *volatile lr_maps[LR_MAPS];
+static size_t lr_pg;		/* the page size, known before a fault */
 
 static void
 on_sigbus(int sig, siginfo_t *si, void *uc)
@@ -86,9 +87,8 @@ on_sigbus(int sig, siginfo_t *si, void *uc)
 		struct lreader *r = lr_maps[i];
 		if (r == NULL || a < r->map || a >= r->map + r->mlen)
 			continue;
-		long pg = sysconf(_SC_PAGESIZE);
-		void *p = (void *)((uintptr_t)a & ~(uintptr_t)(pg - 1));
-		if (mmap(p, (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+		void *p = (void *)((uintptr_t)a & ~(uintptr_t)(lr_pg - 1));
+		if (mmap(p, lr_pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
 		    MAP_FIXED, -1, 0) != MAP_FAILED) {
 			r->mapbad = 1;
 			return;
@@ -129,6 +129,7 @@ lr_mapn(struct lreader *r, size_t off, size_t n)
 	}
 	if (!handler) {
 		struct sigaction sa;
+		lr_pg = (size_t)sysconf(_SC_PAGESIZE);
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_sigaction = on_sigbus;
 		sa.sa_flags = SA_SIGINFO;
@@ -160,9 +161,9 @@ lr_map(struct lreader *r)
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    (uintmax_t)st.st_size > SIZE_MAX)
 		return 0;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	r->mpos = 0;
 	r->mapped = 1;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	if (r->window == 0)
 		r->window = LR_WINDOW;
 	/* whole pages, and more than the one a window starts in */
