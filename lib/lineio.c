@@ -177,7 +177,7 @@ lr_map(struct lreader *r)
 /* At the window's end: map the next one, if the file (which may have
  * grown) goes on; 1 when it did, 0 when not, -1 with errno. */
 static int
-lr_regrow(struct lreader *r)
+lr_next_window(struct lreader *r)
 {
 	struct stat st;
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE), off, n;
@@ -196,6 +196,8 @@ lr_regrow(struct lreader *r)
 }
 
 static int lr_append(struct lreader *r, size_t *n, const char *p, size_t k);
+static int lr_line(struct lreader *r, size_t n, int nl,
+    unsigned long long consumed, int toolong, char **line, size_t *len);
 
 /* lr_next of a mapped file. */
 static int
@@ -207,7 +209,7 @@ lr_next_map(struct lreader *r, char **line, size_t *len)
 
 	for (;;) {
 		if (r->map == NULL || r->mpos >= r->mbase + r->mlen) {
-			if ((g = lr_regrow(r)) < 0)
+			if ((g = lr_next_window(r)) < 0)
 				return LR_ERROR;
 			if (g == 0)
 				break;
@@ -232,13 +234,7 @@ lr_next_map(struct lreader *r, char **line, size_t *len)
 	}
 	if (!nl && r->mpos == start)
 		return LR_EOF;
-	r->buf[n] = '\0';
-	r->lineno++;
-	r->unterminated = !nl;
-	*line = r->buf;
-	*len = n;
-	r->offset = r->mpos;
-	return toolong ? LR_TOOLONG : LR_OK;
+	return lr_line(r, n, nl, r->mpos - start, toolong, line, len);
 }
 
 void
@@ -326,6 +322,14 @@ lr_next(struct lreader *r, char **line, size_t *len)
 		return LR_ERROR;
 	if (!nl && consumed == 0)
 		return LR_EOF;
+	return lr_line(r, n, nl, consumed, toolong, line, len);
+}
+
+/* Return the n bytes of r->buf as the next line, consumed bytes read. */
+static int
+lr_line(struct lreader *r, size_t n, int nl, unsigned long long consumed,
+    int toolong, char **line, size_t *len)
+{
 	r->buf[n] = '\0';
 	r->lineno++;
 	r->unterminated = !nl;

@@ -945,23 +945,35 @@ sname_find(const struct engine *en, const char *s, size_t n)
 	return -1;
 }
 
+/* Which rules take events of stream name i of the engine's copies: a
+ * byte per rule, made when first asked for. */
+static const unsigned char *
+sname_rules(struct engine *en, int i)
+{
+	const struct rules *rs = en->rs;
+	struct jval s = { J_STR, 0, 0, en->sn[i].s, en->sn[i].len };
+
+	if (en->smrow[i] == NULL) {
+		en->smrow[i] = xmalloc(rs->n + 1);
+		for (int k = 0; k < rs->n; k++)
+			en->smrow[i][k] =
+			    (unsigned char)stream_match(&rs->r[k], s);
+	}
+	return en->smrow[i];
+}
+
 /* Which rules take events of stream s: a byte per rule. */
 static const unsigned char *
 stream_rules(struct engine *en, struct jval s)
 {
 	const struct rules *rs = en->rs;
-	unsigned char *m = en->smtmp;
-
 	int i = s.t == J_STR ? sname_find(en, s.s, s.len) : -1;
 
-	if (i >= 0) {
-		if (en->smrow[i] != NULL)
-			return en->smrow[i];
-		m = en->smrow[i] = xmalloc(rs->n + 1);
-	}
+	if (i >= 0)
+		return sname_rules(en, i);
 	for (i = 0; i < rs->n; i++)
-		m[i] = (unsigned char)stream_match(&rs->r[i], s);
-	return m;
+		en->smtmp[i] = (unsigned char)stream_match(&rs->r[i], s);
+	return en->smtmp;
 }
 
 /* Rule ri's state of key, made when new; a string key's hash is the one
@@ -1287,7 +1299,8 @@ event_run(struct engine *en, struct evctx *c, const struct hev *he,
 {
 	struct rules *rs = en->rs;
 	const struct jval *f = c->f;
-	const unsigned char *sm = stream_rules(en, c->stream);
+	const unsigned char *sm = he != NULL && he->sm != NULL ? he->sm :
+	    stream_rules(en, c->stream);
 	double t = c->time;
 
 	if (!late)
@@ -1390,22 +1403,21 @@ eless(const struct held *a, const struct held *b)
 	return a->seq < b->seq;
 }
 
-/* The engine's copy of stream name s, or s itself past SNAMES names. */
-static const char *
-sname_of(struct engine *en, const char *s, size_t n)
+/* The index of the engine's copy of stream name s, made when new; -1
+ * past SNAMES names. */
+static int
+sname_add(struct engine *en, const char *s, size_t n)
 {
 	int i = sname_find(en, s, n);
 
-	if (i >= 0)
-		return en->sn[i].s;
-	if (en->nsn == SNAMES)
-		return s;
+	if (i >= 0 || en->nsn == SNAMES)
+		return i;
 	/* all n bytes: a name may hold a NUL (\u0000) */
 	en->sn[en->nsn].s = xmalloc(n + 1);
 	memcpy(en->sn[en->nsn].s, s, n);
 	en->sn[en->nsn].s[n] = '\0';
 	en->sn[en->nsn].len = n;
-	return en->sn[en->nsn++].s;
+	return en->nsn++;
 }
 
 /*
@@ -1448,9 +1460,6 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 		e = xmalloc(sz + sz / 4);
 		e->cap = sz + sz / 4;
 	}
-	e->sm = stream_rules(en, c->stream);
-	if (e->sm == en->smtmp)
-		e->sm = NULL;
 	e->khave = 0;
 	for (int k = 0; k < en->nks; k++) {
 		struct jval v = f[en->ks[k]];
@@ -1505,9 +1514,14 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 #undef MOVE
 #undef OWN
 	h = (struct held){ c->time, seq, NULL, 0, e };
+	e->sm = NULL;
 	if (e->stream.t == J_STR) {
-		h.sname = sname_of(en, e->stream.s, e->stream.len);
+		int si = sname_add(en, e->stream.s, e->stream.len);
+		/* the engine's copy of the name, or past SNAMES the event's */
+		h.sname = si >= 0 ? en->sn[si].s : e->stream.s;
 		h.slen = e->stream.len;
+		if (si >= 0)
+			e->sm = sname_rules(en, si);
 	}
 	if (seq >= en->eseq)
 		en->eseq = seq + 1;
