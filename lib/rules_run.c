@@ -1854,12 +1854,12 @@ engine_reload(struct engine *en, struct rules *rs, struct buf *out)
 	alloc_rules(en);
 	for (int i = 0; i < rs->n; i++) {
 		for (int j = 0; j < old->n; j++) {
-			if (owt[j].b == NULL || rs->r[i].hash != old->r[j].hash ||
+			if (owt[j].s == NULL || rs->r[i].hash != old->r[j].hash ||
 			    strcmp(rs->r[i].name, old->r[j].name) != 0)
 				continue;
 			wt_free(&en->wt[i]);
 			en->wt[i] = owt[j];
-			owt[j].b = NULL;
+			owt[j].s = NULL;
 			break;
 		}
 	}
@@ -1925,8 +1925,9 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 		keys = json_object();
 		snprintf(hx, sizeof(hx), "%016llx", (unsigned long long)r->hash);
 		json_object_set_new(jr, "hash", json_string(hx));
-		for (size_t b = 0; b < wt->nb; b++) {
-			for (struct wkey *k = wt->b[b]; k; k = k->next) {
+		for (size_t b = 0; b < wt->cap; b++) {
+			struct wkey *k = wt_slot(wt, b);
+			if (k != NULL) {
 				json_t *ev = json_array();
 				for (size_t x = 0; x < wk_len(k); x++) {
 					const struct wentry *e = wk_at(k, x);

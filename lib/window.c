@@ -88,8 +88,8 @@ went_new(double t, unsigned flags, const char *id, size_t idlen,
 void
 wt_init(struct wtable *t)
 {
-	t->nb = 64;
-	t->b = xcalloc(t->nb, sizeof(*t->b));
+	t->cap = 64;
+	t->s = xcalloc(t->cap, sizeof(*t->s));
 	t->nkeys = 0;
 	t->nentries = 0;
 	t->ncount = 0;
@@ -249,37 +249,46 @@ key_free(const struct wtable *t, struct wkey *k)
 void
 wt_free(struct wtable *t)
 {
-	if (t->b == NULL)
+	if (t->s == NULL)
 		return;
-	for (size_t i = 0; i < t->nb; i++) {
-		struct wkey *k = t->b[i], *nx;
-		for (; k; k = nx) {
-			nx = k->next;
-			key_free(t, k);
-		}
-	}
-	free(t->b);
-	t->b = NULL;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->s[i].k != NULL)
+			key_free(t, t->s[i].k);
+	free(t->s);
+	t->s = NULL;
 	t->nkeys = t->nentries = 0;
+}
+
+/* The slot of h and key s..l, or the free one where it would go. */
+static inline struct wslot *
+slot_of(const struct wtable *t, const char *s, size_t l, uint64_t h)
+{
+	size_t m = t->cap - 1, i = h & m;
+	struct wslot *x;
+
+	for (; (x = &t->s[i])->k != NULL; i = (i + 1) & m)
+		if (x->h == h && x->k->klen == l && memcmp(x->k->key, s, l) == 0)
+			break;
+	return x;
 }
 
 static void
 grow(struct wtable *t)
 {
-	size_t nb = t->nb * 2;
-	struct wkey **b = xcalloc(nb, sizeof(*b));
+	size_t cap = t->cap * 2, m = cap - 1;
+	struct wslot *s = xcalloc(cap, sizeof(*s));
 
-	for (size_t i = 0; i < t->nb; i++) {
-		struct wkey *k = t->b[i], *nx;
-		for (; k; k = nx) {
-			nx = k->next;
-			k->next = b[k->h & (nb - 1)];
-			b[k->h & (nb - 1)] = k;
-		}
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t j;
+		if (t->s[i].k == NULL)
+			continue;
+		for (j = t->s[i].h & m; s[j].k != NULL; j = (j + 1) & m)
+			;
+		s[j] = t->s[i];
 	}
-	free(t->b);
-	t->b = b;
-	t->nb = nb;
+	free(t->s);
+	t->s = s;
+	t->cap = cap;
 }
 
 struct wkey *
@@ -291,40 +300,76 @@ wt_get(struct wtable *t, const char *s, size_t l, int create)
 struct wkey *
 wt_get_h(struct wtable *t, const char *s, size_t l, uint64_t h, int create)
 {
+	struct wslot *x = slot_of(t, s, l, h);
 	struct wkey *k;
 
-	for (k = t->b[h & (t->nb - 1)]; k; k = k->next)
-		if (k->h == h && k->klen == l && memcmp(k->key, s, l) == 0)
-			return k;
-	if (!create)
-		return NULL;
-	if (t->nkeys >= t->nb)
+	if (x->k != NULL || !create)
+		return x->k;
+	if ((t->nkeys + 1) * 10 > t->cap * 7) {
 		grow(t);
+		x = slot_of(t, s, l, h);
+	}
 	/* its counters and text in the same allocation */
 	k = xcalloc(1, sizeof(*k) + t->ncount * sizeof(k->cnt[0]) + l + 1);
 	k->key = (char *)&k->cnt[t->ncount];
 	memcpy(k->key, s, l);
 	k->klen = l;
 	k->h = h;
-	k->next = t->b[h & (t->nb - 1)];
-	t->b[h & (t->nb - 1)] = k;
+	x->h = h;
+	x->k = k;
 	t->nkeys++;
 	return k;
+}
+
+/*
+ * Free slot i: the keys after it in its run move back to fill it when
+ * their slots come at or after their home (linear probing without
+ * tombstones). Keys only ever move to lower slots, or from slot 0 round
+ * to the end.
+ */
+static void
+slot_free(struct wtable *t, size_t i)
+{
+	size_t m = t->cap - 1, j = i;
+
+	for (;;) {
+		size_t home;
+		j = (j + 1) & m;
+		if (t->s[j].k == NULL)
+			break;
+		home = t->s[j].h & m;
+		/* stays when its home is cyclically in (i, j] */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		t->s[i] = t->s[j];
+		i = j;
+	}
+	t->s[i].k = NULL;
+	t->s[i].h = 0;
+}
+
+/* Remove the key in slot i. */
+static void
+slot_del(struct wtable *t, size_t i)
+{
+	struct wkey *k = t->s[i].k;
+
+	slot_free(t, i);
+	t->nkeys--;
+	t->nentries -= k->n - k->off;
+	key_free(t, k);
 }
 
 void
 wt_del(struct wtable *t, struct wkey *k)
 {
-	struct wkey **pp = &t->b[k->h & (t->nb - 1)];
+	size_t m = t->cap - 1, i = k->h & m;
 
-	while (*pp && *pp != k)
-		pp = &(*pp)->next;
-	if (*pp == NULL)
-		return;
-	*pp = k->next;
-	t->nkeys--;
-	t->nentries -= k->n - k->off;
-	key_free(t, k);
+	for (; t->s[i].k != NULL; i = (i + 1) & m)
+		if (t->s[i].k == k) {
+			slot_del(t, i);
+			return;
+		}
 }
 
 size_t
@@ -384,13 +429,19 @@ wk_evict(struct wtable *t, struct wkey *k, double before, size_t max)
 void
 wt_sweep(struct wtable *t, double before, size_t max)
 {
-	for (size_t i = 0; i < t->nb; i++) {
-		struct wkey *k = t->b[i], *nx;
-		for (; k; k = nx) {
-			nx = k->next;
-			wk_evict(t, k, before, max);
-			if (k->n == k->off)
-				wt_del(t, k);
+	/* a removal may move a later key into slot i, which is looked at
+	 * again; a key moved round from slot 0 to the end is looked at
+	 * twice, which changes nothing */
+	for (size_t i = 0; i < t->cap; ) {
+		struct wkey *k = t->s[i].k;
+		if (k == NULL) {
+			i++;
+			continue;
 		}
+		wk_evict(t, k, before, max);
+		if (k->n == k->off)
+			slot_del(t, i);
+		else
+			i++;
 	}
 }

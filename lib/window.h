@@ -60,7 +60,6 @@ struct wkey {
 	size_t off, n, cap;
 	double t0, t1;		/* the times of e[off] and e[n - 1], when
 				 * live: no entry is read to evict or append */
-	struct wkey *next;
 	struct wdset **ds;	/* the table's distinct sets, once it is large */
 	uint32_t cnt[];		/* the table's counted bits, over e[off..n) */
 };
@@ -69,9 +68,17 @@ struct wkey {
 #define WT_DISTINCT 4
 #define WT_DISTINCT_MIN 32	/* live events of a key before its sets */
 
+/* A slot of a table: a key and its hash, so that a probe reads no key
+ * but the one it finds. */
+struct wslot {
+	uint64_t h;
+	struct wkey *k;		/* NULL: free */
+};
+
+/* Keys by open addressing with linear probing, at most 7/10 full. */
 struct wtable {
-	struct wkey **b;
-	size_t nb, nkeys;
+	struct wslot *s;
+	size_t cap, nkeys;
 	size_t nentries;
 	/* bits of the entries' conds that each key counts over its live
 	 * entries, so that a count needs no look at them */
@@ -141,32 +148,28 @@ struct wkey *wt_get_h(struct wtable *t, const char *k, size_t l, uint64_t h,
     int create);
 /*
  * Start loading what wt_get_h(t, .., h) will read, in three stages each
- * some time after the one before: 0 the bucket of h, 1 the key it holds
- * first, 2 the key of h (or the next in the bucket) and the ends of its
- * events. Always inlined: GCC may take a call of a function that only
- * prefetches away, as doing nothing.
+ * some time after the one before: 0 the slots of h, 1 the key they hold
+ * for h, 2 its text and the ends of its events. Always inlined: GCC may take a call of
+ * a function that only prefetches away, as doing nothing.
  */
 static inline __attribute__((always_inline)) void
 wt_prefetch(const struct wtable *t, uint64_t h, int stage)
 {
+	size_t m = t->cap - 1, i = h & m;
 	const struct wkey *k;
 
 	if (stage == 0) {
-		__builtin_prefetch(&t->b[h & (t->nb - 1)]);
+		__builtin_prefetch(&t->s[i]);
 		return;
 	}
-	if ((k = t->b[h & (t->nb - 1)]) == NULL)
+	for (; (k = t->s[i].k) != NULL; i = (i + 1) & m)
+		if (t->s[i].h == h)
+			break;
+	if (k == NULL)
 		return;
 	if (stage == 1) {
 		__builtin_prefetch(k);
 		__builtin_prefetch((const char *)k + 64);
-		return;
-	}
-	if (k->h != h) {
-		if (k->next != NULL) {
-			__builtin_prefetch(k->next);
-			__builtin_prefetch((const char *)k->next + 64);
-		}
 		return;
 	}
 	__builtin_prefetch(k->key);
@@ -174,6 +177,13 @@ wt_prefetch(const struct wtable *t, uint64_t h, int stage)
 		__builtin_prefetch(&k->e[k->off]);
 		__builtin_prefetch(&k->e[k->n - 1]);
 	}
+}
+/* The key in slot i of t (i < t->cap), or NULL: each key of t, in no
+ * particular order. */
+static inline struct wkey *
+wt_slot(const struct wtable *t, size_t i)
+{
+	return t->s[i].k;
 }
 void wt_del(struct wtable *t, struct wkey *k);
 /* Insert in time order after equal times; returns its index (from off). */

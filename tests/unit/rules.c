@@ -547,6 +547,71 @@ test_window(void)
 	wt_free(&wt);
 }
 
+/*
+ * The key table against a list of its keys: keys whose hashes share their
+ * low bits (long runs of slots, round the table's end) made, removed one
+ * by one and swept, each key left found and each removed one not.
+ */
+static void
+test_window_table(void)
+{
+	enum { N = 3000 };
+	static char live[N];
+	static double t[N];
+	struct wtable wt;
+	unsigned long long x = 88172645463325252ULL;
+	size_t nlive = 0;
+	char s[16];
+	int bad = 0;
+
+	wt_init(&wt);
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < N; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			snprintf(s, sizeof(s), "k%d", i);
+			/* a third in one run ending at the table's end */
+			uint64_t h = i % 3 == 0 ? (uint64_t)i << 32 | 0xffff :
+			    hash_words(s, strlen(s));
+			struct wkey *k = wt_get_h(&wt, s, strlen(s), h, 0);
+			if ((k != NULL) != (live[i] != 0))
+				bad++;
+			if (x % 4 == 0 && k != NULL) {
+				wt_del(&wt, k);
+				live[i] = 0;
+				nlive--;
+			} else if (x % 4 == 1 && k == NULL) {
+				k = wt_get_h(&wt, s, strlen(s), h, 1);
+				t[i] = round * N + i;
+				wk_insert(&wt, k, went_new(t[i], 0, s,
+				    strlen(s), NULL, 0, 0));
+				live[i] = 1;
+				nlive++;
+			}
+		}
+		CHECK(wt.nkeys == nlive);
+		CHECK(bad == 0);
+	}
+	/* a sweep takes each key whose event is older */
+	wt_sweep(&wt, 3.0 * N, 1000);
+	nlive = 0;
+	for (int i = 0; i < N; i++) {
+		snprintf(s, sizeof(s), "k%d", i);
+		uint64_t h = i % 3 == 0 ? (uint64_t)i << 32 | 0xffff :
+		    hash_words(s, strlen(s));
+		struct wkey *k = wt_get_h(&wt, s, strlen(s), h, 0);
+		if ((k != NULL) != (live[i] && t[i] >= 3.0 * N))
+			bad++;
+		nlive += k != NULL;
+	}
+	CHECK(bad == 0);
+	CHECK(wt.nkeys == nlive && nlive > 0);
+	size_t seen = 0;
+	for (size_t i = 0; i < wt.cap; i++)
+		seen += wt_slot(&wt, i) != NULL;
+	CHECK(seen == nlive);
+	wt_free(&wt);
+}
+
 /* How many alerts of rule name b holds from offset from on. */
 static int
 alerts_of(const struct buf *b, size_t from, const char *name)
@@ -718,6 +783,7 @@ main(void)
 	test_jfields_scan();
 	test_time();
 	test_window();
+	test_window_table();
 	test_engine_keys();
 	printf("rules: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
