@@ -31,6 +31,14 @@ struct pend {
 };
 
 /*
+ * A held event goes in the queue, in order, when at most QSHIFT queued
+ * events are later than it (they move up one), else in the heap. Streams
+ * merged by time are mostly out of order by a few events, and events in
+ * the queue are the ones release knows to prefetch.
+ */
+#define QSHIFT 512
+
+/*
  * An event held for ordering, parsed once: its line and the values the
  * rules read, in one allocation (the values point into it).
  */
@@ -1436,7 +1444,7 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 	struct held h, x;
 	struct hev *e;
 	char *o;
-	size_t i;
+	size_t i, q;
 
 #define OWN(v) (((v).t == J_STR || (v).t == J_RAW) && \
 	!(keep && (v).s >= line && (v).s <= line + len) && \
@@ -1525,19 +1533,26 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 	}
 	if (seq >= en->eseq)
 		en->eseq = seq + 1;
-	if (en->fn == 0 || !eless(&h,
-	    &en->fq[(en->fh + en->fn - 1) & (en->fcap - 1)])) {
+	/* in the queue when at most QSHIFT of its events are later */
+	for (q = en->fn; q > 0 && en->fn - q <= QSHIFT; q--)
+		if (!eless(&h, &en->fq[(en->fh + q - 1) & (en->fcap - 1)]))
+			break;
+	if (en->fn - q <= QSHIFT) {
 		if (en->fn == en->fcap) {
 			size_t nc = en->fcap ? 2 * en->fcap : 256;
-			struct held *q = xmalloc(nc * sizeof(*q));
+			struct held *nq = xmalloc(nc * sizeof(*nq));
 			for (size_t k = 0; k < en->fn; k++)
-				q[k] = en->fq[(en->fh + k) & (en->fcap - 1)];
+				nq[k] = en->fq[(en->fh + k) & (en->fcap - 1)];
 			free(en->fq);
-			en->fq = q;
+			en->fq = nq;
 			en->fcap = nc;
 			en->fh = 0;
 		}
-		en->fq[(en->fh + en->fn++) & (en->fcap - 1)] = h;
+		for (size_t k = en->fn; k > q; k--)
+			en->fq[(en->fh + k) & (en->fcap - 1)] =
+			    en->fq[(en->fh + k - 1) & (en->fcap - 1)];
+		en->fq[(en->fh + q) & (en->fcap - 1)] = h;
+		en->fn++;
 		return;
 	}
 	if (en->en_ == en->ecap) {
