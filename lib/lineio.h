@@ -24,6 +24,7 @@ struct lreader {
 	size_t window;		/* bytes mapped at once; 0: LR_WINDOW */
 	const char *map;
 	size_t mbase, mlen, mpos;
+	size_t mahead;		/* loads started up to here */
 	volatile int mapbad;	/* a page of it was gone (the file shrank) */
 	const char *why;	/* LR_ERROR's reason when errno has none */
 };
