@@ -54,6 +54,14 @@ build/tools/%.o: tools/%.c lib/*.h build/flags
 	@mkdir -p build/tools
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# detect allocates with mimalloc (which takes malloc's place in it), and
+# its window state in large pages; not with the sanitizers, whose own
+# allocator checks each access.
+ifndef SANITIZE
+build/tools/detect.o: ALL_CFLAGS += -DTP_MIMALLOC
+bin/detect: LIBS += -lmimalloc
+endif
+
 bin/%: build/tools/%.o build/libtelco.a
 	@mkdir -p bin
 	$(CC) $(ALL_LDFLAGS) -o $@ $< build/libtelco.a $(LIBS)
