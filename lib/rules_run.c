@@ -48,6 +48,10 @@ struct hev {
 	 * of khave: kh[i] is one), and which rules take its stream (NULL:
 	 * not known): what the events before it prefetch its keys by */
 	const unsigned char *sm;
+	/* with wknown, bit i of wpass: rule i's where held (or it has none),
+	 * found when it came, for the rules before the 64th */
+	uint64_t wpass;
+	unsigned char wknown;
 	unsigned khave;
 	uint64_t kh[KSLOTS];
 	struct hval {		/* the values that are not null, in 24 bytes:
@@ -1300,6 +1304,25 @@ event_parse(struct engine *en, const char *line, size_t len, struct evctx *c,
  * so the event's time is how far evaluation has gone: windows keep what
  * it can still need and suppression spans that ended close before it.
  */
+/*
+ * Idle keys expire in a sweep of every key, every 65536 events or, with
+ * more keys than that, every as many events as keys: a key looked at per
+ * event at most.
+ */
+static void
+sweep_due(struct engine *en)
+{
+	if (++en->nsweep >= 65536) {
+		size_t keys = 0;
+		for (int i = 0; i < en->rs->n; i++)
+			keys += en->wt[i].nkeys;
+		if (en->nsweep >= keys) {
+			en->nsweep = 0;
+			engine_sweep(en);
+		}
+	}
+}
+
 static void
 event_run(struct engine *en, struct evctx *c, const struct hev *he,
     const char *line, size_t len, int late, unsigned long long seq,
@@ -1350,8 +1373,12 @@ event_run(struct engine *en, struct evctx *c, const struct hev *he,
 
 		if (!sm[i])
 			continue;
-		if (r->where && !jv_true(rules_eval(r->where, c)))
+		if (he != NULL && he->wknown && i < 64) {
+			if (!(he->wpass >> i & 1))
+				continue;
+		} else if (r->where && !jv_true(rules_eval(r->where, c))) {
 			continue;
+		}
 		struct jval key = f[r->key_slot];
 		if (key.t != J_STR && key.t != J_NUM && key.t != J_BOOL)
 			continue;
@@ -1370,18 +1397,35 @@ event_run(struct engine *en, struct evctx *c, const struct hev *he,
 	if (en->o.tag)
 		tag_out(en, seq, line, len, out);
 	arena_reset(&en->ar);
-	/* idle keys expire in a sweep of every key, every 65536 events or,
-	 * with more keys than that, every as many events as keys: a key
-	 * looked at per event at most */
-	if (++en->nsweep >= 65536) {
-		size_t keys = 0;
-		for (int i = 0; i < rs->n; i++)
-			keys += en->wt[i].nkeys;
-		if (en->nsweep >= keys) {
-			en->nsweep = 0;
-			engine_sweep(en);
-		}
+	sweep_due(en);
+}
+
+/*
+ * Which rules of the event's stream take it: bit i for rule i (below 64)
+ * when its where holds and its key is one. A where reads only the event,
+ * so it holds as well now as when the event runs.
+ */
+static uint64_t
+event_takers(struct engine *en, struct evctx *c, int *any)
+{
+	const struct rules *rs = en->rs;
+	const unsigned char *sm = stream_rules(en, c->stream);
+	uint64_t pass = 0;
+
+	*any = 0;
+	for (int i = 0; i < rs->n; i++) {
+		const struct rule *r = &rs->r[i];
+		struct jval key = c->f[r->key_slot];
+		if (!sm[i] || (key.t != J_STR && key.t != J_NUM && key.t != J_BOOL))
+			continue;
+		if (r->where && !jv_true(rules_eval(r->where, c)))
+			continue;
+		*any = 1;
+		if (i < 64)
+			pass |= 1ULL << i;
 	}
+	arena_reset(&en->ar);
+	return pass;
 }
 
 /* ---- events held for ordering ---- */
@@ -1428,6 +1472,51 @@ sname_add(struct engine *en, const char *s, size_t n)
 	return en->nsn++;
 }
 
+/* Put h in the queue at its place, or in the heap. */
+static void
+hold(struct engine *en, const struct held *hp)
+{
+	struct held h = *hp, x;
+	size_t i, q;
+
+	if (h.seq >= en->eseq)
+		en->eseq = h.seq + 1;
+	/* in the queue when at most QSHIFT of its events are later */
+	for (q = en->fn; q > 0 && en->fn - q <= QSHIFT; q--)
+		if (!eless(&h, &en->fq[(en->fh + q - 1) & (en->fcap - 1)]))
+			break;
+	if (en->fn - q <= QSHIFT) {
+		if (en->fn == en->fcap) {
+			size_t nc = en->fcap ? 2 * en->fcap : 256;
+			struct held *nq = xmalloc(nc * sizeof(*nq));
+			for (size_t k = 0; k < en->fn; k++)
+				nq[k] = en->fq[(en->fh + k) & (en->fcap - 1)];
+			free(en->fq);
+			en->fq = nq;
+			en->fcap = nc;
+			en->fh = 0;
+		}
+		for (size_t k = en->fn; k > q; k--)
+			en->fq[(en->fh + k) & (en->fcap - 1)] =
+			    en->fq[(en->fh + k - 1) & (en->fcap - 1)];
+		en->fq[(en->fh + q) & (en->fcap - 1)] = h;
+		en->fn++;
+		return;
+	}
+	if (en->en_ == en->ecap) {
+		en->ecap = en->ecap ? 2 * en->ecap : 256;
+		en->eb = xrealloc(en->eb, en->ecap * sizeof(*en->eb));
+	}
+	i = en->en_++;
+	en->eb[i] = h;
+	while (i > 0 && eless(&en->eb[i], &en->eb[(i - 1) / 2])) {
+		x = en->eb[i];
+		en->eb[i] = en->eb[(i - 1) / 2];
+		en->eb[(i - 1) / 2] = x;
+		i = (i - 1) / 2;
+	}
+}
+
 /*
  * Hold the event parsed into c (from line, with its values in en->vals):
  * copy the values that are not null into one allocation, with the line
@@ -1436,15 +1525,14 @@ sname_add(struct engine *en, const char *s, size_t n)
  */
 static void
 epush(struct engine *en, struct evctx *c, const char *line, size_t len,
-    unsigned long long seq)
+    unsigned long long seq, const uint64_t *wpass)
 {
 	int nv = jf_count(en->rs->jf), nkv = 0, keep = en->o.tag || en->o.state;
 	const struct jval *f = c->f;
 	size_t sz, strs = 0;
-	struct held h, x;
+	struct held h;
 	struct hev *e;
 	char *o;
-	size_t i, q;
 
 #define OWN(v) (((v).t == J_STR || (v).t == J_RAW) && \
 	!(keep && (v).s >= line && (v).s <= line + len) && \
@@ -1522,6 +1610,8 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 #undef MOVE
 #undef OWN
 	h = (struct held){ c->time, seq, NULL, 0, e };
+	e->wknown = wpass != NULL;
+	e->wpass = wpass ? *wpass : 0;
 	e->sm = NULL;
 	if (e->stream.t == J_STR) {
 		int si = sname_add(en, e->stream.s, e->stream.len);
@@ -1531,42 +1621,29 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 		if (si >= 0)
 			e->sm = sname_rules(en, si);
 	}
-	if (seq >= en->eseq)
-		en->eseq = seq + 1;
-	/* in the queue when at most QSHIFT of its events are later */
-	for (q = en->fn; q > 0 && en->fn - q <= QSHIFT; q--)
-		if (!eless(&h, &en->fq[(en->fh + q - 1) & (en->fcap - 1)]))
-			break;
-	if (en->fn - q <= QSHIFT) {
-		if (en->fn == en->fcap) {
-			size_t nc = en->fcap ? 2 * en->fcap : 256;
-			struct held *nq = xmalloc(nc * sizeof(*nq));
-			for (size_t k = 0; k < en->fn; k++)
-				nq[k] = en->fq[(en->fh + k) & (en->fcap - 1)];
-			free(en->fq);
-			en->fq = nq;
-			en->fcap = nc;
-			en->fh = 0;
-		}
-		for (size_t k = en->fn; k > q; k--)
-			en->fq[(en->fh + k) & (en->fcap - 1)] =
-			    en->fq[(en->fh + k - 1) & (en->fcap - 1)];
-		en->fq[(en->fh + q) & (en->fcap - 1)] = h;
-		en->fn++;
-		return;
+	hold(en, &h);
+}
+
+/*
+ * Hold, for an event that no rule takes, only its place: when its turn
+ * comes it closes the suppressions due by its time, as any event does,
+ * and nothing else. 0 when it must be held whole (its stream name is past
+ * the engine's SNAMES).
+ */
+static int
+emark(struct engine *en, const struct evctx *c, unsigned long long seq)
+{
+	struct held h = { c->time, seq, NULL, 0, NULL };
+
+	if (c->stream.t == J_STR) {
+		int si = sname_add(en, c->stream.s, c->stream.len);
+		if (si < 0)
+			return 0;
+		h.sname = en->sn[si].s;
+		h.slen = en->sn[si].len;
 	}
-	if (en->en_ == en->ecap) {
-		en->ecap = en->ecap ? 2 * en->ecap : 256;
-		en->eb = xrealloc(en->eb, en->ecap * sizeof(*en->eb));
-	}
-	i = en->en_++;
-	en->eb[i] = h;
-	while (i > 0 && eless(&en->eb[i], &en->eb[(i - 1) / 2])) {
-		x = en->eb[i];
-		en->eb[i] = en->eb[(i - 1) / 2];
-		en->eb[(i - 1) / 2] = x;
-		i = (i - 1) / 2;
-	}
+	hold(en, &h);
+	return 1;
 }
 
 /* The first held event: the queue's head or the heap's top; NULL: none. */
@@ -1625,7 +1702,7 @@ prefetch_keys(const struct engine *en, const struct hev *e, int stage)
 {
 	const struct rules *rs = en->rs;
 
-	if (e->sm == NULL || e->khave == 0)
+	if (e == NULL || e->sm == NULL || e->khave == 0)
 		return;
 	for (int i = 0; i < rs->n; i++) {
 		int k = en->rks[i];
@@ -1643,7 +1720,13 @@ release(struct engine *en, double before, int all, struct buf *out)
 
 	while ((f = efirst(en)) != NULL && (all || f->t < before)) {
 		struct held h = epop(en);
-		if ((f = efirst(en)) != NULL) {
+		if (h.e == NULL) {
+			/* a place only (emark) */
+			close_due(en, out, h.t, 0);
+			sweep_due(en);
+			continue;
+		}
+		if ((f = efirst(en)) != NULL && f->e != NULL) {
 			/* the next one's values, while this one runs */
 			const char *nx = (const char *)f->e;
 			size_t vb = sizeof(*f->e) + f->e->nkv *
@@ -1656,9 +1739,8 @@ release(struct engine *en, double before, int all, struct buf *out)
 			for (size_t j = 0; j < 3 && j < en->fn; j++)
 				prefetch_keys(en, en->fq[(en->fh + j) &
 				    (en->fcap - 1)].e, 2 - (int)j);
-			if (en->fn > 3) {
-				nx = (const char *)en->fq[(en->fh + 3) &
-				    (en->fcap - 1)].e;
+			if (en->fn > 3 && (nx = (const char *)en->fq[(en->fh +
+			    3) & (en->fcap - 1)].e) != NULL) {
 				__builtin_prefetch(nx);
 				__builtin_prefetch(nx + 64);
 			}
@@ -1801,8 +1883,15 @@ engine_event(struct engine *en, const char *line, size_t len,
 	} else if (t == en->clock && held_count(en) == 0 &&
 	    en->rs->lateness <= 0) {
 		event_run(en, &c, NULL, line, len, 0, seq, out);
+	} else if (en->o.tag) {
+		/* every event is written, in its place */
+		epush(en, &c, line, len, seq, NULL);
 	} else {
-		epush(en, &c, line, len, seq);
+		/* of an event no rule takes only its place is held */
+		int any;
+		uint64_t pass = event_takers(en, &c, &any);
+		if (any || !emark(en, &c, seq))
+			epush(en, &c, line, len, seq, &pass);
 	}
 	release(en, wm, 0, out);
 	return 0;
@@ -1999,7 +2088,10 @@ engine_save(struct engine *en, const char *path, char *err, size_t errlen)
 		    (json_int_t)en->barrier));
 	for (size_t i = 0; i < held_count(en); i++) {
 		const struct held *h = held_at(en, i);
-		if (h->e->line)
+		if (h->e == NULL)
+			json_array_append_new(held, json_pack("[f,n,I,s?]",
+			    h->t, (json_int_t)h->seq, h->sname));
+		else if (h->e->line)
 			json_array_append_new(held, json_pack("[f,s%,I]",
 			    h->t, h->e->line, h->e->len, (json_int_t)h->seq));
 	}
@@ -2148,7 +2240,8 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		struct evctx c;
 		char idb[96];
 		const char *perr;
-		if (!json_is_number(json_array_get(jp, 0)) || !json_is_string(l))
+		if (!json_is_number(json_array_get(jp, 0)) ||
+		    !(json_is_string(l) || json_is_null(l)))
 			continue;
 		/* the arrival number as saved (a state without them: in the
 		 * order of the file) */
@@ -2156,11 +2249,27 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		    (unsigned long long)json_integer_value(q) : en->eseq;
 		if (seq >= en->eseq)
 			en->eseq = seq + 1;
+		if (json_is_null(l)) {
+			/* a place only: its time and stream */
+			json_t *sn = json_array_get(jp, 3);
+			memset(&c, 0, sizeof(c));
+			c.time = json_number_value(json_array_get(jp, 0));
+			if (json_is_string(sn)) {
+				c.stream.t = J_STR;
+				c.stream.s = json_string_value(sn);
+				c.stream.len = json_string_length(sn);
+			}
+			/* past SNAMES stream names (when they were more
+			 * than at the save) it is dropped: it had no rule */
+			emark(en, &c, seq);
+			continue;
+		}
 		if (event_parse(en, json_string_value(l), json_string_length(l),
 		    &c, idb, sizeof(idb), &perr) < 0)
 			continue;
 		c.time = json_number_value(json_array_get(jp, 0));
-		epush(en, &c, json_string_value(l), json_string_length(l), seq);
+		epush(en, &c, json_string_value(l), json_string_length(l), seq,
+		    NULL);
 	}
 	if (en->o.tag) {
 		/* output resumes at the first event not written out */
