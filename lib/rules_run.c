@@ -52,6 +52,8 @@ struct hev {
 	 * found when it came, for the rules before the 64th */
 	uint64_t wpass;
 	unsigned char wknown;
+	/* bit i: rule i (below 64) will look its key up, by kh */
+	uint64_t pfm;
 	unsigned khave;
 	uint64_t kh[KSLOTS];
 	struct hval {		/* the values that are not null, in 24 bytes:
@@ -1621,6 +1623,13 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 		if (si >= 0)
 			e->sm = sname_rules(en, si);
 	}
+	e->pfm = 0;
+	for (int i = 0; e->sm != NULL && i < en->rs->n && i < 64; i++) {
+		int k = en->rks[i];
+		if (e->sm[i] && k >= 0 && (e->khave >> k & 1) &&
+		    (!e->wknown || (e->wpass >> i & 1)))
+			e->pfm |= 1ULL << i;
+	}
 	hold(en, &h);
 }
 
@@ -1700,14 +1709,11 @@ epop(struct engine *en)
 static inline __attribute__((always_inline)) void
 prefetch_keys(const struct engine *en, const struct hev *e, int stage)
 {
-	const struct rules *rs = en->rs;
-
-	if (e == NULL || e->sm == NULL || e->khave == 0)
+	if (e == NULL)
 		return;
-	for (int i = 0; i < rs->n; i++) {
-		int k = en->rks[i];
-		if (e->sm[i] && k >= 0 && (e->khave >> k & 1))
-			wt_prefetch(&en->wt[i], e->kh[k], stage);
+	for (uint64_t m = e->pfm; m != 0; m &= m - 1) {
+		int i = __builtin_ctzll(m);
+		wt_prefetch(&en->wt[i], e->kh[en->rks[i]], stage);
 	}
 }
 

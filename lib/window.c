@@ -267,7 +267,7 @@ slot_of(const struct wtable *t, const char *s, size_t l, uint64_t h)
 	struct wslot *x;
 
 	for (; (x = &t->s[i])->k != NULL; i = (i + 1) & m)
-		if (x->h == h && x->k->klen == l && memcmp(x->k->key, s, l) == 0)
+		if (x->h == h && x->k->klen == l && buf_eq_short(x->k->key, s, l))
 			break;
 	return x;
 }
