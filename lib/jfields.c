@@ -12,6 +12,19 @@
 
 #define JN_HASH 64
 
+#define JN_SEEN 64	/* members of an object whose names are kept */
+
+/*
+ * The name of an object's member m in the line before, and its kid (NULL:
+ * none): lines of one producer name their members in one order, so the
+ * name is most often the same, and found without a look in the table.
+ */
+struct jseen {
+	const struct jnode *kid;
+	size_t len;		/* > 16: none */
+	char name[16];
+};
+
 struct jnode {
 	char *name;
 	size_t nlen;
@@ -20,6 +33,7 @@ struct jnode {
 	int nkids;
 	int head[JN_HASH];	/* kids by hash of their name, chained by */
 	int hnext;		/* the next kid of the parent in its bucket */
+	struct jseen *seen;	/* JN_SEEN of them, with kids */
 };
 
 static inline unsigned
@@ -34,6 +48,11 @@ name_hash(const char *k, size_t l)
 static void
 node_rehash(struct jnode *n)
 {
+	if (n->nkids > 0 && n->seen == NULL)
+		n->seen = xmalloc(JN_SEEN * sizeof(*n->seen));
+	/* its kids may have moved */
+	for (int i = 0; n->seen != NULL && i < JN_SEEN; i++)
+		n->seen[i].len = SIZE_MAX;
 	for (int i = 0; i < JN_HASH; i++)
 		n->head[i] = -1;
 	for (int i = n->nkids - 1; i >= 0; i--) {
@@ -66,6 +85,7 @@ node_free(struct jnode *n)
 		node_free(&n->kids[i]);
 	free(n->kids);
 	free(n->name);
+	free(n->seen);
 }
 
 void
@@ -468,7 +488,7 @@ value(struct jp *j, const char *p, const struct jnode *n, int depth)
 			p++;
 			goto raw;
 		}
-		for (;;) {
+		for (int m = 0;; m++) {
 			const char *k = NULL;
 			size_t kl = 0;
 			const struct jnode *c = NULL;
@@ -480,8 +500,20 @@ value(struct jp *j, const char *p, const struct jnode *n, int depth)
 			}
 			if ((p = str(j, p, look, &k, &kl)) == NULL)
 				return NULL;
-			if (look)
-				c = kid(n, k, kl);
+			if (look) {
+				struct jseen *e = m < JN_SEEN ? &n->seen[m] : NULL;
+				if (e != NULL && e->len == kl &&
+				    buf_eq_short(e->name, k, kl)) {
+					c = e->kid;
+				} else {
+					c = kid(n, k, kl);
+					if (e != NULL && kl <= sizeof(e->name)) {
+						e->kid = c;
+						e->len = kl;
+						memcpy(e->name, k, kl);
+					}
+				}
+			}
 			if (p < end && *p != ':')
 				p = ws(p, end);
 			if (p >= end || *p != ':') {

@@ -33,6 +33,8 @@ const char *jf_path(const struct jfields *jf, int slot);
  * Parse line[0..len) (NUL at line[len]) as one JSON object; vals[slot] is
  * set for each path present, J_NULL for those absent. Unescaped strings
  * go to scratch, which must hold len+1 bytes. Returns 0, or -1 with *err.
+ * It keeps in jf the member names of the line, to find those of the next
+ * one sooner: one thread at a time.
  */
 int jf_extract(const struct jfields *jf, const char *line, size_t len,
     struct jval *vals, char *scratch, const char **err);

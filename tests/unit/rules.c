@@ -385,16 +385,23 @@ test_jfields(void)
 		"{\"o\":{\"c\":{\"d\":false},\"b\":\"w\"},\"z\":0,\"a\":3}",
 		"{\"z\":0,\"a\":4,\"o\":{\"bb\":1,\"b\":\"v\"}}",
 		"{\"a\":5,\"b\":0,\"o\":{\"b\":\"u\",\"c\":7}}",
+		/* names written with escapes, of another length at the same
+		 * place, or longer than a word or two */
+		"{\"\\u0061\":6,\"z\":0,\"o\":{\"\\u0062\":\"t\",\"c\":{\"d\":true}}}",
+		"{\"zzzzzzzzzzzzzzzzzzzz\":0,\"a\":7,\"o\":{\"b\":\"s\",\"c\":{\"d\":1}}}",
+		"{\"aa\":0,\"a\":8,\"o\":{\"bbbbbbbbbbbbbbbbbbb\":1,\"b\":\"r\"}}",
 	};
-	static const double wa[] = { 1, 2, 3, 4, 5 };
-	static const char *wb[] = { "x", "y", "w", "v", "u" };
+	static const double wa[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const char *wb[] = { "x", "y", "w", "v", "u", "t", "s", "r" };
+	static const int wc[] = { J_BOOL, J_BOOL, J_BOOL, J_NULL, J_NULL,
+		J_BOOL, J_NUM, J_NULL };
 	for (int round = 0; round < 2; round++) {
-		for (int i = 0; i < 5; i++) {
+		for (int i = 0; i < 8; i++) {
 			const char *t = orders[i];
 			CHECK(jf_extract(jf, t, strlen(t), v, scratch, &err) == 0);
 			CHECK(v[a].t == J_NUM && v[a].n == wa[i]);
 			CHECK(v[b].t == J_STR && v[b].len == 1 && v[b].s[0] == wb[i][0]);
-			CHECK(v[c].t == (i <= 2 ? J_BOOL : J_NULL));
+			CHECK(v[c].t == (enum jtype)wc[i]);
 		}
 		if (round == 0) {
 			int z = jf_add(jf, "z");
