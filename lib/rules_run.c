@@ -1726,30 +1726,31 @@ release(struct engine *en, double before, int all, struct buf *out)
 
 	while ((f = efirst(en)) != NULL && (all || f->t < before)) {
 		struct held h = epop(en);
+		const char *nx;
+		/* the next one's values, while this one runs */
+		if ((f = efirst(en)) != NULL && (nx = (const char *)f->e) !=
+		    NULL) {
+			size_t vb = sizeof(*f->e) + f->e->nkv *
+			    sizeof(struct hval);
+			for (size_t l = 0; l < vb; l += 64)
+				__builtin_prefetch(nx + l);
+		}
+		/* most held events are in the queue, in order: the keys of
+		 * the next three, each a stage on (a place taken as well, to
+		 * keep the stages in step), and the hashes of the one after */
+		for (size_t j = 0; j < 3 && j < en->fn; j++)
+			prefetch_keys(en, en->fq[(en->fh + j) &
+			    (en->fcap - 1)].e, 2 - (int)j);
+		if (en->fn > 3 && (nx = (const char *)en->fq[(en->fh + 3) &
+		    (en->fcap - 1)].e) != NULL) {
+			__builtin_prefetch(nx);
+			__builtin_prefetch(nx + 64);
+		}
 		if (h.e == NULL) {
 			/* a place only (emark) */
 			close_due(en, out, h.t, 0);
 			sweep_due(en);
 			continue;
-		}
-		if ((f = efirst(en)) != NULL && f->e != NULL) {
-			/* the next one's values, while this one runs */
-			const char *nx = (const char *)f->e;
-			size_t vb = sizeof(*f->e) + f->e->nkv *
-			    sizeof(struct hval);
-			for (size_t l = 0; l < vb; l += 64)
-				__builtin_prefetch(nx + l);
-			/* most held events are in the queue, in order: the
-			 * keys of the next three, each a stage on, and the
-			 * hashes of the one after them */
-			for (size_t j = 0; j < 3 && j < en->fn; j++)
-				prefetch_keys(en, en->fq[(en->fh + j) &
-				    (en->fcap - 1)].e, 2 - (int)j);
-			if (en->fn > 3 && (nx = (const char *)en->fq[(en->fh +
-			    3) & (en->fcap - 1)].e) != NULL) {
-				__builtin_prefetch(nx);
-				__builtin_prefetch(nx + 64);
-			}
 		}
 		memset(&c, 0, sizeof(c));
 		memset(en->vals, 0, jf_count(en->rs->jf) * sizeof(*en->vals));
