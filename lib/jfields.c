@@ -345,28 +345,44 @@ digit(const char *p, const char *end)
 	return p < end && *p >= '0' && *p <= '9';
 }
 
+/* Powers of ten a double holds exactly. */
+static const double exact10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/*
+ * A number at p, checked and, with want, read in the same pass: up to 15
+ * digits without an exponent are an exact integer over an exact power of
+ * ten, so one division rounds as strtod does; others go to strtod.
+ */
 static const char *
 number(struct jp *j, const char *p, int want, double *out)
 {
 	const char *q = p, *end = j->end;
+	uint64_t m = 0;
+	int nd = 0, frac = 0, neg = 0, exp = 0;
 
-	if (*p == '-')
+	if (*p == '-') {
+		neg = 1;
 		p++;
+	}
 	if (!digit(p, end))
 		goto bad;
 	if (*p == '0')
 		p++;
 	else
-		while (digit(p, end))
-			p++;
+		for (; digit(p, end); p++, nd++)
+			m = m * 10 + (uint64_t)(*p - '0');
 	if (p < end && *p == '.') {
 		p++;
 		if (!digit(p, end))
 			goto bad;
-		while (digit(p, end))
-			p++;
+		for (; digit(p, end); p++, nd++, frac++)
+			m = m * 10 + (uint64_t)(*p - '0');
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
+		exp = 1;
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
@@ -376,32 +392,13 @@ number(struct jp *j, const char *p, int want, double *out)
 			p++;
 	}
 	if (want) {
-		/* fast path for plain integers and decimals */
-		const char *r = q;
-		int neg = 0;
-		double v = 0;
-
-		if (*r == '-') {
-			neg = 1;
-			r++;
+		double v;
+		if (!exp && nd <= 15) {
+			v = (double)m / exact10[frac];
+			*out = neg ? -v : v;
+		} else {
+			*out = strtod(q, NULL);
 		}
-		while (r < p && *r >= '0' && *r <= '9')
-			v = v * 10 + (*r++ - '0');
-		if (r < p && *r == '.') {
-			double scale = 1;
-			r++;
-			while (r < p && *r >= '0' && *r <= '9' && scale > 1e-15) {
-				scale /= 10;
-				v += (*r++ - '0') * scale;
-			}
-			while (r < p && *r >= '0' && *r <= '9')
-				r++;
-		}
-		if (r < p || p - q > 17)
-			v = strtod(q, NULL);
-		else if (neg)
-			v = -v;
-		*out = v;
 	}
 	return p;
 bad:

@@ -360,6 +360,39 @@ test_jfields(void)
 		CHECK(jf_extract(jf, bad[i], strlen(bad[i]), v, scratch, &err) < 0);
 		CHECK(err != NULL);
 	}
+	/* numbers read as strtod reads them, to the last bit: decimals of
+	 * up to 15 digits and the others */
+	unsigned long long x = 0x9e3779b97f4a7c15ULL;
+	int nbad = 0;
+	for (int i = 0; i < 20000; i++) {
+		char line[96], num[64];
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int digits = 1 + (int)(x % 19), point = (int)(x >> 8) % (digits + 1);
+		unsigned long long r = x >> 20;
+		char *o = num;
+		if (x >> 63)
+			*o++ = '-';
+		for (int d = 0; d < digits; d++) {
+			if (d == point && d > 0)
+				*o++ = '.';
+			/* no leading zero before more digits */
+			*o++ = (char)('0' + (d == 0 && point != 1 && digits > 1 ?
+			    1 + r % 9 : r % 10));
+			r = r / 10 ? r / 10 : x >> 33;
+		}
+		if (i % 7 == 0)
+			o += sprintf(o, "e%d", (int)(x % 40) - 20);
+		*o = '\0';
+		snprintf(line, sizeof(line), "{\"a\":%s}", num);
+		double want = strtod(num, NULL);
+		if (jf_extract(jf, line, strlen(line), v, scratch, &err) != 0 ||
+		    v[a].t != J_NUM || memcmp(&v[a].n, &want, sizeof(want)) != 0) {
+			if (nbad++ < 3)
+				fprintf(stderr, "number %s: %.17g, strtod %.17g\n",
+				    num, v[a].n, want);
+		}
+	}
+	CHECK(nbad == 0);
 	/* UTF-8 kept as it is; bytes that are not UTF-8 and lone
 	 * surrogates refused, in names and values, as lib/jvalid does */
 	const char *t3 = "{\"a\":\"Y\xc4\xb1lmaz \xe2\x82\xac \xf0\x9f\x93\x9e \\ud83d\\udcde\"}";
