@@ -149,8 +149,8 @@ struct wkey *wt_get_h(struct wtable *t, const char *k, size_t l, uint64_t h,
 /*
  * Start loading what wt_get_h(t, .., h) will read, in three stages each
  * some time after the one before: 0 the slots of h, 1 the key they hold
- * for h, 2 its text and the ends of its events. Always inlined: GCC may take a call of
- * a function that only prefetches away, as doing nothing.
+ * for h, 2 its text and the ends of its events. Always inlined: GCC may
+ * take a call of a function that only prefetches away, as doing nothing.
  */
 static inline __attribute__((always_inline)) void
 wt_prefetch(const struct wtable *t, uint64_t h, int stage)
