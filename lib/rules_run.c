@@ -1301,12 +1301,6 @@ event_parse(struct engine *en, const char *line, size_t len, struct evctx *c,
 }
 
 /*
- * Run the rules over the event in c. A late event is checked by the
- * stateless rules only. Otherwise events come here in event-time order,
- * so the event's time is how far evaluation has gone: windows keep what
- * it can still need and suppression spans that ended close before it.
- */
-/*
  * Idle keys expire in a sweep of every key, every 65536 events or, with
  * more keys than that, every as many events as keys: a key looked at per
  * event at most.
@@ -1325,6 +1319,12 @@ sweep_due(struct engine *en)
 	}
 }
 
+/*
+ * Run the rules over the event in c. A late event is checked by the
+ * stateless rules only. Otherwise events come here in event-time order,
+ * so the event's time is how far evaluation has gone: windows keep what
+ * it can still need and suppression spans that ended close before it.
+ */
 static void
 event_run(struct engine *en, struct evctx *c, const struct hev *he,
     const char *line, size_t len, int late, unsigned long long seq,
