@@ -48,10 +48,9 @@ struct hev {
 	 * of khave: kh[i] is one), and which rules take its stream (NULL:
 	 * not known): what the events before it prefetch its keys by */
 	const unsigned char *sm;
-	/* with wknown, bit i of wpass: rule i's where held (or it has none),
-	 * found when it came, for the rules before the 64th */
+	/* bit i: rule i (below 64) takes it (event_takers), found when it
+	 * came */
 	uint64_t wpass;
-	unsigned char wknown;
 	/* bit i: rule i (below 64) will look its key up, by kh */
 	uint64_t pfm;
 	unsigned khave;
@@ -1319,6 +1318,16 @@ sweep_due(struct engine *en)
 	}
 }
 
+/* Rule r (whose streams the event's is) takes the event in c: its where
+ * holds, and key is one a state can be kept by. */
+static int
+rule_takes(const struct rule *r, struct evctx *c, struct jval key)
+{
+	if (key.t != J_STR && key.t != J_NUM && key.t != J_BOOL)
+		return 0;
+	return r->where == NULL || jv_true(rules_eval(r->where, c));
+}
+
 /*
  * Run the rules over the event in c. A late event is checked by the
  * stateless rules only. Otherwise events come here in event-time order,
@@ -1375,14 +1384,9 @@ event_run(struct engine *en, struct evctx *c, const struct hev *he,
 
 		if (!sm[i])
 			continue;
-		if (he != NULL && he->wknown && i < 64) {
-			if (!(he->wpass >> i & 1))
-				continue;
-		} else if (r->where && !jv_true(rules_eval(r->where, c))) {
-			continue;
-		}
 		struct jval key = f[r->key_slot];
-		if (key.t != J_STR && key.t != J_NUM && key.t != J_BOOL)
+		if (he != NULL && i < 64 ? !(he->wpass >> i & 1) :
+		    !rule_takes(r, c, key))
 			continue;
 		if (!r->stateful) {
 			struct fire fi = { r, key, t, NAN, NULL, NULL, 0, 0,
@@ -1404,8 +1408,8 @@ event_run(struct engine *en, struct evctx *c, const struct hev *he,
 
 /*
  * Which rules of the event's stream take it: bit i for rule i (below 64)
- * when its where holds and its key is one. A where reads only the event,
- * so it holds as well now as when the event runs.
+ * when rule_takes. A where reads only the event, so it holds as well when
+ * the event comes as when it runs.
  */
 static uint64_t
 event_takers(struct engine *en, struct evctx *c, int *any)
@@ -1417,10 +1421,7 @@ event_takers(struct engine *en, struct evctx *c, int *any)
 	*any = 0;
 	for (int i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->r[i];
-		struct jval key = c->f[r->key_slot];
-		if (!sm[i] || (key.t != J_STR && key.t != J_NUM && key.t != J_BOOL))
-			continue;
-		if (r->where && !jv_true(rules_eval(r->where, c)))
+		if (!sm[i] || !rule_takes(r, c, c->f[r->key_slot]))
 			continue;
 		*any = 1;
 		if (i < 64)
@@ -1527,7 +1528,7 @@ hold(struct engine *en, const struct held *hp)
  */
 static void
 epush(struct engine *en, struct evctx *c, const char *line, size_t len,
-    unsigned long long seq, const uint64_t *wpass)
+    unsigned long long seq, uint64_t wpass)
 {
 	int nv = jf_count(en->rs->jf), nkv = 0, keep = en->o.tag || en->o.state;
 	const struct jval *f = c->f;
@@ -1612,8 +1613,7 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 #undef MOVE
 #undef OWN
 	h = (struct held){ c->time, seq, NULL, 0, e };
-	e->wknown = wpass != NULL;
-	e->wpass = wpass ? *wpass : 0;
+	e->wpass = wpass;
 	e->sm = NULL;
 	if (e->stream.t == J_STR) {
 		int si = sname_add(en, e->stream.s, e->stream.len);
@@ -1627,7 +1627,7 @@ epush(struct engine *en, struct evctx *c, const char *line, size_t len,
 	for (int i = 0; e->sm != NULL && i < en->rs->n && i < 64; i++) {
 		int k = en->rks[i];
 		if (e->sm[i] && k >= 0 && (e->khave >> k & 1) &&
-		    (!e->wknown || (e->wpass >> i & 1)))
+		    (e->wpass >> i & 1))
 			e->pfm |= 1ULL << i;
 	}
 	hold(en, &h);
@@ -1890,15 +1890,13 @@ engine_event(struct engine *en, const char *line, size_t len,
 	} else if (t == en->clock && held_count(en) == 0 &&
 	    en->rs->lateness <= 0) {
 		event_run(en, &c, NULL, line, len, 0, seq, out);
-	} else if (en->o.tag) {
-		/* every event is written, in its place */
-		epush(en, &c, line, len, seq, NULL);
 	} else {
-		/* of an event no rule takes only its place is held */
+		/* of an event no rule takes only its place is held; with
+		 * --tag every event is, to be written in its place */
 		int any;
 		uint64_t pass = event_takers(en, &c, &any);
-		if (any || !emark(en, &c, seq))
-			epush(en, &c, line, len, seq, &pass);
+		if (any || en->o.tag || !emark(en, &c, seq))
+			epush(en, &c, line, len, seq, pass);
 	}
 	release(en, wm, 0, out);
 	return 0;
@@ -2275,8 +2273,10 @@ engine_load(struct engine *en, const char *path, char *err, size_t errlen)
 		    &c, idb, sizeof(idb), &perr) < 0)
 			continue;
 		c.time = json_number_value(json_array_get(jp, 0));
+		int any;
+		uint64_t pass = event_takers(en, &c, &any);
 		epush(en, &c, json_string_value(l), json_string_length(l), seq,
-		    NULL);
+		    pass);
 	}
 	if (en->o.tag) {
 		/* output resumes at the first event not written out */
