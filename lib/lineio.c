@@ -75,7 +75,7 @@ fragment_warn(const char *name, unsigned long long lineno, size_t len)
  */
 #define LR_MAPS 64
 static struct lreader *volatile lr_maps[LR_MAPS];
-static size_t lr_pg;		/* the page size, known before a fault */
+static size_t lr_pg;		/* the page size, known from the first lr_map */
 
 static void
 on_sigbus(int sig, siginfo_t *si, void *uc)
@@ -129,7 +129,6 @@ lr_mapn(struct lreader *r, size_t off, size_t n)
 	}
 	if (!handler) {
 		struct sigaction sa;
-		lr_pg = (size_t)sysconf(_SC_PAGESIZE);
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_sigaction = on_sigbus;
 		sa.sa_flags = SA_SIGINFO;
@@ -161,17 +160,20 @@ lr_map(struct lreader *r)
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    (uintmax_t)st.st_size > SIZE_MAX)
 		return 0;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	r->mpos = 0;
-	r->mapped = 1;
+	if (lr_pg == 0)
+		lr_pg = (size_t)sysconf(_SC_PAGESIZE);
 	if (r->window == 0)
 		r->window = LR_WINDOW;
 	/* whole pages, and more than the one a window starts in */
-	r->window = (r->window + pg - 1) / pg * pg;
-	if (r->window < 2 * pg)
-		r->window = 2 * pg;
-	return lr_mapn(r, 0, (size_t)st.st_size < r->window ?
-	    (size_t)st.st_size : r->window);
+	r->window = (r->window + lr_pg - 1) / lr_pg * lr_pg;
+	if (r->window < 2 * lr_pg)
+		r->window = 2 * lr_pg;
+	if (lr_mapn(r, 0, (size_t)st.st_size < r->window ?
+	    (size_t)st.st_size : r->window) < 0)
+		return -1;
+	r->mpos = 0;
+	r->mapped = 1;
+	return 0;
 }
 
 /* At the window's end: map the next one, if the file (which may have
@@ -180,14 +182,14 @@ static int
 lr_next_window(struct lreader *r)
 {
 	struct stat st;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE), off, n;
+	size_t off, n;
 
 	if (fstat(fileno(r->fp), &st) != 0)
 		return -1;
 	if (st.st_size <= 0 || (uintmax_t)st.st_size <= r->mpos ||
 	    (uintmax_t)st.st_size > SIZE_MAX)
 		return 0;
-	off = r->mpos / pg * pg;
+	off = r->mpos / lr_pg * lr_pg;
 	n = (size_t)st.st_size - off;
 	lr_unmap(r);
 	if (lr_mapn(r, off, n < r->window ? n : r->window) < 0)
